@@ -1,0 +1,27 @@
+"""The `faultbot` command. Each stage contributes its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# One module per stage; each exposes `commands: list[click.Command]`.
+COMMAND_MODULES = (
+    "bot.cli.ingest_cmds",  # ingest, log, status
+    "bot.cli.kb_cmds",  # lookup, kb lint/stats/unknown/export
+    "bot.cli.triage_cmds",  # why, site, explain, digest, demo
+    "bot.cli.runtime_cmds",  # run, serve
+    "bot.cli.bench_cmds",  # bench ingest/match/triage/feeds
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="faultbot")
+def cli() -> None:
+    """faultbot: explains why EV chargers are faulted, and who should fix them."""
+
+
+for _name in COMMAND_MODULES:
+    for _command in importlib.import_module(_name).commands:
+        cli.add_command(_command)

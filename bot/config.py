@@ -1,0 +1,159 @@
+"""Settings from the environment (DESIGN contract 3). A `.env` file is read too.
+
+Every value is validated when settings are loaded; a bad value raises SettingsError
+naming the variable, so start-up stops with a message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.vocab import Severity
+
+DEFAULT_DATABASE_URL = "sqlite:///faultbot.db"
+
+
+class SettingsError(ValueError):
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    slash_command: str = "/faultbot"
+    digest_channel: str | None = None
+    digest_time: time = time(7, 30)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    alert_channel: str | None = None
+    alert_min_severity: Severity = Severity.OUTAGE
+    admins: frozenset[str] = frozenset()
+    webhook_secret: str | None = None
+    upstream_csms: str | None = None
+    amqp_url: str | None = None
+    sites_file: Path | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
+    value = _opt(env, name)
+    if value is not None and not value.startswith(prefix):
+        raise SettingsError(name, f"expected a token starting with '{prefix}'")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = _opt(env, name)
+    if value is not None and not value.split("://", 1)[0] in schemes:
+        raise SettingsError(name, f"expected a URL starting with one of {', '.join(schemes)}")
+    return value
+
+
+_CHANNEL = re.compile(r"^[#]?[A-Za-z0-9_\-]{1,80}$")
+
+
+def _channel(env: Mapping[str, str], name: str) -> str | None:
+    value = _opt(env, name)
+    if value is not None and not _CHANNEL.match(value):
+        raise SettingsError(name, "expected a channel id like C0123ABCD or a name like #ops")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build Settings from `env` (default: os.environ plus ./.env)."""
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(Path.cwd() / ".env", override=False)
+        env = os.environ
+
+    database_url = _opt(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    if "://" not in database_url:
+        raise SettingsError("DATABASE_URL", "expected an SQLAlchemy URL such as sqlite:///faultbot.db")
+
+    raw_time = _opt(env, "FAULTBOT_DIGEST_TIME") or "07:30"
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw_time)
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise SettingsError("FAULTBOT_DIGEST_TIME", f"expected HH:MM, got {raw_time!r}")
+    digest_time = time(int(m[1]), int(m[2]))
+
+    raw_tz = _opt(env, "FAULTBOT_TIMEZONE") or "UTC"
+    try:
+        tz = ZoneInfo(raw_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("FAULTBOT_TIMEZONE", f"unknown IANA time zone {raw_tz!r}") from None
+
+    raw_sev = (_opt(env, "FAULTBOT_ALERT_MIN_SEVERITY") or "outage").lower()
+    try:
+        min_sev = Severity(raw_sev)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Severity)
+        raise SettingsError("FAULTBOT_ALERT_MIN_SEVERITY", f"expected one of {allowed}") from None
+
+    admins = frozenset(
+        a.strip() for a in (_opt(env, "FAULTBOT_ADMINS") or "").split(",") if a.strip()
+    )
+    for admin in admins:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", admin):
+            raise SettingsError("FAULTBOT_ADMINS", f"{admin!r} is not a Slack user id (U…)")
+
+    sites = _opt(env, "FAULTBOT_SITES")
+    sites_file = Path(sites) if sites else None
+    if sites_file is not None and not sites_file.is_file():
+        raise SettingsError("FAULTBOT_SITES", f"no such file: {sites_file}")
+
+    raw_port = _opt(env, "PORT") or _opt(env, "FAULTBOT_HTTP_PORT") or "3000"
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise SettingsError("FAULTBOT_HTTP_PORT", f"expected a TCP port, got {raw_port!r}")
+
+    slash = _opt(env, "FAULTBOT_SLASH_COMMAND") or "/faultbot"
+    if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", slash):
+        raise SettingsError("FAULTBOT_SLASH_COMMAND", "expected a command like /faultbot")
+
+    return Settings(
+        database_url=database_url,
+        slack_bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
+        slack_signing_secret=_opt(env, "SLACK_SIGNING_SECRET"),
+        slack_app_token=_token(env, "SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=_url(env, "SLACK_API_URL", ("http", "https")),
+        slash_command=slash,
+        digest_channel=_channel(env, "FAULTBOT_DIGEST_CHANNEL"),
+        digest_time=digest_time,
+        timezone=tz,
+        alert_channel=_channel(env, "FAULTBOT_ALERT_CHANNEL"),
+        alert_min_severity=min_sev,
+        admins=admins,
+        webhook_secret=_opt(env, "FAULTBOT_WEBHOOK_SECRET"),
+        upstream_csms=_url(env, "FAULTBOT_UPSTREAM_CSMS", ("ws", "wss")),
+        amqp_url=_url(env, "FAULTBOT_AMQP_URL", ("amqp", "amqps")),
+        sites_file=sites_file,
+        http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
+        http_port=int(raw_port),
+    )

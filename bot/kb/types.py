@@ -1,0 +1,49 @@
+"""Knowledge-base types: what the matcher returns. The matcher API lives in bot.kb.matcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.vocab import Category, Owner, Severity
+
+
+@dataclass(slots=True, frozen=True)
+class KBEntry:
+    """One code entry from a manual, a standard, a phrasing list or an operator."""
+
+    key: str  # stable id, e.g. "alfen:210" or "ocpp16:GroundFailure" or "runtime:17"
+    vendor: str | None  # canonical vendor name; None for standards / cross-vendor phrasings
+    code: str | None  # the code as the manual writes it
+    category: Category
+    severity: Severity
+    owner: Owner
+    meaning: str  # plain English, one or two sentences
+    action: str  # what to do first, concretely
+    escalation: str | None = None  # what to do if the first action does not help
+    source: str = ""  # manual + version, "observed in the field", or "taught by U123 on ..."
+    models: tuple[str, ...] = ()  # model patterns this entry is scoped to (empty = all)
+    firmware: str | None = None  # firmware range spec, None = all
+    aliases: tuple[str, ...] = ()
+    phrasings: tuple[str, ...] = ()
+    suppress: bool = False  # advisory/phantom by nature (e.g. an informational code)
+
+
+@dataclass(slots=True)
+class MatchQuery:
+    vendor: str | None = None  # as the charger sent it (BootNotification vendor or vendorId)
+    model: str | None = None
+    firmware: str | None = None
+    code: str | None = None  # vendorErrorCode / techCode
+    info: str | None = None  # info / techInfo
+    error_code: str | None = None  # OCPP 1.6 errorCode, or "component/variable" for 2.x
+
+
+@dataclass(slots=True)
+class Match:
+    entry: KBEntry | None  # None = nothing known (an honest unknown)
+    confidence: float  # 0..1
+    method: str  # "exact", "normalized", "bitmask", "fuzzy", "phrasing", "standard", "none"
+    evidence: list[str] = field(default_factory=list)
+    vendor: str | None = None  # canonical vendor resolved from the query, if any
+    ambiguous: tuple[str, ...] = ()  # vendors that share the code when the vendor is unknown
+    parts: tuple[KBEntry, ...] = ()  # decomposed bitmask entries, when a code is a sum of bits

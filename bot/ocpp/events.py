@@ -1,0 +1,191 @@
+"""The normalized OCPP message model: the contract between feeds, store and triage.
+
+Every feed (file replay, webhook, tap, broker) produces `Record`s; the parser turns a
+Record into a `Message` (or a `LineError`). A Message keeps the raw frame verbatim and
+carries at most one typed *fact* that the rest of faultbot reasons about. Nothing
+downstream of `bot.ocpp` looks at raw payload dicts for the facts listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Direction = Literal["in", "out"]  # in = charger -> CSMS, out = CSMS -> charger
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+
+OCPP_VERSIONS = ("1.6", "2.0.1", "2.1")
+
+
+@dataclass(slots=True)
+class Record:
+    """One frame as a feed delivered it, before interpretation."""
+
+    ts: datetime  # when the CSMS (or the feed) saw the frame; timezone-aware UTC
+    charger: str
+    direction: Direction
+    frame: Any  # the decoded OCPP-J array (may still be malformed)
+    ocpp: str | None = None  # declared version, None = infer it
+    raw: str = ""  # verbatim text of the frame, kept in the message log
+    source: str = ""  # where it came from, e.g. "sample.jsonl" or "webhook"
+    line: int | None = None  # line number in the source, when there is one
+
+
+@dataclass(slots=True)
+class LineError:
+    """A line or delivery that could not be turned into a Message, and why."""
+
+    source: str
+    line: int | None
+    reason: str  # short, human readable, no traceback
+    excerpt: str = ""  # the first few dozen characters, escaped/printable
+
+
+# --- facts ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BootInfo:
+    """BootNotification (1.6 and 2.x): who the charger says it is."""
+
+    vendor: str
+    model: str
+    serial: str | None = None
+    firmware: str | None = None
+    reason: str | None = None  # 2.x boot reason
+
+
+@dataclass(slots=True)
+class BootReply:
+    """The CSMS's answer to a BootNotification."""
+
+    status: str  # Accepted / Pending / Rejected
+    interval: int | None = None  # heartbeat interval in seconds
+
+
+@dataclass(slots=True)
+class StatusReport:
+    """A connector (or whole-charger, connector 0) status report.
+
+    1.6: status is a ChargePointStatus, error_code a ChargePointErrorCode (or the
+    non-standard value the charger sent). 2.x: status is a ConnectorStatusEnumType
+    and error_code is None. `faulted` is true for status Faulted; `fault_bearing`
+    follows DESIGN contract 2 (1.6: Faulted or errorCode not NoError).
+    """
+
+    connector: int
+    status: str
+    error_code: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    evse: int | None = None  # 2.x evseId
+    faulted: bool = False
+    fault_bearing: bool = False
+
+
+@dataclass(slots=True)
+class ProblemEvent:
+    """One 2.x NotifyEvent eventData entry that reports (or clears) a problem."""
+
+    component: str
+    variable: str
+    actual_value: str
+    tech_code: str | None = None
+    tech_info: str | None = None
+    cleared: bool = False
+    trigger: str | None = None
+    event_id: int | None = None
+    evse: int | None = None
+    connector: int | None = None
+    severity: int | None = None  # 2.1 only
+
+
+@dataclass(slots=True)
+class EventReport:
+    """NotifyEvent: the problem entries it carries (non-problem entries are dropped)."""
+
+    problems: list[ProblemEvent]
+
+
+@dataclass(slots=True)
+class SecurityEvent:
+    type: str
+    tech_info: str | None = None
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    pass
+
+
+@dataclass(slots=True)
+class TransactionUpdate:
+    """Start/Stop/TransactionEvent/MeterValues folded into one shape.
+
+    kind: "start", "update" or "stop". energy_wh is the register reading
+    (Energy.Active.Import.Register) when the message carries one.
+    """
+
+    kind: Literal["start", "update", "stop"]
+    connector: int | None = None
+    transaction_id: str | None = None
+    id_tag: str | None = None
+    energy_wh: float | None = None
+    power_w: float | None = None
+    reason: str | None = None  # stop reason / 2.x triggerReason
+
+
+@dataclass(slots=True)
+class CallError:
+    """A CALLERROR frame: a failed message exchange, not a faulted port."""
+
+    code: str
+    description: str
+    for_action: str | None = None  # the action of the CALL it answers, when known
+
+
+Fact = (
+    BootInfo
+    | BootReply
+    | StatusReport
+    | EventReport
+    | SecurityEvent
+    | Heartbeat
+    | TransactionUpdate
+    | CallError
+)
+
+
+@dataclass(slots=True)
+class Message:
+    """A parsed OCPP-J frame with its normalized fact (if any)."""
+
+    ts: datetime  # CSMS-seen time (Record.ts), UTC aware
+    occurred_at: datetime  # payload timestamp when sane, else ts; used for ordering
+    charger: str
+    direction: Direction
+    message_type: int  # CALL / CALLRESULT / CALLERROR
+    unique_id: str
+    action: str | None  # CALL action; for results: the matched CALL's action if known
+    payload: dict[str, Any]
+    ocpp_version: str
+    version_inferred: bool
+    raw: str  # verbatim frame text
+    fingerprint: str  # stable id for idempotent storage (charger, direction, frame)
+    fact: Fact | None = None
+    violations: list[str] = field(default_factory=list)  # schema/plausibility problems
+    source: str = ""
+    line: int | None = None
+
+    @property
+    def is_fault_bearing(self) -> bool:
+        """DESIGN contract 2: messages that get a Diagnosis."""
+        f = self.fact
+        if isinstance(f, StatusReport):
+            return f.fault_bearing
+        if isinstance(f, EventReport):
+            return any(not p.cleared for p in f.problems)
+        return False
