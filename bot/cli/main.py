@@ -10,7 +10,8 @@ import click
 COMMAND_MODULES = (
     "bot.cli.ingest_cmds",  # ingest, log, status
     "bot.cli.kb_cmds",  # lookup, kb lint/stats/unknown/export
-    "bot.cli.triage_cmds",  # why, site, explain, digest, demo
+    "bot.cli.triage_cmds",  # explain
+    "bot.cli.answer_cmds",  # why, site, digest, demo
     "bot.cli.sample_cmds",  # sample (write the bundled sample feed)
     "bot.cli.runtime_cmds",  # run, serve
     "bot.cli.bench_cmds",  # bench ingest/match/triage/feeds
