@@ -1,0 +1,124 @@
+"""The store's tables: the append-only message log and the state derived from it.
+
+`messages` is the source of truth (every frame verbatim, once, keyed by fingerprint).
+`chargers`, `connectors` and `charging_sessions` are the current picture built from the
+log by `bot.store.ingest`; they can be rebuilt by replaying the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.base import Base
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+CHARGER_ID_LEN = 200
+
+
+class Charger(Base):
+    """One charge point, as it describes itself and as last heard from."""
+
+    __tablename__ = "chargers"
+
+    id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN), primary_key=True)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)
+    serial: Mapped[str | None] = mapped_column(Text)
+    firmware: Mapped[str | None] = mapped_column(Text)
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    first_seen: Mapped[datetime | None]  # any frame, either direction
+    last_seen: Mapped[datetime | None]  # latest inbound frame (charger -> CSMS)
+    last_boot_at: Mapped[datetime | None]  # latest BootNotification
+    boot_status: Mapped[str | None] = mapped_column(String(32))
+    boot_reply_at: Mapped[datetime | None]  # when boot_status was given (order-robustness)
+    heartbeat_interval_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class Connector(Base):
+    """Current state of one port; connector 0 is the whole charger."""
+
+    __tablename__ = "connectors"
+
+    charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN), primary_key=True)
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    vendor_id: Mapped[str | None] = mapped_column(Text)
+    vendor_error_code: Mapped[str | None] = mapped_column(Text)
+    info: Mapped[str | None] = mapped_column(Text)
+    status_since: Mapped[datetime]  # when the current status began
+    updated_at: Mapped[datetime]  # occurred_at of the report that set this state
+    last_message_fp: Mapped[str | None] = mapped_column(String(64))
+
+
+class MessageRow(Base):
+    """The append-only message log: every frame once, verbatim."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN))
+    ts: Mapped[datetime]  # when the CSMS saw it
+    occurred_at: Mapped[datetime]  # payload time when sane, else ts
+    direction: Mapped[str] = mapped_column(String(3))
+    message_type: Mapped[int] = mapped_column(SmallInteger)
+    unique_id: Mapped[str] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+    ocpp_version: Mapped[str] = mapped_column(String(8))
+    version_inferred: Mapped[bool] = mapped_column(Boolean)
+    connector_id: Mapped[int | None] = mapped_column(Integer)  # from the fact, when it has one
+    fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw: Mapped[str] = mapped_column(Text)
+    violations: Mapped[list[Any]] = mapped_column()
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        # history of one charger in time order: `faultbot log`, triage replay
+        Index("ix_messages_charger_occurred", "charger_id", "occurred_at"),
+    )
+
+
+class ChargingSession(Base):
+    """One charging transaction, folded from Start/Stop/TransactionEvent/MeterValues."""
+
+    __tablename__ = "charging_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN))
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    transaction_id: Mapped[str] = mapped_column(Text)
+    id_tag: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    meter_start_wh: Mapped[float | None] = mapped_column(Float)
+    last_energy_wh: Mapped[float | None] = mapped_column(Float)
+    last_meter_at: Mapped[datetime | None]
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    energy_suspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    energy_suspect_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("charger_id", "transaction_id"),
+        Index("ix_charging_sessions_open", "charger_id", "connector_id", "stopped_at"),
+    )
+
+
+STORE_TABLES = ("chargers", "connectors", "messages", "charging_sessions")
