@@ -1,0 +1,387 @@
+"""Turns diagnoses and recovery signals into incidents: open, update, escalate, resolve.
+
+Decisions (documented because Slack threads and uptime depend on them):
+
+- One open incident per *slot* (a port, a charger, or a site; see keys.py). A fault with
+  a different cause on a slot whose incident is still open re-labels that incident
+  ("cause_changed", same thread) instead of opening a second one; an `unknown` diagnosis
+  never overrides a known cause. If the port had already recovered (it is inside its
+  hold-down) a new cause is a new incident and the old one resolves at its recovery time.
+- Recovery hold-down: a healthy status starts `recovering_since`; the incident resolves
+  only once the port stayed healthy for `hold_down` (default 10 min) of feed time, and
+  `resolved_at` is the moment it recovered. A fault inside the hold-down counts a flap
+  and keeps the same incident; a flapping port escalates once, never reopens.
+- Connectivity incidents resolve at the first frame the charger sends again.
+- Suppressed diagnoses (phantoms, advisories while charging) are stored as diagnosis
+  rows only and never open an incident, so nobody is paged.
+- `open_key` is unique: if another worker opened the same incident first, the insert
+  fails inside a savepoint and this occurrence is merged into the winner's incident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.incidents.changes import ChangeKind, IncidentChange
+from bot.incidents.keys import Slot, slot_for, slot_of_key
+from bot.incidents.models import DiagnosisRow, Incident
+from bot.incidents.signals import Signal
+from bot.incidents.sql import insert_ignore
+from bot.triage.diagnosis import Diagnosis
+from bot.vocab import Category, Severity
+
+DEFAULT_HOLD_DOWN = timedelta(minutes=10)
+RECURRENCE_STEPS = (3, 10, 30, 100)  # occurrence counts that escalate an open incident
+FLAP_ESCALATION = 3  # flaps that make an incident "flapping" (escalated once)
+_CHUNK = 500  # IN-list size for batch loads
+
+
+@dataclass(slots=True)
+class Finding:
+    """A diagnosis with the stored message it came from (for the audit row)."""
+
+    diagnosis: Diagnosis
+    fingerprint: str = ""  # message fingerprint; empty = synthetic (time-based rules)
+    model: str | None = None
+
+    def row_fingerprint(self) -> str:
+        if self.fingerprint:
+            return self.fingerprint
+        d = self.diagnosis
+        raw = f"tick|{d.charger}|{d.connector}|{d.ts.isoformat()}|{d.rule}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:64]
+
+
+def _rank(severity: str) -> int:
+    try:
+        return Severity(severity).rank
+    except ValueError:
+        return 0
+
+
+class IncidentManager:
+    """Works inside the caller's session and transaction; never commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        site_of: Callable[[str], str] | None = None,
+        hold_down: timedelta = DEFAULT_HOLD_DOWN,
+    ) -> None:
+        self.session = session
+        self.site_of = site_of or (lambda charger: charger)
+        self.hold_down = hold_down
+        self._open: dict[str, Incident] = {}  # slot key -> open incident
+        self._loaded_chargers: set[str] = set()
+        self._loaded_sites: set[str] = set()
+        self._changes: list[IncidentChange] = []
+        self._rows: list[dict[str, object]] = []
+
+    # --- loading ------------------------------------------------------------------
+
+    def preload(self, chargers: Iterable[str]) -> None:
+        """Load the open incidents of these chargers and their sites in a few queries."""
+        new_chargers = sorted(set(chargers) - self._loaded_chargers)
+        new_sites = sorted({self.site_of(c) for c in new_chargers} - self._loaded_sites)
+        self._loaded_chargers.update(new_chargers)
+        self._loaded_sites.update(new_sites)
+        for i in range(0, max(len(new_chargers), len(new_sites)), _CHUNK):
+            conds = []
+            if part := new_chargers[i : i + _CHUNK]:
+                conds.append(Incident.charger.in_(part))
+            if part := new_sites[i : i + _CHUNK]:
+                conds.append(and_(Incident.scope == "site", Incident.site.in_(part)))
+            stmt = select(Incident).where(Incident.open_key.is_not(None), or_(*conds))
+            for inc in self.session.scalars(stmt):
+                self._open[slot_of_key(inc.open_key or "")] = inc
+
+    # --- the main entry -----------------------------------------------------------
+
+    def apply(self, events: Iterable[Finding | Signal]) -> list[IncidentChange]:
+        """Apply findings and signals in feed order; returns the changes they caused."""
+        events = list(events)
+        self.preload(
+            e.diagnosis.charger if isinstance(e, Finding) else e.charger for e in events
+        )
+        for event in events:
+            if isinstance(event, Finding):
+                self._finding(event)
+            else:
+                self._signal(event)
+        return self._drain()
+
+    def settle(self, now: datetime) -> list[IncidentChange]:
+        """Resolve incidents whose hold-down has passed by `now` (feed time or wall time)."""
+        cutoff = now - self.hold_down
+        stmt = select(Incident).where(
+            Incident.open_key.is_not(None),
+            Incident.recovering_since.is_not(None),
+            Incident.recovering_since <= cutoff,
+        )
+        for inc in self.session.scalars(stmt):
+            self._open.setdefault(slot_of_key(inc.open_key or ""), inc)
+        for slot, inc in list(self._open.items()):
+            if inc.recovering_since is not None and inc.recovering_since <= cutoff:
+                self._resolve(slot, inc, inc.recovering_since, "recovered")
+        return self._drain()
+
+    def flush_rows(self) -> int:
+        """Write the queued diagnosis rows in one statement (duplicates are ignored)."""
+        rows, self._rows = self._rows, []
+        if rows:
+            table = DiagnosisRow.__table__
+            insert_ignore(self.session, table, rows, ("message_fingerprint", "rule"))
+        return len(rows)
+
+    # --- findings -----------------------------------------------------------------
+
+    def _finding(self, finding: Finding) -> None:
+        d = finding.diagnosis
+        incident_id: int | None = None
+        if not d.suppressed:
+            site = self.site_of(d.charger)
+            slot = slot_for(d, site)
+            inc = self._open.get(slot.key)
+            if inc is None:
+                inc = self._open_new(slot, finding)
+            else:
+                self._merge(slot, inc, finding)
+                inc = self._open.get(slot.key, inc)
+            incident_id = inc.id
+        self._rows.append(
+            {
+                "message_fingerprint": finding.row_fingerprint(),
+                "charger": d.charger,
+                "connector": d.connector,
+                "ts": d.ts,
+                "category": d.category.value,
+                "severity": d.severity.value,
+                "owner": d.owner.value,
+                "suppressed": d.suppressed,
+                "rule": d.rule[:60],
+                "confidence": d.confidence,
+                "body": d.to_json(),
+                "incident_id": incident_id,
+                "model": finding.model,
+            }
+        )
+
+    def _open_new(self, slot: Slot, finding: Finding) -> Incident:
+        d = finding.diagnosis
+        inc = Incident(
+            open_key=slot.open_key(d.category.value),
+            scope=slot.scope,
+            site=slot.site,
+            charger=slot.charger,
+            connector=slot.connector,
+            opened_at=d.ts,
+            updated_at=d.ts,
+            occurrences=1,
+            flaps=0,
+            suppressed=False,
+            ports=[],
+            model=finding.model,
+        )
+        self._describe(inc, d)
+        self._add_port(inc, d)
+        try:
+            with self.session.begin_nested():
+                self.session.add(inc)
+        except IntegrityError:
+            # Another worker opened this fault first: merge into its incident.
+            if inc in self.session:
+                self.session.expunge(inc)
+            winner = self.session.scalars(
+                select(Incident).where(Incident.open_key == slot.open_key(d.category.value))
+            ).one_or_none()
+            if winner is None:  # it resolved in between; try once more on a clean slate
+                return self._open_new(slot, finding)
+            self._open[slot.key] = winner
+            self._merge(slot, winner, finding)
+            return winner
+        self._open[slot.key] = inc
+        self._change(inc, "opened", d.ts, d.category.value)
+        return inc
+
+    def _merge(self, slot: Slot, inc: Incident, finding: Finding) -> None:
+        d = finding.diagnosis
+        if d.ts < inc.opened_at:  # late, out-of-order frame: count it, change nothing
+            inc.occurrences += 1
+            return
+        same_cause = inc.category == d.category.value
+        weaker = d.category == Category.UNKNOWN and inc.category != Category.UNKNOWN.value
+        if not same_cause and not weaker and inc.recovering_since is not None:
+            # The port had recovered; this is a new fault, not the old one coming back.
+            self._resolve(slot.key, inc, inc.recovering_since, "recovered")
+            self._open_new(slot, finding)
+            return
+        inc.occurrences += 1
+        inc.updated_at = max(inc.updated_at, d.ts)
+        self._add_port(inc, d)
+        flapped = inc.recovering_since is not None
+        if flapped:
+            inc.recovering_since = None
+            inc.flaps += 1
+        old_severity = inc.severity
+        if weaker:
+            self._change(inc, "updated", d.ts, "unknown_kept_cause")
+            return
+        if not same_cause:
+            detail = f"{inc.category}->{d.category.value}"
+            self._describe(inc, d)
+            inc.open_key = slot.open_key(d.category.value)
+            self._change(inc, "cause_changed", d.ts, detail)
+            return
+        higher = _rank(d.severity.value) > _rank(old_severity)
+        self._describe(inc, d, keep_severity=not higher)
+        if higher:
+            self._change(inc, "escalated", d.ts, f"{old_severity}->{d.severity.value}")
+        elif flapped and inc.flaps == FLAP_ESCALATION:
+            self._change(inc, "escalated", d.ts, f"flapping:{inc.flaps}")
+        elif inc.occurrences in RECURRENCE_STEPS:
+            self._change(inc, "escalated", d.ts, f"recurring:{inc.occurrences}")
+        else:
+            self._change(inc, "updated", d.ts, f"occurrences:{inc.occurrences}")
+
+    @staticmethod
+    def _describe(inc: Incident, d: Diagnosis, *, keep_severity: bool = False) -> None:
+        inc.category = d.category.value
+        if not keep_severity:
+            inc.severity = d.severity.value
+        inc.owner = d.owner.value
+        inc.summary = d.summary
+        inc.action = d.action
+        inc.confidence = d.confidence
+        inc.rule = d.rule[:60]
+        inc.diagnosis = d.to_json()
+
+    @staticmethod
+    def _add_port(inc: Incident, d: Diagnosis) -> None:
+        if inc.scope != "site":
+            return
+        port = [d.charger, d.connector or 0]
+        ports = [list(p[:2]) for p in inc.ports or []]
+        if port not in ports:
+            # A new list object so SQLAlchemy sees the change to the JSON column.
+            inc.ports = [*(inc.ports or []), [*port, None]]
+        else:  # faulted again: no longer recovering
+            inc.ports = [[*p[:2], None] if list(p[:2]) == port else p for p in inc.ports]
+
+    # --- signals ------------------------------------------------------------------
+
+    def _signal(self, sig: Signal) -> None:
+        site = self.site_of(sig.charger)
+        if sig.kind == "contact":
+            slot = Slot("charger", site, sig.charger, 0).key
+            inc = self._open.get(slot)
+            if (
+                inc is not None
+                and inc.category == Category.CONNECTIVITY.value
+                and sig.ts > inc.updated_at
+            ):
+                self._resolve(slot, inc, sig.ts, "recovered")
+            return
+        if sig.connector:
+            self._recovering(Slot("port", site, sig.charger, sig.connector).key, sig)
+        # Any healthy port (or connector 0) shows the charger as a whole works again.
+        charger_slot = Slot("charger", site, sig.charger, 0).key
+        inc = self._open.get(charger_slot)
+        if inc is not None and inc.category != Category.CONNECTIVITY.value:
+            self._recovering(charger_slot, sig)
+        site_inc = self._open.get(Slot("site", site, None, None).key)
+        if site_inc is not None and sig.ts > site_inc.updated_at:
+            self._site_port_recovered(site_inc, sig)
+
+    def _recovering(self, slot: str, sig: Signal) -> None:
+        inc = self._open.get(slot)
+        if inc is None or sig.ts < inc.updated_at or inc.recovering_since is not None:
+            return
+        inc.recovering_since = sig.ts
+
+    def _site_port_recovered(self, inc: Incident, sig: Signal) -> None:
+        port = [sig.charger, sig.connector or 0]
+        ports = inc.ports or []
+        matched = False
+        out = []
+        for p in ports:
+            if list(p[:2]) == port or (sig.connector in (None, 0) and p[0] == sig.charger):
+                matched = True
+                out.append([p[0], p[1], p[2] or sig.ts.isoformat()])
+            else:
+                out.append(p)
+        if not matched:
+            return
+        inc.ports = out
+        if all(p[2] for p in out) and inc.recovering_since is None:
+            inc.recovering_since = max(datetime.fromisoformat(p[2]) for p in out)
+
+    # --- resolution and people ----------------------------------------------------
+
+    def _resolve(self, slot: str, inc: Incident, at: datetime, by: str) -> None:
+        inc.open_key = None
+        inc.resolved_at = max(at, inc.opened_at)
+        inc.resolved_by = by
+        inc.recovering_since = None
+        self._open.pop(slot, None)
+        minutes = int((inc.resolved_at - inc.opened_at).total_seconds() // 60)
+        self._change(inc, "resolved", inc.resolved_at, f"{by}:{minutes}min")
+
+    def _change(self, inc: Incident, kind: ChangeKind, at: datetime, detail: str) -> None:
+        if inc.id is None:
+            self.session.flush([inc])
+        self._changes.append(IncidentChange(inc.id, kind, at, detail))
+
+    def _drain(self) -> list[IncidentChange]:
+        changes, self._changes = self._changes, []
+        return changes
+
+
+# --- helpers for people acting from Slack ---------------------------------------------
+
+
+def acknowledge(session: Session, incident_id: int, user: str, now: datetime) -> IncidentChange:
+    inc = _get(session, incident_id)
+    inc.acked_by, inc.acked_at = user, now
+    return IncidentChange(inc.id, "acknowledged", now, user)
+
+
+def resolve(session: Session, incident_id: int, user: str, now: datetime) -> IncidentChange:
+    inc = _get(session, incident_id)
+    if inc.resolved_at is None:
+        inc.open_key = None
+        inc.resolved_at = max(now, inc.opened_at)
+        inc.resolved_by = user
+        inc.recovering_since = None
+    return IncidentChange(inc.id, "resolved", inc.resolved_at or now, f"{user}:manual")
+
+
+def snooze(session: Session, incident_id: int, until: datetime, now: datetime) -> IncidentChange:
+    inc = _get(session, incident_id)
+    inc.snoozed_until = until
+    return IncidentChange(inc.id, "snoozed", now, until.isoformat())
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+def _get(session: Session, incident_id: int) -> Incident:
+    inc = session.get(Incident, incident_id)
+    if inc is None:
+        raise IncidentNotFound(f"no incident #{incident_id}")
+    return inc
+
+
+def open_incidents(session: Session, chargers: Sequence[str] | None = None) -> list[Incident]:
+    stmt = select(Incident).where(Incident.open_key.is_not(None))
+    if chargers is not None:
+        stmt = stmt.where(Incident.charger.in_(list(chargers)))
+    return list(session.scalars(stmt.order_by(Incident.opened_at)))
