@@ -1,0 +1,533 @@
+"""Persist parsed messages and fold the new ones into charger, port and session state.
+
+One transaction per batch. The log insert is `INSERT ... ON CONFLICT (fingerprint) DO
+NOTHING RETURNING fingerprint`, so a frame is stored once however often it is fed (same
+batch, later batch, another run, another worker) and we learn which frames were new
+without a per-row SELECT. Only new frames change state, and every state write is an
+upsert whose SQL keeps it order-robust (a late, older report never overwrites a newer
+one), so two workers ingesting overlapping data into one PostgreSQL cannot race.
+A batch costs a handful of bulk statements, not one per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.ocpp.events import (
+    BootInfo,
+    BootReply,
+    EventReport,
+    LineError,
+    Message,
+    StatusReport,
+    TransactionUpdate,
+)
+from bot.store.models import CHARGER_ID_LEN, ChargingSession, Charger, Connector, MessageRow
+
+MSG = MessageRow.__table__
+CHG = Charger.__table__
+CON = Connector.__table__
+SES = ChargingSession.__table__
+
+_CACHE_LIMIT = 1_000_000  # entries; dropped wholesale when exceeded (a cache, not state)
+
+
+@dataclass(slots=True)
+class IngestResult:
+    new: list[Message] = field(default_factory=list)  # stored for the first time, input order
+    duplicates: int = 0  # already stored (earlier batch/run/worker) or repeated in the batch
+    chargers_seen: set[str] = field(default_factory=set)
+    rejected: list[LineError] = field(default_factory=list)  # messages the store cannot hold
+
+
+def _newer(new: Any, old: Any) -> Any:
+    """SQL: the later of two nullable values (NULL loses)."""
+    return case((or_(old.is_(None), new > old), new), else_=old)
+
+
+def _older(new: Any, old: Any) -> Any:
+    return case((or_(old.is_(None), new < old), new), else_=old)
+
+
+class _ChargerAgg:
+    __slots__ = (
+        "boot",
+        "boot_at",
+        "first_seen",
+        "id",
+        "last_seen",
+        "ocpp_version",
+        "reply",
+        "reply_at",
+    )
+
+    def __init__(self, charger: str, ts: datetime) -> None:
+        self.id = charger
+        self.first_seen = ts
+        self.last_seen: datetime | None = None
+        self.ocpp_version: str | None = None
+        self.boot: BootInfo | None = None
+        self.boot_at: datetime | None = None
+        self.reply: BootReply | None = None
+        self.reply_at: datetime | None = None
+
+    def row(self) -> dict[str, Any]:
+        b, r = self.boot, self.reply
+        return {
+            "id": self.id,
+            "vendor": _text(b.vendor) if b else None,
+            "model": _text(b.model) if b else None,
+            "serial": _text(b.serial) if b else None,
+            "firmware": _text(b.firmware) if b else None,
+            "ocpp_version": self.ocpp_version,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "last_boot_at": self.boot_at,
+            "boot_status": _text(r.status[:32]) if r else None,
+            "boot_reply_at": self.reply_at,
+            "heartbeat_interval_s": r.interval if r and _int_ok(r.interval) else None,
+        }
+
+
+class Ingestor:
+    """Stores batches of Messages into one database. Keep one per process and reuse it:
+    its caches (what the database is known to hold already) save statements."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        if self.dialect == "postgresql":
+            insert: Any = postgresql.insert
+        elif self.dialect == "sqlite":
+            insert = sqlite.insert
+        else:
+            raise ValueError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
+        self._insert_messages = (
+            insert(MSG).on_conflict_do_nothing(index_elements=["fingerprint"])
+        ).returning(MSG.c.fingerprint)
+        self._upsert_chargers = self._charger_upsert(insert)
+        self._upsert_ports_same = self._connector_upsert(insert, single_run=True)
+        self._upsert_ports_changed = self._connector_upsert(insert, single_run=False)
+        self._session_starts = self._session_upsert(insert)
+        # lower bounds of what the database holds (both values only ever grow there)
+        self._charger_last_seen: dict[str, datetime] = {}
+        self._port_updated: dict[tuple[str, int], datetime] = {}
+
+    # --- statements, built once ---------------------------------------------------
+
+    @staticmethod
+    def _charger_upsert(insert: Any) -> Any:
+        stmt = insert(CHG)
+        ex, c = stmt.excluded, CHG.c
+        rebooted = and_(
+            ex.last_boot_at.is_not(None),
+            or_(c.last_boot_at.is_(None), ex.last_boot_at >= c.last_boot_at),
+        )
+        replied = and_(
+            ex.boot_reply_at.is_not(None),
+            or_(c.boot_reply_at.is_(None), ex.boot_reply_at >= c.boot_reply_at),
+        )
+        identity = {
+            name: case((rebooted, getattr(ex, name)), else_=getattr(c, name))
+            for name in ("vendor", "model", "serial", "firmware")
+        }
+        return stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                **identity,
+                "ocpp_version": case(
+                    (ex.ocpp_version.is_not(None), ex.ocpp_version), else_=c.ocpp_version
+                ),
+                "first_seen": _older(ex.first_seen, c.first_seen),
+                "last_seen": _newer(ex.last_seen, c.last_seen),
+                "last_boot_at": _newer(ex.last_boot_at, c.last_boot_at),
+                "boot_status": case((replied, ex.boot_status), else_=c.boot_status),
+                "boot_reply_at": _newer(ex.boot_reply_at, c.boot_reply_at),
+                "heartbeat_interval_s": case(
+                    (and_(replied, ex.heartbeat_interval_s.is_not(None)), ex.heartbeat_interval_s),
+                    else_=c.heartbeat_interval_s,
+                ),
+            },
+        )
+
+    @staticmethod
+    def _connector_upsert(insert: Any, *, single_run: bool) -> Any:
+        """Upsert a port's latest state from this batch.
+
+        `status_since` arrives as the start of the batch's final run of equal statuses.
+        single_run: every report this batch had for the port carried the final status,
+        so an equal stored status means the run began earlier and its start is kept.
+        If the stored report falls inside the batch's run with another status, the run
+        provably holds only from the batch's last report on.
+        """
+        stmt = insert(CON)
+        ex, c = stmt.excluded, CON.c
+        broken = and_(ex.status_since < c.updated_at, c.status != ex.status)
+        whens: list[Any] = [(broken, ex.updated_at)]
+        if single_run:
+            whens.insert(0, (c.status == ex.status, c.status_since))
+        return stmt.on_conflict_do_update(
+            index_elements=["charger_id", "connector_id"],
+            set_={
+                "evse_id": ex.evse_id,
+                "status": ex.status,
+                "error_code": ex.error_code,
+                "vendor_id": ex.vendor_id,
+                "vendor_error_code": ex.vendor_error_code,
+                "info": ex.info,
+                "status_since": case(*whens, else_=ex.status_since),
+                "updated_at": ex.updated_at,
+                "last_message_fp": ex.last_message_fp,
+            },
+            where=ex.updated_at >= c.updated_at,
+        )
+
+    @staticmethod
+    def _session_upsert(insert: Any) -> Any:
+        stmt = insert(SES)
+        ex, c = stmt.excluded, SES.c
+        later_reading = and_(
+            ex.last_meter_at.is_not(None),
+            or_(c.last_meter_at.is_(None), ex.last_meter_at >= c.last_meter_at),
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["charger_id", "transaction_id"],
+            set_={
+                "connector_id": case(
+                    (ex.connector_id.is_not(None), ex.connector_id), else_=c.connector_id
+                ),
+                "id_tag": case((ex.id_tag.is_not(None), ex.id_tag), else_=c.id_tag),
+                "started_at": _older(ex.started_at, c.started_at),
+                "stopped_at": _newer(ex.stopped_at, c.stopped_at),
+                "meter_start_wh": case(
+                    (c.meter_start_wh.is_(None), ex.meter_start_wh), else_=c.meter_start_wh
+                ),
+                "last_energy_wh": case((later_reading, ex.last_energy_wh), else_=c.last_energy_wh),
+                "last_meter_at": case((later_reading, ex.last_meter_at), else_=c.last_meter_at),
+                "stop_reason": case((ex.stop_reason.is_not(None), ex.stop_reason), else_=c.stop_reason),
+                # a register that runs backwards makes the session's energy (billing) suspect
+                "energy_suspect": or_(
+                    c.energy_suspect,
+                    ex.energy_suspect,
+                    and_(later_reading, ex.last_energy_wh < c.last_energy_wh),
+                ),
+                "energy_suspect_reason": case(
+                    (c.energy_suspect, c.energy_suspect_reason),
+                    (ex.energy_suspect, ex.energy_suspect_reason),
+                    (
+                        and_(later_reading, ex.last_energy_wh < c.last_energy_wh),
+                        "energy register went backwards",
+                    ),
+                    else_=None,
+                ),
+            },
+        )
+
+    # --- the batch ----------------------------------------------------------------
+
+    def ingest(self, messages: Sequence[Message]) -> IngestResult:
+        result = IngestResult()
+        rows: list[dict[str, Any]] = []
+        first: dict[str, Message] = {}
+        for m in messages:
+            fp = m.fingerprint
+            if fp in first:
+                result.duplicates += 1
+                continue
+            problem = _unstorable(m)
+            if problem:
+                result.rejected.append(LineError(m.source, m.line, problem, m.charger[:40]))
+                continue
+            first[fp] = m
+            rows.append(_message_row(m))
+            result.chargers_seen.add(m.charger)
+        if not rows:
+            return result
+        if self.dialect == "postgresql":
+            # one lock order for every worker, so overlapping batches cannot deadlock
+            rows.sort(key=lambda r: r["fingerprint"])
+
+        with self.engine.begin() as conn:
+            inserted = {r[0] for r in conn.execute(self._insert_messages, rows)}
+            result.new = [m for fp, m in first.items() if fp in inserted]
+            result.duplicates += len(first) - len(result.new)
+            if result.new:
+                caches = self._apply(conn, result.new)
+        if result.new:
+            self._remember(*caches)
+        return result
+
+    def _apply(
+        self, conn: Connection, new: list[Message]
+    ) -> tuple[dict[str, datetime], dict[tuple[str, int], datetime]]:
+        chargers: dict[str, _ChargerAgg] = {}
+        reports: dict[tuple[str, int], list[tuple[datetime, int, Message, StatusReport]]] = {}
+        sessions: list[tuple[Message, TransactionUpdate]] = []
+        meter_failures: list[tuple[str, int]] = []
+        for i, m in enumerate(new):
+            agg = chargers.get(m.charger)
+            if agg is None:
+                agg = chargers[m.charger] = _ChargerAgg(m.charger, m.ts)
+            elif m.ts < agg.first_seen:
+                agg.first_seen = m.ts
+            if m.direction == "in":
+                if agg.last_seen is None or m.ts > agg.last_seen:
+                    agg.last_seen = m.ts
+                if not m.version_inferred or agg.ocpp_version is None:
+                    agg.ocpp_version = m.ocpp_version
+            fact = m.fact
+            if fact is None:
+                continue
+            kind = type(fact)
+            if kind is StatusReport:
+                if not _int_ok(fact.connector):  # type: ignore[union-attr]
+                    continue
+                key = (m.charger, fact.connector)  # type: ignore[union-attr]
+                reports.setdefault(key, []).append((m.occurred_at, i, m, fact))  # type: ignore[arg-type]
+                if fact.error_code == "PowerMeterFailure":  # type: ignore[union-attr]
+                    meter_failures.append(key)
+            elif kind is TransactionUpdate:
+                sessions.append((m, fact))  # type: ignore[arg-type]
+            elif kind is BootInfo and m.direction == "in":
+                if agg.boot_at is None or m.occurred_at >= agg.boot_at:
+                    agg.boot, agg.boot_at = fact, m.occurred_at  # type: ignore[assignment]
+            elif kind is BootReply and (agg.reply_at is None or m.occurred_at >= agg.reply_at):
+                agg.reply, agg.reply_at = fact, m.occurred_at  # type: ignore[assignment]
+
+        charger_rows = []
+        for agg in chargers.values():
+            known = self._charger_last_seen.get(agg.id)
+            if (
+                known is not None
+                and agg.boot is None
+                and agg.reply is None
+                and (agg.last_seen is None or agg.last_seen <= known)
+                and agg.first_seen >= known  # first_seen cannot move earlier
+            ):
+                continue
+            charger_rows.append(agg.row())
+        if charger_rows:
+            charger_rows.sort(key=lambda r: r["id"])
+            conn.execute(self._upsert_chargers, charger_rows)
+
+        same, changed, port_marks = self._port_rows(reports)
+        if same:
+            conn.execute(self._upsert_ports_same, same)
+        if changed:
+            conn.execute(self._upsert_ports_changed, changed)
+        if sessions:
+            self._apply_sessions(conn, sessions)
+        if meter_failures:
+            self._flag_meter_failures(conn, meter_failures)
+        seen = {a.id: a.last_seen for a in chargers.values() if a.last_seen is not None}
+        return seen, port_marks
+
+    def _port_rows(
+        self, reports: dict[tuple[str, int], list[tuple[datetime, int, Message, StatusReport]]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[tuple[str, int], datetime]]:
+        same: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        marks: dict[tuple[str, int], datetime] = {}
+        for key in sorted(reports):
+            items = reports[key]
+            if len(items) > 1:
+                items.sort(key=lambda t: (t[0], t[1]))  # time order; input order breaks ties
+            known = self._port_updated.get(key)
+            if known is not None:
+                # older than what is stored: kept in the log, cannot change the state
+                items = [t for t in items if t[0] >= known]
+                if not items:
+                    continue
+            at, _, last_msg, last = items[-1]
+            run_start = at
+            for t in reversed(items):
+                if t[3].status != last.status:
+                    break
+                run_start = t[0]
+            row = {
+                "charger_id": key[0],
+                "connector_id": key[1],
+                "evse_id": last.evse if _int_ok(last.evse) else None,
+                "status": _text(last.status),
+                "error_code": _text(last.error_code),
+                "vendor_id": _text(last.vendor_id),
+                "vendor_error_code": _text(last.vendor_error_code),
+                "info": _text(last.info),
+                "status_since": run_start,
+                "updated_at": at,
+                "last_message_fp": last_msg.fingerprint,
+            }
+            (same if run_start == items[0][0] else changed).append(row)
+            marks[key] = at
+        return same, changed, marks
+
+    def _apply_sessions(
+        self, conn: Connection, updates: list[tuple[Message, TransactionUpdate]]
+    ) -> None:
+        """Fold transaction facts into one row per (charger, transaction)."""
+        folded: dict[tuple[str, str], dict[str, Any]] = {}
+        orphans: list[dict[str, Any]] = []  # readings without a transaction id
+        for m, t in updates:
+            at = m.occurred_at
+            if t.transaction_id is None:
+                if t.energy_wh is not None and _int_ok(t.connector) and t.kind == "update":
+                    orphans.append(
+                        {"c_id": m.charger, "c_conn": t.connector, "c_wh": t.energy_wh, "c_at": at}
+                    )
+                continue
+            key = (m.charger, _text(t.transaction_id) or "")
+            row = folded.get(key)
+            if row is None:
+                row = folded[key] = {
+                    "charger_id": m.charger,
+                    "transaction_id": key[1],
+                    "connector_id": None,
+                    "id_tag": None,
+                    "started_at": None,
+                    "stopped_at": None,
+                    "meter_start_wh": None,
+                    "last_energy_wh": None,
+                    "last_meter_at": None,
+                    "stop_reason": None,
+                    "energy_suspect": False,
+                    "energy_suspect_reason": None,
+                }
+            if _int_ok(t.connector):
+                row["connector_id"] = t.connector
+            if t.id_tag is not None:
+                row["id_tag"] = _text(t.id_tag)
+            if t.kind == "start":
+                if row["started_at"] is None or at < row["started_at"]:
+                    row["started_at"] = at
+                if t.energy_wh is not None:
+                    row["meter_start_wh"] = t.energy_wh
+            elif t.kind == "stop":
+                row["stopped_at"] = at
+                if t.reason is not None:
+                    row["stop_reason"] = _text(t.reason)
+            if t.energy_wh is not None and (
+                row["last_meter_at"] is None or at >= row["last_meter_at"]
+            ):
+                prev = row["last_energy_wh"]
+                if prev is not None and t.energy_wh < prev and not row["energy_suspect"]:
+                    row["energy_suspect"] = True
+                    row["energy_suspect_reason"] = "energy register went backwards"
+                row["last_energy_wh"], row["last_meter_at"] = t.energy_wh, at
+        for row in folded.values():
+            start, last = row["meter_start_wh"], row["last_energy_wh"]
+            if start is not None and last is not None and last < start and not row["energy_suspect"]:
+                row["energy_suspect"] = True
+                row["energy_suspect_reason"] = "energy register below the meter start"
+        if folded:
+            conn.execute(self._session_starts, [folded[k] for k in sorted(folded)])
+        if orphans:
+            # a reading that names no transaction belongs to the port's open session
+            c = SES.c
+            conn.execute(
+                update(SES)
+                .where(
+                    c.charger_id == _bind("c_id"),
+                    c.connector_id == _bind("c_conn"),
+                    c.stopped_at.is_(None),
+                    or_(c.last_meter_at.is_(None), c.last_meter_at <= _bind("c_at")),
+                )
+                .values(last_energy_wh=_bind("c_wh"), last_meter_at=_bind("c_at")),
+                orphans,
+            )
+
+    def _flag_meter_failures(self, conn: Connection, ports: list[tuple[str, int]]) -> None:
+        """PowerMeterFailure on a port makes its open session's energy figure suspect."""
+        c = SES.c
+        conn.execute(
+            update(SES)
+            .where(
+                c.charger_id == _bind("p_id"),
+                c.connector_id == _bind("p_conn"),
+                c.stopped_at.is_(None),
+                c.energy_suspect.is_(False),
+            )
+            .values(energy_suspect=True, energy_suspect_reason="power meter failure reported"),
+            [{"p_id": ch, "p_conn": con} for ch, con in sorted(set(ports))],
+        )
+
+    def _remember(
+        self, seen: dict[str, datetime], ports: dict[tuple[str, int], datetime]
+    ) -> None:
+        if len(self._charger_last_seen) > _CACHE_LIMIT:
+            self._charger_last_seen.clear()
+        if len(self._port_updated) > _CACHE_LIMIT:
+            self._port_updated.clear()
+        for charger, at in seen.items():
+            old = self._charger_last_seen.get(charger)
+            if old is None or at > old:
+                self._charger_last_seen[charger] = at
+        for key, at in ports.items():
+            old = self._port_updated.get(key)
+            if old is None or at > old:
+                self._port_updated[key] = at
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name)
+
+
+_INT_MAX = 2**31 - 1
+
+
+def _int_ok(value: int | None) -> bool:
+    """Fits the INTEGER columns (hostile frames carry absurd numbers)."""
+    return value is not None and -_INT_MAX <= value <= _INT_MAX
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; decoded payload strings sometimes do."""
+    if value is not None and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _unstorable(m: Message) -> str | None:
+    if not m.charger or len(m.charger) > CHARGER_ID_LEN or "\x00" in m.charger:
+        return f"charger id must be 1-{CHARGER_ID_LEN} printable characters"
+    if not m.fingerprint or len(m.fingerprint) > 64:
+        return "message has no usable fingerprint"
+    if m.ts.tzinfo is None or m.occurred_at.tzinfo is None:
+        return "timestamp without a time zone"
+    return None
+
+
+def _message_row(m: Message) -> dict[str, Any]:
+    fact = m.fact
+    connector: int | None = None
+    fault = False
+    if isinstance(fact, StatusReport):
+        connector, fault = fact.connector, fact.fault_bearing
+    elif isinstance(fact, TransactionUpdate):
+        connector = fact.connector
+    elif isinstance(fact, EventReport):
+        fault = any(not p.cleared for p in fact.problems)
+    if connector is not None and not _int_ok(connector):
+        connector = None
+    return {
+        "fingerprint": m.fingerprint,
+        "charger_id": m.charger,
+        "ts": m.ts,
+        "occurred_at": m.occurred_at,
+        "direction": m.direction,
+        "message_type": m.message_type,
+        "unique_id": _text(m.unique_id),
+        "action": _text(m.action),
+        "ocpp_version": m.ocpp_version,
+        "version_inferred": m.version_inferred,
+        "connector_id": connector,
+        "fault_bearing": fault,
+        "raw": _text(m.raw),
+        "violations": m.violations,
+        "source": _text(m.source),
+    }
