@@ -28,7 +28,7 @@ from bot.ocpp.events import (
     StatusReport,
     TransactionUpdate,
 )
-from bot.store.models import CHARGER_ID_LEN, ChargingSession, Charger, Connector, MessageRow
+from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
 
 MSG = MessageRow.__table__
 CHG = Charger.__table__
@@ -210,7 +210,9 @@ class Ingestor:
                 ),
                 "last_energy_wh": case((later_reading, ex.last_energy_wh), else_=c.last_energy_wh),
                 "last_meter_at": case((later_reading, ex.last_meter_at), else_=c.last_meter_at),
-                "stop_reason": case((ex.stop_reason.is_not(None), ex.stop_reason), else_=c.stop_reason),
+                "stop_reason": case(
+                    (ex.stop_reason.is_not(None), ex.stop_reason), else_=c.stop_reason
+                ),
                 # a register that runs backwards makes the session's energy (billing) suspect
                 "energy_suspect": or_(
                     c.energy_suspect,
@@ -421,7 +423,12 @@ class Ingestor:
                 row["last_energy_wh"], row["last_meter_at"] = t.energy_wh, at
         for row in folded.values():
             start, last = row["meter_start_wh"], row["last_energy_wh"]
-            if start is not None and last is not None and last < start and not row["energy_suspect"]:
+            if (
+                start is not None
+                and last is not None
+                and last < start
+                and not row["energy_suspect"]
+            ):
                 row["energy_suspect"] = True
                 row["energy_suspect_reason"] = "energy register below the meter start"
         if folded:
@@ -456,9 +463,7 @@ class Ingestor:
             [{"p_id": ch, "p_conn": con} for ch, con in sorted(set(ports))],
         )
 
-    def _remember(
-        self, seen: dict[str, datetime], ports: dict[tuple[str, int], datetime]
-    ) -> None:
+    def _remember(self, seen: dict[str, datetime], ports: dict[tuple[str, int], datetime]) -> None:
         if len(self._charger_last_seen) > _CACHE_LIMIT:
             self._charger_last_seen.clear()
         if len(self._port_updated) > _CACHE_LIMIT:

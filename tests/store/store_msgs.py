@@ -43,7 +43,9 @@ def message(
     uid = uid or str(next(_ids))
     payload = payload or {}
     frame: list[Any] = (
-        [message_type, uid, action, payload] if message_type == CALL else [message_type, uid, payload]
+        [message_type, uid, action, payload]
+        if message_type == CALL
+        else [message_type, uid, payload]
     )
     raw = json.dumps(frame, separators=(",", ":"))
     fp = hashlib.sha256(f"{charger}|{direction}|{raw}".encode()).hexdigest()[:32]
@@ -100,7 +102,10 @@ def status(
 def boot(charger: str, when: datetime, vendor: str, model: str, firmware: str = "1.0") -> Message:
     payload = {"chargePointVendor": vendor, "chargePointModel": model, "firmwareVersion": firmware}
     return message(
-        charger, when, BootInfo(vendor, model, firmware=firmware), action="BootNotification",
+        charger,
+        when,
+        BootInfo(vendor, model, firmware=firmware),
+        action="BootNotification",
         payload=payload,
     )
 
@@ -108,8 +113,13 @@ def boot(charger: str, when: datetime, vendor: str, model: str, firmware: str = 
 def boot_reply(charger: str, when: datetime, status_: str, interval: int) -> Message:
     payload = {"status": status_, "interval": interval, "currentTime": when.isoformat()}
     return message(
-        charger, when, BootReply(status_, interval), action="BootNotification", payload=payload,
-        direction="out", message_type=CALLRESULT,
+        charger,
+        when,
+        BootReply(status_, interval),
+        action="BootNotification",
+        payload=payload,
+        direction="out",
+        message_type=CALLRESULT,
     )
 
 
