@@ -1,0 +1,104 @@
+"""Feed health: per-feed counters and lag, served as GET /health.
+
+Lag is "now minus the CSMS timestamp of the newest frame this feed stored"; a feed
+that has stored nothing yet measures from when it started. /health answers 200 when
+every registered feed is live and under the lag threshold, 503 otherwise, so a load
+balancer or uptime check can act on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.ocpp.events import Record
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class FeedHealth:
+    name: str
+    started_at: datetime = field(default_factory=utcnow)
+    live: bool = False  # connected / listening and able to take frames
+    received: int = 0  # frames (or messages) the feed took in
+    stored: int = 0  # new frames the sink stored
+    duplicates: int = 0  # frames the sink already had (redelivery)
+    rejected: int = 0  # lines or frames refused as unreadable
+    dropped: int = 0  # copies given up (tap queue full, shutdown)
+    dead_lettered: int = 0  # broker messages parked in the dead-letter queue
+    sink_failures: int = 0
+    newest_ts: datetime | None = None
+    last_error: str | None = None
+
+    def note_stored(self, records: list[Record], stored: int, duplicates: int) -> None:
+        self.stored += stored
+        self.duplicates += duplicates
+        if records:
+            newest = max(r.ts for r in records)
+            if self.newest_ts is None or newest > self.newest_ts:
+                self.newest_ts = newest
+
+    def lag(self, now: datetime | None = None) -> timedelta:
+        now = now or utcnow()
+        return max(timedelta(0), now - (self.newest_ts or self.started_at))
+
+    def as_dict(self, now: datetime | None = None) -> dict[str, Any]:
+        return {
+            "live": self.live,
+            "lag_seconds": round(self.lag(now).total_seconds(), 3),
+            "newest_ts": self.newest_ts.isoformat() if self.newest_ts else None,
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "dropped": self.dropped,
+            "dead_lettered": self.dead_lettered,
+            "sink_failures": self.sink_failures,
+            "last_error": self.last_error,
+        }
+
+
+class HealthState:
+    """All feeds of one process."""
+
+    def __init__(self, max_lag: timedelta = timedelta(minutes=15)) -> None:
+        self.max_lag = max_lag
+        self.feeds: dict[str, FeedHealth] = {}
+
+    def feed(self, name: str) -> FeedHealth:
+        if name not in self.feeds:
+            self.feeds[name] = FeedHealth(name)
+        return self.feeds[name]
+
+    def report(self, now: datetime | None = None) -> tuple[bool, dict[str, Any]]:
+        now = now or utcnow()
+        feeds = {name: f.as_dict(now) for name, f in sorted(self.feeds.items())}
+        problems = [
+            f"{name}: not live" if not f.live else f"{name}: lag over {self.max_lag}"
+            for name, f in sorted(self.feeds.items())
+            if not f.live or f.lag(now) > self.max_lag
+        ]
+        ok = bool(self.feeds) and not problems
+        if not self.feeds:
+            problems = ["no feed is running"]
+        body = {
+            "ok": ok,
+            "max_lag_seconds": self.max_lag.total_seconds(),
+            "problems": problems,
+            "feeds": feeds,
+        }
+        return ok, body
+
+
+def add_health_route(web_app: web.Application, health: HealthState) -> None:
+    async def handle(_request: web.Request) -> web.Response:
+        ok, body = health.report()
+        return web.json_response(body, status=200 if ok else 503)
+
+    web_app.router.add_get("/health", handle)
