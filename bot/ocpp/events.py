@@ -31,6 +31,12 @@ class Record:
     raw: str = ""  # verbatim text of the frame, kept in the message log
     source: str = ""  # where it came from, e.g. "sample.jsonl" or "webhook"
     line: int | None = None  # line number in the source, when there is one
+    # Added by the readers: what they had to guess (no CSMS time, no zone, direction);
+    # the parser copies these into Message.violations.
+    notes: tuple[str, ...] = ()
+    # The action of a CALLRESULT when the feed says it (e.g. a broker header), used when
+    # the parser has not seen the CALL.
+    action_hint: str | None = None
 
 
 @dataclass(slots=True)
@@ -136,6 +142,7 @@ class TransactionUpdate:
     energy_wh: float | None = None
     power_w: float | None = None
     reason: str | None = None  # stop reason / 2.x triggerReason
+    evse: int | None = None  # 2.x evse id (connector is the connector within it)
 
 
 @dataclass(slots=True)

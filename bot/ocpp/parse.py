@@ -1,0 +1,482 @@
+"""The parser: one `Record` in, one `Message` (or `LineError`) out.
+
+What it decides, in order:
+
+1. Is this a frame at all? Not an array, a message type id other than 2/3/4, no
+   unique id, a payload that is not an object, a CALL action that is not an action
+   name, an unusable charger id: a LineError with the reason. Nothing else is.
+2. The OCPP version: the declared one (an unknown declared version is a LineError);
+   else for a result, its CALL's; else from the action and payload shape
+   (StatusNotification with connectorStatus/evseId is 2.x, chargePointVendor is 1.6,
+   TransactionEvent/NotifyEvent are 2.x, 2.1-only actions or NotifyEvent severity are
+   2.1); else what the charger's BootNotification said; else 1.6.
+   `version_inferred` is True whenever it was not declared.
+3. Correlation: CALLs are remembered per (charger, unique id) in a bounded LRU, so a
+   CALLRESULT gets its CALL's action (BootNotification -> BootReply, StartTransaction ->
+   TransactionUpdate with the transaction id) and a CALLERROR names what failed.
+4. Lenient validation against the `ocpp` package's schemas: problems become short
+   strings in `violations` and the message is still kept. An action the version does
+   not define is kept too, without a fact, with "unknown action X".
+5. occurred_at: the payload's own time when plausible (at most 24 h ahead of and 30
+   days behind the CSMS time), else the CSMS time, with a violation saying why.
+6. fingerprint: sha256 over charger, direction and the canonical JSON of the frame, so
+   the same frame delivered twice by any feed is recognised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.ocpp.actions import ONLY_16
+from bot.ocpp.events import (
+    CALL,
+    CALLERROR,
+    CALLRESULT,
+    OCPP_VERSIONS,
+    LineError,
+    Message,
+    Record,
+)
+from bot.ocpp.facts import call_error_fact, call_fact, result_fact
+from bot.ocpp.schemas import known_actions, schema_for
+from bot.ocpp.times import BadTimestamp, describe_gap, format_utc, parse_timestamp
+
+FUTURE_LIMIT = timedelta(hours=24)
+PAST_LIMIT = timedelta(days=30)
+MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an error
+MAX_CHARGER_ID = 200
+
+_ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
+_sha256 = hashlib.sha256
+
+_VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
+    "1.6j": "1.6",
+    "1.6-j": "1.6",
+    "16": "1.6",
+    "ocpp1.6": "1.6",
+    "ocpp1.6j": "1.6",
+    "2.0": "2.0.1",  # OCPP 2.0 was superseded by 2.0.1 within months; same messages
+    "201": "2.0.1",
+    "ocpp2.0.1": "2.0.1",
+    "ocpp2.0": "2.0.1",
+    "21": "2.1",
+    "ocpp2.1": "2.1",
+}
+
+_KIND_NAMES = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}
+
+
+def fingerprint(charger: str, direction: str, frame: Any) -> str:
+    """First 32 hex chars of sha256(charger, direction, canonical JSON of the frame)."""
+    canonical = _dumps(frame)
+    return _sha256(
+        f"{charger}\n{direction}\n{canonical}".encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+
+
+def normalize_version(declared: Any) -> str | None:
+    """'1.6' / '2.0.1' / '2.1' for the spellings feeds use; None if unknown."""
+    text = str(declared).strip().lower()
+    return _VERSION_ALIASES.get(text) or _VERSION_ALIASES.get(text.removeprefix("ocpp"))
+
+
+def charger_problem(charger: Any) -> str | None:
+    """Why a charger id is unusable, or None. Ids are 1..200 printable characters
+    without whitespace or '/' (it is the last segment of the charger's URL)."""
+    if not isinstance(charger, str):
+        return f"charger id {charger!r} is not text"
+    if not charger:
+        return "charger id is empty"
+    shown = repr(charger) if len(charger) <= 40 else repr(charger[:37]) + "..."
+    if len(charger) > MAX_CHARGER_ID:
+        return f"charger id {shown} is {len(charger)} chars, max {MAX_CHARGER_ID}"
+    if any(c.isspace() for c in charger):
+        return f"charger id {shown} has whitespace"
+    if not charger.isprintable():
+        return f"charger id {shown} has control characters"
+    if "/" in charger:
+        return f"charger id {shown} has '/'"
+    return None
+
+
+class Parser:
+    """Turns Records into Messages, remembering recent CALLs to correlate replies.
+
+    Not thread-safe: one Parser per ingest stream (state is per feed anyway).
+    """
+
+    def __init__(self, *, pending_limit: int = 100_000, charger_limit: int = 200_000) -> None:
+        self.pending_limit = pending_limit
+        self.charger_limit = charger_limit
+        # (charger, unique id) -> (action, version, inferred, CALL payload if needed)
+        self._pending: OrderedDict[tuple[str, str], tuple[str, str, bool, Any]] = OrderedDict()
+        self._versions: dict[str, str] = {}  # charger -> version from its BootNotification
+        self._good_chargers: set[str] = set()
+        self._good_actions: set[str] = set()
+
+    def parse_many(
+        self, records: Iterable[Record | LineError]
+    ) -> tuple[list[Message], list[LineError]]:
+        messages: list[Message] = []
+        errors: list[LineError] = []
+        parse = self.parse
+        for record in records:
+            if isinstance(record, LineError):
+                errors.append(record)
+                continue
+            result = parse(record)
+            if isinstance(result, Message):
+                messages.append(result)
+            else:
+                errors.append(result)
+        return messages, errors
+
+    def parse(self, record: Record) -> Message | LineError:
+        frame = record.frame
+        charger = record.charger
+        if charger not in self._good_chargers:
+            problem = charger_problem(charger)
+            if problem:
+                return self._error(record, problem)
+            if len(self._good_chargers) >= self.charger_limit:
+                self._good_chargers.clear()
+            self._good_chargers.add(charger)
+        direction = record.direction
+        if direction != "in" and direction != "out":
+            return self._error(record, f"direction {direction!r} is not 'in' or 'out'")
+        if type(frame) is not list:
+            return self._error(
+                record, f"not an OCPP-J frame: expected a JSON array, got {_json_type(frame)}"
+            )
+        size = len(frame)
+        if size < 3:
+            return self._error(record, f"not an OCPP-J frame: {size} elements, need 3 to 5")
+        kind = frame[0]
+        if type(kind) is not int or kind not in _KIND_NAMES:
+            return self._error(
+                record,
+                f"message type id {_short(kind)} is not 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR)",
+            )
+        uid = frame[1]
+        if type(uid) is not str or not uid:
+            return self._error(record, "missing unique id (2nd element must be a non-empty string)")
+        if len(uid) > MAX_UNIQUE_ID:
+            return self._error(record, f"unique id is {len(uid)} chars, max {MAX_UNIQUE_ID}")
+
+        violations = list(record.notes) if record.notes else []
+        if len(uid) > 36:
+            violations.append(f"unique id: {len(uid)} chars, max 36")
+        if kind == CALL:
+            if size != 4:
+                return self._error(record, f"CALL frame has {size} elements, expected 4")
+            action = frame[2]
+            if action not in self._good_actions:
+                if type(action) is not str or not _ACTION.fullmatch(action):
+                    return self._error(
+                        record, f"CALL action {_short(action)} is not an action name"
+                    )
+                if len(self._good_actions) < 10_000:
+                    self._good_actions.add(action)
+            payload = frame[3]
+            if type(payload) is not dict:
+                return self._error(
+                    record, f"{action} payload is {_json_type(payload)}, not a JSON object"
+                )
+            return self._call(record, uid, action, payload, violations)
+        if kind == CALLRESULT:
+            if size != 3:
+                return self._error(record, f"CALLRESULT frame has {size} elements, expected 3")
+            payload = frame[2]
+            if type(payload) is not dict:
+                return self._error(
+                    record, f"CALLRESULT payload is {_json_type(payload)}, not a JSON object"
+                )
+            return self._result(record, uid, payload, violations)
+        if size not in (4, 5):
+            return self._error(record, f"CALLERROR frame has {size} elements, expected 5")
+        details = frame[4] if size == 5 else {}
+        if type(details) is not dict:
+            violations.append(f"CALLERROR details are {_json_type(details)}, not a JSON object")
+            details = {}
+        elif size == 4:
+            violations.append("CALLERROR without errorDetails")
+        return self._call_error(record, uid, details, violations)
+
+    # --- per message type ----------------------------------------------------------------
+
+    def _call(
+        self, record: Record, uid: str, action: str, payload: dict[str, Any], violations: list[str]
+    ) -> Message | LineError:
+        charger = record.charger
+        declared = record.ocpp
+        if declared is not None:
+            version = normalize_version(declared)
+            if version is None:
+                return self._error(record, f"unknown OCPP version {_short(declared)}")
+            inferred = False
+        else:
+            version = self._infer(charger, action, payload)
+            inferred = True
+        if action == "BootNotification" or not inferred:
+            self._remember_version(charger, version)
+
+        pending = self._pending
+        if len(pending) >= self.pending_limit:
+            pending.popitem(last=False)
+        pending[(charger, uid)] = (
+            action,
+            version,
+            inferred,
+            payload if action == "StartTransaction" else None,
+        )
+
+        schema = schema_for(version, action, "request")
+        fact = None
+        if schema is None:
+            violations.append(f"unknown action {action} in OCPP {version}")
+        else:
+            if not schema.is_valid(payload):
+                violations.extend(schema.problems(payload))
+            fact = call_fact(version, action, payload, violations)
+        occurred = self._occurred_at(record.ts, action, payload, violations)
+        return self._message(
+            record, CALL, uid, action, payload, version, inferred, fact, violations, occurred
+        )
+
+    def _result(
+        self, record: Record, uid: str, payload: dict[str, Any], violations: list[str]
+    ) -> Message | LineError:
+        charger = record.charger
+        call = self._pending.pop((charger, uid), None)
+        declared = record.ocpp
+        call_payload = None
+        if call is not None:
+            action, version, inferred, call_payload = call
+        else:
+            action = record.action_hint
+            version = self._versions.get(charger, "1.6")
+            inferred = True
+        if declared is not None:
+            declared_version = normalize_version(declared)
+            if declared_version is None:
+                return self._error(record, f"unknown OCPP version {_short(declared)}")
+            version, inferred = declared_version, False
+        fact = None
+        if action is not None:
+            schema = schema_for(version, action, "response")
+            if schema is not None and not schema.is_valid(payload):
+                violations.extend(schema.problems(payload))
+            fact = result_fact(action, payload, call_payload, violations)
+        return self._message(
+            record,
+            CALLRESULT,
+            uid,
+            action,
+            payload,
+            version,
+            inferred,
+            fact,
+            violations,
+            _aware(record.ts, violations),
+        )
+
+    def _call_error(
+        self, record: Record, uid: str, details: dict[str, Any], violations: list[str]
+    ) -> Message | LineError:
+        charger = record.charger
+        call = self._pending.pop((charger, uid), None)
+        if call is not None:
+            action, version, inferred, _ = call
+        else:
+            action, version, inferred = record.action_hint, self._versions.get(charger, "1.6"), True
+        if record.ocpp is not None:
+            declared_version = normalize_version(record.ocpp)
+            if declared_version is None:
+                return self._error(record, f"unknown OCPP version {_short(record.ocpp)}")
+            version, inferred = declared_version, False
+        fact = call_error_fact(record.frame, action, violations)
+        return self._message(
+            record,
+            CALLERROR,
+            uid,
+            action,
+            details,
+            version,
+            inferred,
+            fact,
+            violations,
+            _aware(record.ts, violations),
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _message(
+        self,
+        record: Record,
+        kind: int,
+        uid: str,
+        action: str | None,
+        payload: dict[str, Any],
+        version: str,
+        inferred: bool,
+        fact: Any,
+        violations: list[str],
+        occurred: datetime,
+    ) -> Message:
+        canonical = _dumps(record.frame)
+        charger, direction = record.charger, record.direction
+        digest = _sha256(
+            f"{charger}\n{direction}\n{canonical}".encode("utf-8", "surrogatepass")
+        ).hexdigest()[:32]
+        ts = record.ts if record.ts.tzinfo is not None else record.ts.replace(tzinfo=UTC)
+        return Message(
+            ts=ts,
+            occurred_at=occurred,
+            charger=charger,
+            direction=direction,
+            message_type=kind,
+            unique_id=uid,
+            action=action,
+            payload=payload,
+            ocpp_version=version,
+            version_inferred=inferred,
+            raw=record.raw or canonical,
+            fingerprint=digest,
+            fact=fact,
+            violations=violations,
+            source=record.source,
+            line=record.line,
+        )
+
+    def _infer(self, charger: str, action: str, payload: dict[str, Any]) -> str:
+        known = self._versions.get(charger)
+        if action in ONLY_16:
+            return "1.6"
+        family = _shape_family(action, payload)
+        if family == "1.6":
+            return "1.6"
+        if family is None:
+            if action not in known_actions("1.6") and action in known_actions("2.1"):
+                family = "2.x"
+            else:
+                return known or "1.6"
+        # A 2.x frame: 2.1 if it can only be 2.1, else what the charger said, else 2.0.1.
+        if family == "2.1" or action not in known_actions("2.0.1"):
+            return "2.1"
+        return known if known in ("2.0.1", "2.1") else "2.0.1"
+
+    def _remember_version(self, charger: str, version: str) -> None:
+        versions = self._versions
+        if versions.get(charger) != version:
+            if len(versions) >= self.charger_limit:
+                versions.clear()
+            versions[charger] = version
+
+    def _occurred_at(
+        self, ts: datetime, action: str, payload: dict[str, Any], violations: list[str]
+    ) -> datetime:
+        ts = _aware(ts, violations)
+        stamp = payload.get("timestamp")
+        if stamp is None:
+            stamp = payload.get("generatedAt")
+            if stamp is None and action == "MeterValues":
+                values = payload.get("meterValue")
+                if type(values) is list and values and type(values[0]) is dict:
+                    stamp = values[0].get("timestamp")
+            if stamp is None:
+                return ts
+        try:
+            occurred, had_zone = parse_timestamp(stamp)
+        except BadTimestamp as exc:
+            violations.append(f"{exc}; using the CSMS time")
+            return ts
+        if not had_zone:
+            violations.append("timestamp has no time zone; assumed UTC")
+        gap = occurred - ts
+        if gap > FUTURE_LIMIT:
+            violations.append(
+                f"timestamp {format_utc(occurred)} is {describe_gap(gap)} in the future; "
+                "using the CSMS time"
+            )
+            return ts
+        if gap < -PAST_LIMIT:
+            violations.append(
+                f"timestamp {format_utc(occurred)} is {describe_gap(gap)} before the CSMS "
+                "time; using the CSMS time"
+            )
+            return ts
+        return occurred
+
+    @staticmethod
+    def _error(record: Record, reason: str) -> LineError:
+        excerpt = record.raw[:60] if record.raw else _short(record.frame, 60)
+        if not excerpt.isprintable():
+            excerpt = "".join(c if c.isprintable() else repr(c)[1:-1] for c in excerpt)
+        return LineError(record.source, record.line, reason, excerpt)
+
+
+def _shape_family(action: str, payload: dict[str, Any]) -> str | None:
+    """'1.6', '2.x', '2.1' or None (shape says nothing) for a CALL payload."""
+    if action == "StatusNotification":
+        if "connectorStatus" in payload or "evseId" in payload:
+            return "2.x"
+        if "errorCode" in payload or "status" in payload:
+            return "1.6"
+    elif action == "BootNotification":
+        if "chargingStation" in payload:
+            return "2.x"
+        if "chargePointVendor" in payload or "chargePointModel" in payload:
+            return "1.6"
+    elif action == "MeterValues":
+        if "evseId" in payload:
+            return "2.x"
+        if "connectorId" in payload:
+            return "1.6"
+    elif action == "Authorize":
+        if "idToken" in payload:
+            return "2.x"
+        if "idTag" in payload:
+            return "1.6"
+    elif action == "NotifyEvent":
+        data = payload.get("eventData")
+        if type(data) is list and any(type(e) is dict and "severity" in e for e in data):
+            return "2.1"
+        return "2.x"
+    elif action == "TransactionEvent":
+        return "2.x"
+    return None
+
+
+def _aware(ts: datetime, violations: list[str]) -> datetime:
+    if ts.tzinfo is None:
+        violations.append("CSMS time has no time zone; assumed UTC")
+        return ts.replace(tzinfo=UTC)
+    return ts
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

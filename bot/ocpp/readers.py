@@ -1,0 +1,582 @@
+"""Readers: turn OCPP logs in the formats seen in the wild into `Record`s.
+
+One line in, zero or more Records (or one LineError) out. A bad line never stops the
+run and never costs the lines around it. Accepted per line:
+
+- contract 1: `{"ts", "charger", "dir", "frame", "ocpp"?}`
+- a bare frame `[2,"id","Action",{...}]` (charger from the caller, direction inferred
+  from the action: a CALL the charger starts is "in"; a result goes the other way of
+  its CALL) or a JSON array of such frames on one line
+- timestamp-prefixed frames: `2024-01-01T10:00:00.000Z [2,...]`, `1704067200.123 [3,...]`
+- wrapped objects `{"timestamp": ..., "message": [...]}`
+- triples `[ts, direction, frame]`
+- SteVe logback lines (`[chargeBoxId=X, sessionId=Y] Received:/Sending: <frame>`)
+- mobilityhouse `ocpp` / Home Assistant lines (`<cpid>: receive message <frame>` /
+  `<cpid>: send <frame>`)
+- MicroOcpp lines (`[AO] Send: <frame>` / `[AO] Recv: <frame>`, `[sendTXT] <frame>`);
+  it runs on the charger, so Send is "in"
+- CitrineOS `OCPPMessages` rows, webhook bodies and broker message bodies (`origin`
+  cs/csms, `message` or `payload`, `timestamp`, `stationId`)
+
+Lines are read as bytes with a cap (MAX_LINE_BYTES): a longer line is measured and
+reported without being decoded. Empty lines and lines starting with `#` are skipped.
+When a line has no time of its own, ts comes from the payload's timestamp, else from
+the previous line, else from the moment reading started, and the Record says so in
+`notes` (the parser turns notes into violations).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from bot.ocpp.actions import call_direction
+from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
+from bot.ocpp.times import BadTimestamp, parse_timestamp
+
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: real frames are a few kB; firmware dumps are not frames
+_PENDING_LIMIT = 10_000  # CALL directions remembered per stream, for bare results
+
+_DIRECTION_WORDS = {
+    "in": "in",
+    "out": "out",
+    "incoming": "in",
+    "outgoing": "out",
+    "received": "in",
+    "receive": "in",
+    "recv": "in",
+    "rx": "in",
+    "sent": "out",
+    "send": "out",
+    "sending": "out",
+    "tx": "out",
+    "cs": "in",
+    "csms": "out",
+}
+
+_LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)")
+_STEVE = re.compile(
+    r"\[chargeBoxId=(?P<cp>[^,\]]*),\s*sessionId=[^\]]*\]\s*(?P<verb>Received|Sending):\s*(?P<frame>.*)$"
+)
+_MOBILITYHOUSE = re.compile(
+    r"(?P<cp>[^\s:\[\]]+): (?P<verb>receive message|send) (?P<frame>[\[{].*)$"
+)
+_MICROOCPP = re.compile(r"\[(?:AO|MO)\]\s*(?P<verb>Send|Recv):\s*(?P<frame>.*)$")
+_MICROOCPP_TXT = re.compile(r"\[(?P<verb>sendTXT|recvTXT)\]\s*(?P<frame>.*)$")
+
+
+def read_file(path: Path | str, *, charger: str | None = None) -> Iterator[Record | LineError]:
+    """Records from a log file ("-" reads standard input)."""
+    if str(path) == "-":
+        yield from _read_stream(sys.stdin.buffer, "<stdin>", charger)
+        return
+    source = str(path)
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+    except OSError as exc:
+        yield LineError(source, None, f"cannot open {source}: {exc.strerror or exc}")
+        return
+    try:
+        yield from _read_stream(stream, source, charger)
+    finally:
+        stream.close()
+
+
+def read_lines(
+    lines: Iterable[bytes], *, source: str, charger: str | None = None
+) -> Iterator[Record | LineError]:
+    """Records from lines of bytes (str lines are accepted too)."""
+    reader = _LineReader(source, charger)
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogatepass")
+        if len(line) > MAX_LINE_BYTES:
+            yield reader.too_long(number, len(line))
+            continue
+        yield from reader.feed(number, line)
+
+
+def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | LineError]:
+    """Records from already-decoded JSON bodies (webhook posts, broker messages).
+
+    Each object may be any of the object or array shapes `read_lines` accepts; its
+    position (1-based) stands in for the line number.
+    """
+    reader = _LineReader(source, None)
+    for number, obj in enumerate(objs, 1):
+        yield from reader.decoded(number, obj, None, None)
+
+
+def _read_stream(
+    stream: BinaryIO, source: str, charger: str | None
+) -> Iterator[Record | LineError]:
+    reader = _LineReader(source, charger)
+    number = 0
+    readline = stream.readline
+    while True:
+        line = readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            # Measure the rest of the line in chunks; never hold or decode all of it.
+            size = len(line)
+            while True:
+                more = readline(MAX_LINE_BYTES)
+                if not more:
+                    break
+                size += len(more)
+                if more.endswith(b"\n"):
+                    break
+            yield reader.too_long(number, size)
+            continue
+        yield from reader.feed(number, line)
+
+
+class _LineReader:
+    """Per-stream state: the source name, the default charger, the last time seen and
+    the directions of recent CALLs (so a bare CALLRESULT goes the other way)."""
+
+    def __init__(self, source: str, charger: str | None) -> None:
+        self.source = source
+        self.charger = charger
+        self.started = datetime.now(UTC)
+        self.last_ts: datetime | None = None
+        self.call_dirs: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    # --- entry points --------------------------------------------------------------
+
+    def too_long(self, number: int, size: int) -> LineError:
+        return LineError(
+            self.source,
+            number,
+            f"too long ({_size(size)}, limit {_size(MAX_LINE_BYTES)})",
+        )
+
+    def feed(self, number: int, line: bytes) -> list[Record | LineError]:
+        line = line.strip()
+        if not line or line[0] == 35:  # '#': a comment
+            return []
+        nul = line.find(b"\x00")
+        if nul >= 0:
+            return [self._error(number, f"NUL byte at column {nul + 1}", _bytes_excerpt(line))]
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return [
+                self._error(number, f"invalid UTF-8 at byte {exc.start + 1}", _bytes_excerpt(line))
+            ]
+        if text[0] == "\ufeff":  # a byte-order mark on the first line
+            text = text[1:].lstrip()
+            if not text:
+                return []
+        first = text[0]
+        if first == "{" or (first == "[" and not (len(text) > 1 and text[1].isalpha())):
+            try:
+                obj = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                return [self._error(number, f"not JSON: {_json_reason(exc)}", text)]
+            return self.decoded(number, obj, None, text)
+        return self._log_line(number, text)
+
+    def decoded(
+        self, number: int, obj: Any, ts: datetime | None, text: str | None
+    ) -> list[Record | LineError]:
+        """Records from one decoded JSON value (ts: a time found outside it)."""
+        if isinstance(obj, dict):
+            return self._from_object(number, obj, ts)
+        if isinstance(obj, list):
+            return self._from_array(number, obj, ts, text)
+        return [self._error(number, f"JSON {type(obj).__name__} is not a record or frame", text)]
+
+    # --- shapes ----------------------------------------------------------------------
+
+    def _from_object(self, number: int, obj: dict[str, Any], ts: datetime | None) -> list[Any]:
+        if "frame" in obj:
+            return [self._contract1(number, obj)]
+        if "message" in obj and ("origin" in obj or "stationId" in obj or "event" in obj):
+            return self._citrine_row(number, obj)
+        if "message" in obj:
+            return self._wrapped(number, obj, ts)
+        if ("payload" in obj or "_payload" in obj) and ("origin" in obj or "_origin" in obj):
+            return [self._citrine_broker(number, obj)]
+        keys = ", ".join(sorted(str(k) for k in obj)[:6])
+        return [
+            self._error(
+                number,
+                f"JSON object is not a known record shape (keys: {keys}; "
+                "expected ts, charger, dir, frame)",
+                None,
+            )
+        ]
+
+    def _contract1(self, number: int, obj: dict[str, Any]) -> Record | LineError:
+        frame = obj["frame"]
+        charger = obj.get("charger", self.charger)
+        if isinstance(charger, int) and not isinstance(charger, bool):
+            charger = str(charger)
+        if not isinstance(charger, str):
+            return self._error(number, "no charger id (field 'charger' missing or not text)", None)
+        notes: list[str] = []
+        ts = self._time_of(obj.get("ts"), frame, notes)
+        if isinstance(ts, LineError):
+            return self._with_line(ts, number)
+        direction = obj.get("dir")
+        if direction is None:
+            direction = self._guess_direction(charger, frame, notes)
+        elif direction not in ("in", "out"):
+            word = _DIRECTION_WORDS.get(str(direction).lower())
+            if word is None:
+                return self._error(number, f"dir {_short(direction)} is not 'in' or 'out'", None)
+            direction = word
+        self._remember_call(charger, frame, direction)
+        ocpp = obj.get("ocpp")
+        return Record(
+            ts=ts,
+            charger=charger,
+            direction=direction,
+            frame=frame,
+            ocpp=None if ocpp is None else str(ocpp),
+            raw="",
+            source=self.source,
+            line=number,
+            notes=tuple(notes),
+        )
+
+    def _wrapped(self, number: int, obj: dict[str, Any], ts: datetime | None) -> list[Any]:
+        frame = obj["message"]
+        if isinstance(frame, str):
+            return self._frame_text(number, frame, obj.get("timestamp"), None, None, None)
+        charger = obj.get("charger") or obj.get("chargeBoxId") or obj.get("stationId")
+        direction = obj.get("direction") or obj.get("dir")
+        return [
+            self._bare(
+                number,
+                frame,
+                obj.get("timestamp", obj.get("ts")) if ts is None else ts,
+                None,
+                charger=charger if isinstance(charger, str) else None,
+                direction=_DIRECTION_WORDS.get(str(direction).lower()) if direction else None,
+                ocpp=obj.get("ocpp"),
+            )
+        ]
+
+    def _citrine_row(self, number: int, obj: dict[str, Any]) -> list[Any]:
+        event = obj.get("event")
+        if event in ("connected", "closed"):
+            # Connection events carry no frame; nothing downstream consumes them yet.
+            return []
+        info = obj.get("info") if isinstance(obj.get("info"), dict) else {}
+        charger = obj.get("stationId")
+        if not isinstance(charger, str):
+            return [self._error(number, "CitrineOS message without a stationId", None)]
+        origin = obj.get("origin", info.get("origin"))
+        direction = {"cs": "in", "csms": "out"}.get(str(origin))
+        if direction is None:
+            return [self._error(number, f"origin {_short(origin)} is not 'cs' or 'csms'", None)]
+        stamp = obj.get("timestamp", info.get("timestamp"))
+        protocol = obj.get("protocol", info.get("protocol"))
+        ocpp = _protocol_version(protocol)
+        message = obj["message"]
+        if isinstance(message, str):
+            return self._frame_text(number, message, stamp, charger, direction, ocpp)
+        return [
+            self._bare(
+                number, message, stamp, None, charger=charger, direction=direction, ocpp=ocpp
+            )
+        ]
+
+    def _citrine_broker(self, number: int, obj: dict[str, Any]) -> Record | LineError:
+        """A CitrineOS broker message body, in either key style (`origin` / `_origin`)."""
+
+        def get(key: str) -> Any:
+            return obj[key] if key in obj else obj.get("_" + key)
+
+        context = get("context") if isinstance(get("context"), dict) else {}
+        ctx = {k.lstrip("_"): v for k, v in context.items()}
+        charger, corr = ctx.get("stationId"), ctx.get("correlationId")
+        direction = {"cs": "in", "csms": "out"}.get(str(get("origin")))
+        if not isinstance(charger, str):
+            return self._error(number, "broker message without context.stationId", None)
+        if direction is None:
+            return self._error(
+                number, f"origin {_short(get('origin'))} is not 'cs' or 'csms'", None
+            )
+        action, state, payload = get("action"), str(get("state")), get("payload")
+        if state == "1":
+            frame: list[Any] = [CALL, corr, action, payload]
+        elif state == "2":
+            frame = [CALLRESULT, corr, payload]
+        else:
+            return self._error(
+                number, f"broker message state {_short(get('state'))} is not 1 or 2", None
+            )
+        record = self._bare(
+            number,
+            frame,
+            ctx.get("timestamp"),
+            None,
+            charger=charger,
+            direction=direction,
+            ocpp=_protocol_version(get("protocol")),
+        )
+        if isinstance(record, Record) and state == "2" and isinstance(action, str):
+            record.action_hint = action
+        return record
+
+    def _from_array(
+        self, number: int, arr: list[Any], ts: datetime | None, text: str | None
+    ) -> list[Any]:
+        if not arr:
+            return [self._error(number, "empty JSON array is not a frame", text)]
+        head = arr[0]
+        if isinstance(head, list):  # a JSON array of frames on one line
+            return [self._bare(number, frame, ts, None) for frame in arr]
+        if (
+            len(arr) == 3
+            and isinstance(arr[1], str)
+            and arr[1].lower() in _DIRECTION_WORDS
+            and isinstance(arr[2], list)
+            and not (isinstance(head, int) and head in (CALL, CALLRESULT, CALLERROR))
+        ):  # a [ts, direction, frame] triple
+            return [
+                self._bare(number, arr[2], head, None, direction=_DIRECTION_WORDS[arr[1].lower()])
+            ]
+        return [self._bare(number, arr, ts, text)]
+
+    def _frame_text(
+        self,
+        number: int,
+        text: str,
+        stamp: Any,
+        charger: str | None,
+        direction: str | None,
+        ocpp: str | None,
+    ) -> list[Any]:
+        text = text.strip()
+        try:
+            frame = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return [self._error(number, f"frame is not JSON: {_json_reason(exc)}", text)]
+        if isinstance(frame, dict):
+            return [self._error(number, "frame is a JSON object, not an OCPP-J array", text)]
+        return [
+            self._bare(number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp)
+        ]
+
+    def _bare(
+        self,
+        number: int,
+        frame: Any,
+        stamp: Any,
+        raw: str | None,
+        *,
+        charger: str | None = None,
+        direction: str | None = None,
+        ocpp: Any = None,
+    ) -> Record | LineError:
+        """A Record for a frame whose charger/direction may have to come from elsewhere."""
+        charger = charger or self.charger
+        if charger is None:
+            return self._error(
+                number,
+                "no charger id for a bare frame (give the charger, e.g. --charger CP-1)",
+                raw,
+            )
+        notes: list[str] = []
+        ts = stamp if isinstance(stamp, datetime) else self._time_of(stamp, frame, notes)
+        if isinstance(ts, LineError):
+            return self._with_line(ts, number)
+        if direction is None:
+            direction = self._guess_direction(charger, frame, notes)
+        self._remember_call(charger, frame, direction)
+        return Record(
+            ts=ts,
+            charger=charger,
+            direction=direction,  # type: ignore[arg-type]
+            frame=frame,
+            ocpp=None if ocpp is None else str(ocpp),
+            raw=raw or "",
+            source=self.source,
+            line=number,
+            notes=tuple(notes),
+        )
+
+    def _log_line(self, number: int, text: str) -> list[Any]:
+        """SteVe, mobilityhouse/HA, MicroOcpp, or `<timestamp> <frame>`."""
+        if "chargeBoxId=" in text:
+            m = _STEVE.search(text)
+            if m:
+                direction = "in" if m["verb"] == "Received" else "out"
+                return self._log_frame(number, text, m, m["cp"], direction)
+        if "receive message" in text or ": send " in text:
+            m = _MOBILITYHOUSE.search(text)
+            if m:
+                direction = "in" if m["verb"] == "receive message" else "out"
+                return self._log_frame(number, text, m, m["cp"], direction)
+        if "O]" in text or "TXT]" in text:
+            m = _MICROOCPP.search(text) or _MICROOCPP_TXT.search(text)
+            if m:
+                # MicroOcpp runs on the charger: what it sends goes to the CSMS.
+                direction = "in" if m["verb"].startswith(("Send", "send")) else "out"
+                return self._log_frame(number, text, m, None, direction)
+        return self._prefixed(number, text)
+
+    def _log_frame(
+        self, number: int, text: str, m: re.Match[str], charger: str | None, direction: str
+    ) -> list[Any]:
+        prefix = text[: m.start()]
+        found = _LOG_TIME.search(prefix)
+        stamp: Any = None
+        notes: list[str] = []
+        if found:
+            try:
+                stamp, had_zone = parse_timestamp(found[1].replace(",", "."))
+            except BadTimestamp as exc:
+                return [self._error(number, str(exc), text)]
+            if not had_zone:
+                notes.append("log time has no time zone; assumed UTC")
+            self.last_ts = stamp
+        records = self._frame_text(number, m["frame"], stamp, charger or None, direction, None)
+        if notes:
+            for r in records:
+                if isinstance(r, Record):
+                    r.notes = (*r.notes, *notes)
+        return records
+
+    def _prefixed(self, number: int, text: str) -> list[Any]:
+        """`<timestamp> <frame>`; the timestamp may itself contain one space."""
+        parts = text.split(None, 2)
+        for cut in (1, 2):
+            if len(parts) <= cut:
+                break
+            head = " ".join(parts[:cut])
+            rest = text[len(head) :].lstrip() if cut == 1 else (parts[2] if len(parts) > 2 else "")
+            if not rest or rest[0] not in "[{":
+                continue
+            try:
+                stamp, had_zone = parse_timestamp(head.replace(",", "."))
+            except BadTimestamp:
+                continue
+            try:
+                obj = json.loads(rest)
+            except (ValueError, RecursionError) as exc:
+                return [
+                    self._error(
+                        number, f"frame after the timestamp is not JSON: {_json_reason(exc)}", text
+                    )
+                ]
+            self.last_ts = stamp
+            records = self.decoded(number, obj, stamp, rest)
+            if not had_zone:
+                for r in records:
+                    if isinstance(r, Record):
+                        r.notes = (*r.notes, "line time has no time zone; assumed UTC")
+            return records
+        return [self._error(number, "not JSON and not a known OCPP log line format", text)]
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _time_of(self, stamp: Any, frame: Any, notes: list[str]) -> datetime | LineError:
+        """The CSMS time for a record: its own, else a payload's, else the last seen."""
+        if stamp is not None:
+            try:
+                ts, had_zone = parse_timestamp(stamp)
+            except BadTimestamp as exc:
+                return LineError(self.source, None, f"ts: {exc}", _short(stamp))
+            if not had_zone:
+                notes.append("ts has no time zone; assumed UTC")
+            self.last_ts = ts
+            return ts
+        payload = frame[3] if isinstance(frame, list) and len(frame) == 4 else None
+        if isinstance(payload, dict):
+            inner = payload.get("timestamp") or payload.get("generatedAt")
+            if inner is not None:
+                try:
+                    ts, _ = parse_timestamp(inner)
+                except BadTimestamp:
+                    pass
+                else:
+                    notes.append("no CSMS time; using the payload timestamp")
+                    return ts
+        if self.last_ts is not None:
+            notes.append("no CSMS time; using the previous line's time")
+            return self.last_ts
+        notes.append("no CSMS time; using the time it was read")
+        return self.started
+
+    def _guess_direction(self, charger: str, frame: Any, notes: list[str]) -> str:
+        if not isinstance(frame, list) or len(frame) < 3:
+            return "in"
+        kind = frame[0]
+        if kind == CALL and isinstance(frame[2], str):
+            return call_direction(frame[2])
+        if kind in (CALLRESULT, CALLERROR):
+            uid = frame[1] if isinstance(frame[1], str) else str(frame[1])
+            call_dir = self.call_dirs.pop((charger, uid), None)
+            if call_dir is not None:
+                return "out" if call_dir == "in" else "in"
+            notes.append("direction guessed: a reply whose CALL was not seen")
+            return "out"  # most exchanges are the CSMS answering a charger's CALL
+        return "in"
+
+    def _remember_call(self, charger: str, frame: Any, direction: str) -> None:
+        if isinstance(frame, list) and len(frame) >= 3 and frame[0] == CALL:
+            calls = self.call_dirs
+            if len(calls) >= _PENDING_LIMIT:
+                calls.popitem(last=False)
+            calls[(charger, str(frame[1]))] = direction
+
+    def _error(self, number: int, reason: str, text: str | None) -> LineError:
+        return LineError(self.source, number, reason, _excerpt(text) if text else "")
+
+    def _with_line(self, error: LineError, number: int) -> LineError:
+        error.line = number
+        return error
+
+
+def _protocol_version(protocol: Any) -> str | None:
+    if not isinstance(protocol, str):
+        return None
+    return protocol.removeprefix("ocpp") or None
+
+
+def _json_reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc)[:80]
+
+
+def _size(n: int) -> str:
+    if n >= 1 << 20 and n % (1 << 20) == 0 and n < 10 << 20:
+        return f"{n >> 20} MiB"
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    if n >= 1000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n} bytes"
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """The start of a line, safe to print: control characters escaped."""
+    cut = text[:limit]
+    if not cut.isprintable():
+        cut = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return cut + ("..." if len(text) > limit else "")
+
+
+def _bytes_excerpt(line: bytes) -> str:
+    return _excerpt(line[:60].decode("utf-8", "backslashreplace"))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
