@@ -45,7 +45,8 @@ def is_site_rule(rule: str) -> bool:
 
 
 def slot_for(diagnosis: Diagnosis, site: str) -> Slot:
-    if is_site_rule(diagnosis.rule):
+    # `site_event` is set by triage when the port is part of a site-level cause.
+    if getattr(diagnosis, "site_event", None) or is_site_rule(diagnosis.rule):
         return Slot("site", site, None, None)
     if diagnosis.category == Category.CONNECTIVITY or not diagnosis.connector:
         return Slot("charger", site, diagnosis.charger, 0)

@@ -51,6 +51,10 @@ class Finding:
     fingerprint: str = ""  # message fingerprint; empty = synthetic (time-based rules)
     model: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            self.fingerprint = getattr(self.diagnosis, "message_fingerprint", "") or ""
+
     def row_fingerprint(self) -> str:
         if self.fingerprint:
             return self.fingerprint
@@ -146,6 +150,10 @@ class IncidentManager:
     def _finding(self, finding: Finding) -> None:
         d = finding.diagnosis
         incident_id: int | None = None
+        superseding = getattr(d, "supersedes", False) and finding.fingerprint
+        if superseding and self._supersede(finding):
+            self._queue_row(finding, None)
+            return
         if not d.suppressed:
             site = self.site_of(d.charger)
             slot = slot_for(d, site)
@@ -156,6 +164,10 @@ class IncidentManager:
                 self._merge(slot, inc, finding)
                 inc = self._open.get(slot.key, inc)
             incident_id = inc.id
+        self._queue_row(finding, incident_id)
+
+    def _queue_row(self, finding: Finding, incident_id: int | None) -> None:
+        d = finding.diagnosis
         self._rows.append(
             {
                 "message_fingerprint": finding.row_fingerprint(),
@@ -174,6 +186,38 @@ class IncidentManager:
             }
         )
 
+    def _supersede(self, finding: Finding) -> bool:
+        """A re-diagnosis of an earlier message. When it finds the fault was a phantom,
+        the incident that message opened is withdrawn (or loses that occurrence)."""
+        d = finding.diagnosis
+        if not d.suppressed:
+            return False  # a better explanation: handled like any other finding
+        fp = finding.fingerprint
+        incident_id = next(
+            (r["incident_id"] for r in reversed(self._rows)
+             if r["message_fingerprint"] == fp and r["incident_id"] is not None),
+            None,
+        )
+        if incident_id is None:
+            incident_id = self.session.scalar(
+                select(DiagnosisRow.incident_id)
+                .where(DiagnosisRow.message_fingerprint == fp)
+                .where(DiagnosisRow.incident_id.is_not(None))
+                .limit(1)
+            )
+        inc = self.session.get(Incident, incident_id) if incident_id is not None else None
+        if inc is None:
+            return True
+        if inc.occurrences > 1:
+            inc.occurrences -= 1
+            self._change(inc, "updated", d.ts, "phantom_occurrence")
+            return True
+        inc.suppressed = True
+        if inc.open_key is not None:
+            slot = slot_of_key(inc.open_key)
+            self._resolve(slot, inc, inc.recovering_since or d.ts, "phantom")
+        return True
+
     def _open_new(self, slot: Slot, finding: Finding) -> Incident:
         d = finding.diagnosis
         inc = Incident(
@@ -187,6 +231,7 @@ class IncidentManager:
             occurrences=1,
             flaps=0,
             suppressed=False,
+            flapping=bool(getattr(d, "flapping", False)),
             ports=[],
             model=finding.model,
         )
@@ -244,7 +289,10 @@ class IncidentManager:
         self._describe(inc, d, keep_severity=not higher)
         if higher:
             self._change(inc, "escalated", d.ts, f"{old_severity}->{d.severity.value}")
-        elif flapped and inc.flaps == FLAP_ESCALATION:
+        elif not inc.flapping and (
+            getattr(d, "flapping", False) or inc.flaps >= FLAP_ESCALATION
+        ):
+            inc.flapping = True
             self._change(inc, "escalated", d.ts, f"flapping:{inc.flaps}")
         elif inc.occurrences in RECURRENCE_STEPS:
             self._change(inc, "escalated", d.ts, f"recurring:{inc.occurrences}")

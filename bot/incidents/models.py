@@ -52,6 +52,7 @@ class Incident(Base):
     flaps: Mapped[int] = mapped_column(Integer, default=0)  # faulted again while recovering
     ports: Mapped[list[Any]] = mapped_column(default=list)  # [[charger, connector], ...]
     model: Mapped[str | None] = mapped_column(String(100))  # charger model, when known
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)  # escalated as flapping
 
     __table_args__ = (
         Index("ix_incidents_open", "resolved_at", "severity"),

@@ -211,3 +211,28 @@ def test_two_workers_never_open_two_incidents(
         (inc,) = check.scalars(select(Incident)).all()
         assert inc.occurrences == 2
     assert [c.kind for c in outcome["changes"]] == ["updated"]  # type: ignore[attr-defined]
+
+
+def test_phantom_rediagnosis_withdraws_the_incident(db_session: Session) -> None:
+    first = diag(0, Category.INTERNAL_ERROR, rule="standard_code")
+    again = diag(0, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True)
+    again.fingerprint = first.fingerprint
+    again.diagnosis.supersedes = True
+    kinds = run(db_session, first, healthy(1), again)
+    assert kinds == [("opened", "internal_error"), ("resolved", "phantom:1min")]
+    (inc,) = incidents(db_session)
+    assert inc.suppressed and inc.open_key is None
+    rows = db_session.scalars(select(DiagnosisRow).order_by(DiagnosisRow.id)).all()
+    assert [(r.rule, r.suppressed) for r in rows] == [
+        ("standard_code", False), ("phantom_boot_fault", True)
+    ]
+
+
+def test_triage_flapping_flag_escalates_once(db_session: Session) -> None:
+    flap = diag(1)
+    flap.diagnosis.flapping = True
+    flap2 = diag(2)
+    flap2.diagnosis.flapping = True
+    kinds = run(db_session, diag(0), flap, flap2)
+    assert kinds[1:] == [("escalated", "flapping:0"), ("escalated", "recurring:3")]
+    assert incidents(db_session)[0].flapping
