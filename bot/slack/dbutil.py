@@ -1,0 +1,36 @@
+"""Small portable SQL helpers for the Slack tables (SQLite, PostgreSQL, others)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT unless a unique key already holds the row; True when we inserted.
+
+    ON CONFLICT DO NOTHING where the dialect has it (no aborted transaction on
+    PostgreSQL); a savepoint elsewhere.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as d_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as d_insert
+        result = session.execute(d_insert(table).values(**values).on_conflict_do_nothing())
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+    try:
+        with session.begin_nested():
+            session.execute(insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,99 @@
+"""Slack-side tables: the outbox, alert thread anchors, digest runs and seen events.
+
+Idempotency lives here: every unique constraint below is what stops a restart, a
+second worker or a Slack retry from posting twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.base import Base
+
+# Outbox row states.
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class SlackOutbox(Base):
+    """One outbound Web API call, written before Slack is called and claimed to send.
+
+    `dedupe_key` (unique) makes enqueueing idempotent ("alert-root:17", "digest:C1:...").
+    `coalesce_key` is not unique: at most one *pending* row per key is kept by the
+    enqueuer, which overwrites its payload instead of adding a second edit.
+    `incident_id` + `ref` let the worker fill channel/ts from the alert anchor at send
+    time, because a reply may be enqueued before its root message has a ts.
+    """
+
+    __tablename__ = "slack_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    method: Mapped[str] = mapped_column(String(40))  # chat.postMessage, chat.update, ...
+    channel: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    coalesce_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    ref: Mapped[str | None] = mapped_column(String(16))  # "root", "reply", "update"
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    result_ts: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_slack_outbox_status_id", "status", "id"),)
+
+
+class SlackAlertMessage(Base):
+    """The alert root message of an incident: claimed when the alert is enqueued (ts
+    still NULL), filled with the ts when Slack accepts the post.
+
+    A flapping port's new incident points at the earlier incident's root
+    (`root_incident_id`) instead of getting a second root message.
+    """
+
+    __tablename__ = "slack_alert_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer, unique=True)
+    root_incident_id: Mapped[int] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[str | None] = mapped_column(String(40))
+    flap_key: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+class SlackDigestRun(Base):
+    """One digest per channel per local day, claimed before anything is posted."""
+
+    __tablename__ = "slack_digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    local_date: Mapped[date] = mapped_column(Date)
+    claimed_at: Mapped[datetime]
+    trigger: Mapped[str] = mapped_column(String(20))  # "schedule", "catch-up", "manual"
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Named explicitly: the naming convention would only name the first column.
+        Index("uq_slack_digest_runs_channel_local_date", "channel", "local_date", unique=True),
+    )
+
+
+class SlackSeenEvent(Base):
+    """Events API deliveries already handled (Slack redelivers on timeouts)."""
+
+    __tablename__ = "slack_seen_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(80), unique=True)
+    seen_at: Mapped[datetime]

@@ -1,0 +1,324 @@
+"""A small local stand-in for the Slack Web API, for tests and `faultbot demo-slack`.
+
+A real HTTP server on 127.0.0.1 that records every call (method, parameters, blocks)
+and answers the methods faultbot uses like Slack does: `ok`, a `ts`, stored messages
+that `chat.update` edits in place. It can be scripted to answer 429 + Retry-After,
+5xx, `ok:false` errors, or to stop listening altogether (an outage).
+
+    with SlackStub() as stub:
+        client = WebClient(token="xoxb-test", base_url=stub.base_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from typing import Any
+from urllib.parse import parse_qsl
+
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+
+
+@dataclass(slots=True)
+class StubCall:
+    method: str  # "chat.postMessage", or "response_url" for respond() posts
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+
+@dataclass(slots=True)
+class Scripted:
+    """One scripted answer, used instead of the normal one for the next call."""
+
+    status: int = 200
+    error: str | None = None  # ok:false error code (with HTTP 200 unless status says otherwise)
+    retry_after: int | None = None  # seconds, sent as the Retry-After header
+    delay: float = 0.0  # answer slowly
+
+
+@dataclass(slots=True)
+class Gate:
+    """Holds calls of one method until released, so tests can act while a call is in
+    flight (deterministic, no timing)."""
+
+    entered: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass(slots=True)
+class StubMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any]
+    thread_ts: str | None
+    edits: int = 0
+
+
+class SlackStub:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._port = port
+        self.calls: list[StubCall] = []
+        self.messages: dict[tuple[str, str], StubMessage] = {}
+        self.missing_channels: set[str] = set()
+        self.users: dict[str, dict[str, Any]] = {}
+        self._scripts: dict[str, deque[Scripted]] = {}
+        self._gates: dict[str, Gate] = {}
+        self._lock = threading.Lock()
+        self._seq = count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._changed = threading.Condition(self._lock)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> SlackStub:
+        handler = _make_handler(self)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer((self.host, self._port), handler)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; clients now get "connection refused" (a Slack outage)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SlackStub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self._port}/api/"
+
+    @property
+    def response_url_base(self) -> str:
+        return f"http://{self.host}:{self._port}/response/"
+
+    # -- scripting ---------------------------------------------------------------
+    def script(self, method: str, *answers: Scripted) -> None:
+        """Queue answers for the next calls of `method` ("*" = any method)."""
+        with self._lock:
+            self._scripts.setdefault(method, deque()).extend(answers)
+
+    def gate(self, method: str) -> Gate:
+        """The next calls of `method` wait until `gate.release()` (at most 30 s)."""
+        gate = Gate()
+        with self._lock:
+            self._gates[method] = gate
+        return gate
+
+    def add_user(self, user_id: str, name: str, tz: str = "UTC") -> None:
+        self.users[user_id] = {"id": user_id, "name": name, "real_name": name, "tz": tz}
+
+    # -- inspection --------------------------------------------------------------
+    def calls_to(self, method: str) -> list[StubCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def ok_calls(self, method: str) -> list[StubCall]:
+        return [c for c in self.calls_to(method) if c.status == 200 and c.response.get("ok")]
+
+    def wait_for(self, method: str, n: int = 1, timeout: float = 5.0) -> list[StubCall]:
+        """Block until `n` calls of `method` arrived (or the timeout passes)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                got = [c for c in self.calls if c.method == method]
+                left = deadline - time.monotonic()
+                if len(got) >= n or left <= 0:
+                    return got
+                self._changed.wait(left)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.messages.clear()
+            self._scripts.clear()
+
+    def transcript(self) -> list[str]:
+        """The recorded calls, one readable line (plus indented text) each."""
+        lines = []
+        for c in list(self.calls):
+            p = c.params
+            bits = [c.method]
+            for key in ("channel", "ts", "thread_ts", "user"):
+                if p.get(key):
+                    bits.append(f"{key}={p[key]}")
+            if c.status != 200 or not c.response.get("ok", True):
+                bits.append(f"-> {c.status} {c.response.get('error', '')}".rstrip())
+            lines.append("  ".join(bits))
+            body = p.get("text") or ""
+            if c.method.startswith("views."):
+                body = f"[view with {len((p.get('view') or {}).get('blocks', []))} blocks]"
+            for text_line in str(body).splitlines()[:6]:
+                lines.append(f"    | {text_line}")
+        return lines
+
+    # -- the Web API -------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{1_790_000_000 + next(self._seq)}.{next(self._seq):06d}"
+
+    def handle(
+        self, path: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+        gate = self._gates.get(method)
+        if gate is not None:
+            gate.entered.set()
+            gate.released.wait(30)
+        with self._lock:
+            queue = self._scripts.get(method) or self._scripts.get("*")
+            scripted = queue.popleft() if queue else None
+        if scripted is not None:
+            if scripted.delay:
+                time.sleep(scripted.delay)
+            headers = {}
+            if scripted.retry_after is not None:
+                headers["Retry-After"] = str(scripted.retry_after)
+            if scripted.error is not None:
+                body: dict[str, Any] = {"ok": False, "error": scripted.error}
+            elif scripted.status == 429:
+                body = {"ok": False, "error": "ratelimited"}
+            else:
+                body = {"ok": False, "error": "internal_error"}
+            self._record(method, params, scripted.status, body, path)
+            return scripted.status, headers, body
+        with self._lock:
+            body = self._answer(method, params)
+        self._record(method, params, 200, body, path)
+        return 200, {}, body
+
+    def _record(
+        self, method: str, params: dict[str, Any], status: int, body: dict[str, Any], path: str
+    ) -> None:
+        with self._changed:
+            self.calls.append(StubCall(method, params, time.time(), status, body, path))
+            self._changed.notify_all()
+
+    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        if channel and channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://stub.slack.test/",
+                "team": "Stub",
+                "team_id": "T0STUB",
+                "user": "faultbot",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+            }
+        if method == "chat.postMessage":
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if not p.get("text") and not p.get("blocks"):
+                return {"ok": False, "error": "no_text"}
+            ts = self._next_ts()
+            msg = StubMessage(
+                channel, ts, str(p.get("text", "")), p.get("blocks") or [], p.get("thread_ts")
+            )
+            self.messages[(channel, ts)] = msg
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": msg.text, "ts": ts, "blocks": msg.blocks},
+            }
+        if method == "chat.update":
+            found = self.messages.get((channel, str(p.get("ts"))))
+            if found is None:
+                return {"ok": False, "error": "message_not_found"}
+            found.text = str(p.get("text", found.text))
+            found.blocks = p.get("blocks") or found.blocks
+            found.edits += 1
+            return {"ok": True, "channel": channel, "ts": found.ts, "text": found.text}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = p.get("view") or {}
+            return {"ok": True, "view": {**view, "id": f"V{next(self._seq):08d}"}}
+        if method == "conversations.info":
+            return {
+                "ok": True,
+                "channel": {"id": channel, "name": channel.lower(), "is_member": True},
+            }
+        if method == "users.info":
+            user = self.users.get(str(p.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "response_url":
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    text = raw.decode("utf-8", "replace")
+    if "json" in content_type:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {"_invalid_json": text[:200]}
+        return data if isinstance(data, dict) else {"_body": data}
+    params: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
+    for key in _JSON_FIELDS:
+        if isinstance(params.get(key), str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    return params
+
+
+def _make_handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self) -> None:
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            params = _parse(self.rfile.read(length), self.headers.get("Content-Type", ""))
+            params.update(dict(parse_qsl(query)))
+            status, headers, body = stub.handle(path, params)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = _serve
+        do_GET = _serve
+
+    return Handler
