@@ -10,6 +10,7 @@ loop keeps forwarding and accepting while the database works.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,15 +57,21 @@ def _as_sink_result(result: Any) -> SinkResult:
     )
 
 
+# Adapters hold a lock: parsers remember recent CALLs and are not thread-safe, and
+# one sink may serve several feeds (each with its own SinkRunner thread).
+
+
 def pipeline_sink(engine: Engine, **pipeline_kwargs: Any) -> FrameSink:
     """Records -> parse -> store -> triage -> incidents (bot.pipeline), durable on return."""
     from bot.pipeline import Pipeline  # type: ignore[import-not-found,unused-ignore]
 
     pipeline = Pipeline(engine, **pipeline_kwargs)
+    lock = threading.Lock()
 
     def sink(records: list[Record]) -> SinkResult:
         items: Iterable[Record | LineError] = records
-        return _as_sink_result(pipeline.process(items))
+        with lock:
+            return _as_sink_result(pipeline.process(items))
 
     return sink
 
@@ -73,18 +80,45 @@ def loader_sink(engine: Engine, **load_kwargs: Any) -> FrameSink:
     """Records -> parse -> store (bot.store.loader), without triage."""
     from bot.store.loader import load  # type: ignore[import-not-found,unused-ignore]
 
+    lock = threading.Lock()
+
     def sink(records: list[Record]) -> SinkResult:
-        return _as_sink_result(load(engine, records, **load_kwargs))
+        with lock:
+            return _as_sink_result(load(engine, records, **load_kwargs))
+
+    return sink
+
+
+def store_sink(engine: Engine) -> FrameSink:
+    """Records -> bot.ocpp.parse.Parser -> bot.store.ingest.Ingestor: the message log and
+    charger/port state, one transaction per batch, no triage."""
+    from bot.ocpp.parse import Parser
+    from bot.store.ingest import Ingestor
+
+    parser, ingestor = Parser(), Ingestor(engine)
+    lock = threading.Lock()
+
+    def sink(records: list[Record]) -> SinkResult:
+        with lock:
+            messages, errors = parser.parse_many(records)
+            result = ingestor.ingest(messages)
+        return SinkResult(
+            stored=len(result.new),
+            duplicates=result.duplicates,
+            rejected=errors + list(result.rejected),
+        )
 
     return sink
 
 
 def default_sink(engine: Engine) -> FrameSink:
-    """The full pipeline when it is installed, else the store loader."""
-    try:
-        return pipeline_sink(engine)
-    except ImportError:
-        return loader_sink(engine)
+    """The full pipeline when it is installed, else the store alone."""
+    for make in (pipeline_sink, loader_sink):
+        try:
+            return make(engine)
+        except ImportError:
+            continue
+    return store_sink(engine)
 
 
 class SinkRunner:
