@@ -108,4 +108,7 @@ def render_blocks(template: str, **context: Any) -> dict[str, str]:
     """
     tpl = environment().get_template(template)
     ctx = tpl.new_context(context)
+    # Run the top level once so its {% import %}s and {% set %}s exist for the blocks.
+    for _ in tpl.root_render_func(ctx):
+        pass
     return {name: "".join(fn(ctx)).strip() for name, fn in tpl.blocks.items()}

@@ -79,9 +79,7 @@ def test_slack_unreachable_then_back_delivers_exactly_once(
     clock.advance(600)
     assert worker.run_once() == 1
     assert worker.run_once() == 0
-    assert [c.params["text"] for c in stub.calls_to("chat.postMessage")] == [
-        "charger CP-1 is down"
-    ]
+    assert [c.params["text"] for c in stub.calls_to("chat.postMessage")] == ["charger CP-1 is down"]
 
 
 def test_permanent_error_fails_row_with_reason_and_other_channels_go_on(

@@ -1,0 +1,243 @@
+"""On-call alert threads (the Grafana OnCall pattern), fed by the Pipeline.
+
+A new incident at or above FAULTBOT_ALERT_MIN_SEVERITY gets ONE root message in the
+alert channel. The root is edited in place as the incident changes (at most one
+pending edit per incident: later edits overwrite it). Only changes a human must see
+become thread replies: escalated, cause changed, resolved (with duration),
+acknowledged (by whom). Suppressed incidents never page. A port that flaps (resolves
+and faults again within `flap_window`) reuses its earlier root. The anchor row
+(`slack_alert_messages.incident_id` UNIQUE) is claimed in the pipeline's own
+transaction, so a restart or a replayed change can never post a second root.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.incidents.changes import IncidentChange
+from bot.incidents.models import Incident
+from bot.slack.dbutil import insert_ignore, utcnow
+from bot.slack.models import SlackAlertMessage
+from bot.slack.outbox import enqueue
+from bot.slack.render.incident import render_alert_reply, render_alert_root
+from bot.vocab import Severity
+
+log = logging.getLogger(__name__)
+
+REPLY_KINDS = frozenset({"escalated", "cause_changed", "resolved", "acknowledged"})
+
+
+def flap_key(incident: Incident) -> str:
+    """The place a fault is on (not its cause: a flapping port may change its story)."""
+    return f"{incident.scope}|{incident.site}|{incident.charger or ''}|{incident.connector or 0}"
+
+
+def _severity_rank(value: str) -> int:
+    try:
+        return Severity(value).rank
+    except ValueError:
+        return -1
+
+
+class AlertPublisher:
+    """The Pipeline listener that turns incident changes into alert-thread outbox rows."""
+
+    def __init__(
+        self,
+        engine: Engine | None,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        flap_window: timedelta = timedelta(hours=1),
+        update_debounce: timedelta = timedelta(seconds=2),
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.channel = settings.alert_channel
+        self.min_rank = settings.alert_min_severity.rank
+        self.tz = settings.timezone
+        self.clock = clock
+        self.flap_window = flap_window
+        self.update_debounce = update_debounce
+        self.on_enqueued = on_enqueued  # e.g. OutboxWorker.kick
+
+    def qualifies(self, incident: Incident, now: datetime) -> bool:
+        """Worth paging: serious enough, not suppressed, still open, not snoozed."""
+        if incident.suppressed or incident.resolved_at is not None:
+            return False
+        if incident.snoozed_until is not None and incident.snoozed_until > now:
+            return False
+        return _severity_rank(incident.severity) >= self.min_rank
+
+    def on_changes(self, session: Session, changes: Sequence[IncidentChange]) -> None:
+        """Called by the Pipeline in its transaction; writes outbox rows only."""
+        if not self.channel or not changes:
+            return
+        now = self.clock()
+        ids = {c.incident_id for c in changes}
+        incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+        anchors = {
+            a.incident_id: a
+            for a in session.scalars(
+                select(SlackAlertMessage).where(SlackAlertMessage.incident_id.in_(ids))
+            )
+        }
+        queued = False
+        for change in changes:
+            incident = incidents.get(change.incident_id)
+            if incident is None:
+                continue
+            anchor = anchors.get(incident.id)
+            if anchor is None:
+                if change.kind == "resolved" or not self.qualifies(incident, now):
+                    continue
+                anchor = self._open(session, incident, now)
+                if anchor is not None:
+                    anchors[incident.id] = anchor
+                    queued = True
+                continue
+            if change.kind != "opened":  # a replayed "opened" already has its root
+                queued |= self._follow(session, incident, anchor, change, now)
+        if queued and self.on_enqueued is not None:
+            self.on_enqueued()
+
+    # -- opening -------------------------------------------------------------------
+    def _open(
+        self, session: Session, incident: Incident, now: datetime
+    ) -> SlackAlertMessage | None:
+        key = flap_key(incident)
+        earlier = self._recent_root(session, key, incident.id, now)
+        root_id = earlier.root_incident_id if earlier is not None else incident.id
+        inserted = insert_ignore(
+            session,
+            SlackAlertMessage.__table__,  # type: ignore[arg-type]
+            {
+                "incident_id": incident.id,
+                "root_incident_id": root_id,
+                "channel": earlier.channel if earlier is not None else self.channel,
+                "ts": earlier.ts if earlier is not None else None,
+                "flap_key": key,
+                "created_at": now,
+            },
+        )
+        if not inserted:
+            return None  # another worker or an earlier run already alerted it
+        anchor = session.scalars(
+            select(SlackAlertMessage).where(SlackAlertMessage.incident_id == incident.id)
+        ).one()
+        if earlier is None:
+            enqueue(
+                session,
+                channel=anchor.channel,
+                message=render_alert_root(incident, self.tz, now),
+                dedupe_key=f"alert-root:{incident.id}",
+                incident_id=incident.id,
+                ref="root",
+                now=now,
+            )
+            return anchor
+        # A flap: same place, the earlier root comes back to life instead of a new one.
+        flaps = self._flap_count(session, root_id)
+        self._edit(session, incident, anchor, now, flaps=flaps)
+        self._reply(session, incident, anchor, "reopened", now, f"reopened:{incident.id}")
+        return anchor
+
+    def _recent_root(
+        self, session: Session, key: str, incident_id: int, now: datetime
+    ) -> SlackAlertMessage | None:
+        rows = session.execute(
+            select(SlackAlertMessage, Incident.resolved_at)
+            .join(Incident, Incident.id == SlackAlertMessage.incident_id)
+            .where(SlackAlertMessage.flap_key == key, SlackAlertMessage.incident_id != incident_id)
+            .order_by(SlackAlertMessage.id.desc())
+            .limit(1)
+        ).first()
+        if rows is None:
+            return None
+        anchor, resolved_at = rows
+        if resolved_at is None or now - resolved_at <= self.flap_window:
+            return anchor
+        return None
+
+    def _flap_count(self, session: Session, root_id: int) -> int:
+        ids = session.scalars(
+            select(SlackAlertMessage.id).where(SlackAlertMessage.root_incident_id == root_id)
+        ).all()
+        return max(0, len(ids) - 1)
+
+    # -- following -----------------------------------------------------------------
+    def _follow(
+        self,
+        session: Session,
+        incident: Incident,
+        anchor: SlackAlertMessage,
+        change: IncidentChange,
+        now: datetime,
+    ) -> bool:
+        flaps = self._flap_count(session, anchor.root_incident_id)
+        # People pressing buttons want to see the result at once; automatic edits wait
+        # a little so a burst of occurrences becomes one chat.update.
+        human = change.kind in ("acknowledged", "resolved", "snoozed")
+        self._edit(session, incident, anchor, now, flaps=flaps, debounce=not human)
+        if change.kind in REPLY_KINDS:
+            # One reply per person acknowledging and one per resolution, however often
+            # a button is clicked; escalations are distinct by time and detail.
+            if change.kind == "acknowledged":
+                key = f"acknowledged:{incident.acked_by}"
+            elif change.kind == "resolved":
+                key = "resolved"
+            else:
+                key = f"{change.kind}:{change.at.isoformat()}:{change.detail}"
+            self._reply(session, incident, anchor, change.kind, now, key, detail=change.detail)
+        return True
+
+    def _edit(
+        self,
+        session: Session,
+        incident: Incident,
+        anchor: SlackAlertMessage,
+        now: datetime,
+        *,
+        flaps: int = 0,
+        debounce: bool = False,
+    ) -> None:
+        enqueue(
+            session,
+            channel=anchor.channel,
+            method="chat.update",
+            message=render_alert_root(incident, self.tz, now, flaps=flaps),
+            coalesce_key=f"alert-update:{anchor.root_incident_id}",
+            incident_id=incident.id,
+            ref="update",
+            not_before=now + self.update_debounce if debounce else now,
+            now=now,
+        )
+
+    def _reply(
+        self,
+        session: Session,
+        incident: Incident,
+        anchor: SlackAlertMessage,
+        kind: str,
+        now: datetime,
+        key: str,
+        *,
+        detail: str = "",
+    ) -> None:
+        who = incident.acked_by if kind == "acknowledged" else None
+        enqueue(
+            session,
+            channel=anchor.channel,
+            message=render_alert_reply(kind, incident, self.tz, now, detail=detail, who=who),
+            dedupe_key=f"alert-reply:{incident.id}:{key}"[:200],
+            incident_id=incident.id,
+            ref="reply",
+            now=now,
+        )
