@@ -288,9 +288,10 @@ class Ingestor:
                 continue
             kind = type(fact)
             if kind is StatusReport:
-                if not _int_ok(fact.connector):  # type: ignore[union-attr]
+                port = port_of(fact)  # type: ignore[arg-type]
+                if not _int_ok(port):
                     continue
-                key = (m.charger, fact.connector)  # type: ignore[union-attr]
+                key = (m.charger, port)
                 reports.setdefault(key, []).append((m.occurred_at, i, m, fact))  # type: ignore[arg-type]
                 if fact.error_code == "PowerMeterFailure":  # type: ignore[union-attr]
                     meter_failures.append(key)
@@ -377,10 +378,11 @@ class Ingestor:
         orphans: list[dict[str, Any]] = []  # readings without a transaction id
         for m, t in updates:
             at = m.occurred_at
+            port = port_of(t)
             if t.transaction_id is None:
-                if t.energy_wh is not None and _int_ok(t.connector) and t.kind == "update":
+                if t.energy_wh is not None and _int_ok(port) and t.kind == "update":
                     orphans.append(
-                        {"c_id": m.charger, "c_conn": t.connector, "c_wh": t.energy_wh, "c_at": at}
+                        {"c_id": m.charger, "c_conn": port, "c_wh": t.energy_wh, "c_at": at}
                     )
                 continue
             key = (m.charger, _text(t.transaction_id) or "")
@@ -400,8 +402,8 @@ class Ingestor:
                     "energy_suspect": False,
                     "energy_suspect_reason": None,
                 }
-            if _int_ok(t.connector):
-                row["connector_id"] = t.connector
+            if _int_ok(port):
+                row["connector_id"] = port
             if t.id_tag is not None:
                 row["id_tag"] = _text(t.id_tag)
             if t.kind == "start":
@@ -478,6 +480,11 @@ class Ingestor:
                 self._port_updated[key] = at
 
 
+def port_of(fact: StatusReport | TransactionUpdate) -> int | None:
+    """The port a fact is about: the EVSE on 2.x, the connector on 1.6 (as incidents do)."""
+    return fact.evse if fact.evse is not None else fact.connector
+
+
 def _bind(name: str) -> Any:
     return bindparam(name)
 
@@ -512,9 +519,9 @@ def _message_row(m: Message) -> dict[str, Any]:
     connector: int | None = None
     fault = False
     if isinstance(fact, StatusReport):
-        connector, fault = fact.connector, fact.fault_bearing
+        connector, fault = port_of(fact), fact.fault_bearing
     elif isinstance(fact, TransactionUpdate):
-        connector = fact.connector
+        connector = port_of(fact)
     elif isinstance(fact, EventReport):
         fault = any(not p.cleared for p in fact.problems)
     if connector is not None and not _int_ok(connector):

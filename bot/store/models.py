@@ -51,7 +51,11 @@ class Charger(Base):
 
 
 class Connector(Base):
-    """Current state of one port; connector 0 is the whole charger."""
+    """Current state of one port; connector 0 is the whole charger.
+
+    `connector_id` is the port number: the connectorId on 1.6, the evseId on 2.x (whose
+    connectorId counts within the EVSE), the same numbering incidents use.
+    """
 
     __tablename__ = "connectors"
 
