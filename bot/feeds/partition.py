@@ -15,7 +15,6 @@ import zlib
 from functools import lru_cache
 
 PARTITION_EXCHANGE = "faultbot.part"
-PARTITION_QUEUE_PREFIX = "faultbot.part."
 PARTITION_QUEUE_ARGS = {"x-single-active-consumer": True}
 
 
@@ -26,8 +25,8 @@ def partition_of(charger: str, count: int) -> int:
     return zlib.crc32(charger.encode("utf-8", "surrogatepass")) % count
 
 
-def partition_queue(index: int) -> str:
-    return f"{PARTITION_QUEUE_PREFIX}{index}"
+def partition_queue(index: int, exchange: str = PARTITION_EXCHANGE) -> str:
+    return f"{exchange}.{index}"
 
 
 def parse_partition(text: str) -> tuple[int, int]:

@@ -1,0 +1,400 @@
+"""RabbitMQ feed (aio-pika): CitrineOS's `citrineos` exchange, or faultbot's own format.
+
+Topology (declared idempotently on every (re)connect):
+
+* citrineos mode: CitrineOS publishes transient messages to a *non-durable* headers
+  exchange `citrineos` (deleted by a broker restart, so it is re-declared with the
+  same arguments on every reconnect). faultbot binds its own durable queue
+  (default `faultbot.citrineos`) with `{x-match: all}` and no other header, which
+  matches every message. Bodies come in two key styles (`origin`/`_origin`, ...).
+* faultbot mode: producers publish one contract-1 object per message to the durable
+  queue (default `faultbot.feed`).
+* partitioned (partition=(i, n), n > 1): the ingress queue above is consumed by a
+  *router* that republishes each message, unchanged, to the direct exchange
+  `faultbot.part` with routing key `partition_of(charger, n)` (persistent, with
+  publisher confirms) before acking it; worker i consumes `faultbot.part.<i>`.
+  Every worker runs the router, but the ingress and partition queues carry
+  `x-single-active-consumer`, so exactly one router and one consumer per partition
+  are active, and a standby takes over (with the unacked messages) when one dies.
+  One charger's frames therefore reach one worker, in order.
+
+A message is acked only after the sink stored its frame. A message that can never
+be read (not JSON, no charger, a frame the parser rejects) is published to
+`<queue>.dead` with the reason in the `x-faultbot-reason` header, then acked. A
+sink failure nacks the batch with requeue after a backoff: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from bot.feeds.convert import citrineos_broker
+from bot.feeds.health import FeedHealth
+from bot.feeds.partition import (
+    PARTITION_EXCHANGE,
+    PARTITION_QUEUE_ARGS,
+    partition_of,
+    partition_queue,
+)
+from bot.feeds.sink import FrameSink, SinkRunner
+from bot.ocpp.events import LineError, Record
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["citrineos", "faultbot"]
+CITRINEOS_EXCHANGE = "citrineos"
+DEFAULT_QUEUES: dict[str, str] = {"citrineos": "faultbot.citrineos", "faultbot": "faultbot.feed"}
+INGRESS_ARGS = {"x-single-active-consumer": True}
+REASON_HEADER = "x-faultbot-reason"
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _header(message: AbstractIncomingMessage, name: str) -> Any:
+    value = (message.headers or {}).get(name)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _decode(message: AbstractIncomingMessage) -> Any:
+    try:
+        return json.loads(message.body)
+    except (ValueError, RecursionError):
+        raise _Unreadable("body is not JSON") from None
+
+
+def message_object(mode: Mode, message: AbstractIncomingMessage) -> dict[str, Any]:
+    """One broker message -> a contract-1 object (raises _Unreadable with the reason)."""
+    body = _decode(message)
+    if mode == "citrineos":
+        try:
+            return citrineos_broker(body, message.headers or {})
+        except ValueError as exc:
+            raise _Unreadable(str(exc)) from None
+    if not isinstance(body, Mapping):
+        raise _Unreadable("expected one contract-1 JSON object per message")
+    return dict(body)
+
+
+def partition_key(mode: Mode, message: AbstractIncomingMessage) -> str:
+    """The charger id a message belongs to (headers first: no JSON parse needed)."""
+    if mode == "citrineos":
+        station = _header(message, "stationId")
+        if isinstance(station, str) and station:
+            return station
+    obj = message_object(mode, message)
+    charger = obj.get("charger")
+    if not isinstance(charger, str) or not charger:
+        raise _Unreadable("no charger id")
+    return charger
+
+
+class BrokerFeed:
+    """Consume a RabbitMQ feed into a sink. `await start()`, later `await stop()`."""
+
+    def __init__(
+        self,
+        url: str,
+        sink: FrameSink | SinkRunner,
+        *,
+        mode: Mode = "citrineos",
+        queue: str | None = None,
+        prefetch: int = 1000,
+        partition: tuple[int, int] = (0, 1),
+        exchange: str = CITRINEOS_EXCHANGE,
+        batch_size: int = 500,
+        linger: float = 0.05,
+        health: FeedHealth | None = None,
+        connection_name: str = "faultbot-feed",
+        partition_exchange: str = PARTITION_EXCHANGE,
+        reconnect_interval: float = 2.0,
+    ) -> None:
+        if mode not in DEFAULT_QUEUES:
+            raise ValueError(f"mode must be 'citrineos' or 'faultbot', got {mode!r}")
+        index, count = partition
+        if count < 1 or not 0 <= index < count:
+            raise ValueError(f"bad partition {partition!r}")
+        self.url, self.mode = url, mode
+        self.runner = sink if isinstance(sink, SinkRunner) else SinkRunner(sink)
+        self.queue_name = queue or DEFAULT_QUEUES[mode]
+        self.dead_queue = self.queue_name + ".dead"
+        self.prefetch, self.partition = prefetch, partition
+        self.exchange_name = exchange
+        self.batch_size, self.linger = batch_size, linger
+        self.health = health or FeedHealth(f"broker:{self.queue_name}")
+        self.connection_name = connection_name
+        self.partition_exchange = partition_exchange
+        self.reconnect_interval = reconnect_interval
+        self._conn: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._part_exchange: AbstractExchange | None = None
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partition[1] > 1
+
+    @property
+    def consume_queue(self) -> str:
+        if self.partitioned:
+            return partition_queue(self.partition[0], self.partition_exchange)
+        return self.queue_name
+
+    # --- topology -----------------------------------------------------------------------
+
+    async def _declare(self, channel: AbstractChannel) -> AbstractQueue:
+        """Declare (again) everything this worker needs; safe on every reconnect."""
+        ingress = await channel.declare_queue(
+            self.queue_name, durable=True, arguments=INGRESS_ARGS
+        )
+        if self.mode == "citrineos":
+            # Same arguments as CitrineOS (headers, non-durable) or it answers 406.
+            exchange = await channel.declare_exchange(
+                self.exchange_name, aio_pika.ExchangeType.HEADERS, durable=False
+            )
+            await ingress.bind(exchange, routing_key="", arguments={"x-match": "all"})
+        await channel.declare_queue(self.dead_queue, durable=True)
+        if self.partitioned:
+            self._part_exchange = await channel.declare_exchange(
+                self.partition_exchange, aio_pika.ExchangeType.DIRECT, durable=True
+            )
+            for i in range(self.partition[1]):
+                q = await channel.declare_queue(
+                    partition_queue(i, self.partition_exchange),
+                    durable=True,
+                    arguments=PARTITION_QUEUE_ARGS,
+                )
+                await q.bind(self._part_exchange, routing_key=str(i))
+        return ingress
+
+    async def _on_reconnect(self, _connection: Any) -> None:
+        self.health.live = True
+        if self._channel is not None:
+            try:
+                await self._declare(self._channel)
+            except Exception as exc:  # robust channel restores it on the next try
+                log.warning("re-declaring the broker topology failed: %s", exc)
+
+    def _on_close(self, *_args: Any) -> None:
+        self.health.live = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, timeout: float = 15.0) -> None:
+        self._conn = await asyncio.wait_for(
+            aio_pika.connect_robust(
+                self.url,
+                client_properties={"connection_name": self.connection_name},
+                reconnect_interval=self.reconnect_interval,
+            ),
+            timeout,
+        )
+        self._conn.reconnect_callbacks.add(self._on_reconnect)
+        self._conn.close_callbacks.add(self._on_close)
+        self._channel = await self._conn.channel(publisher_confirms=True)
+        await self._channel.set_qos(prefetch_count=self.prefetch)
+        ingress = await self._declare(self._channel)
+        if self.partitioned:
+            tag = await ingress.consume(self._route_message)
+            self._consumers.append((ingress, tag))
+            part = await self._channel.get_queue(self.consume_queue)
+            tag = await part.consume(self._inbox.put)
+            self._consumers.append((part, tag))
+        else:
+            tag = await ingress.consume(self._inbox.put)
+            self._consumers.append((ingress, tag))
+        self._tasks.append(asyncio.create_task(self._work()))
+        self.health.live = True
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages; finish the batch in hand; the rest goes back unacked."""
+        self._stopping = True
+        for queue, tag in self._consumers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(queue.cancel(tag), timeout)
+        self._consumers.clear()
+        for task in self._tasks:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout)
+        self.health.live = False
+        if self._conn is not None:
+            # Closing the channel returns every unacked message to its queue.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._conn.close(), timeout)
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop_event.wait()
+        finally:
+            await self.stop()
+
+    # --- router (partitioned mode) ------------------------------------------------------------
+
+    async def _route_message(self, message: AbstractIncomingMessage) -> None:
+        assert self._part_exchange is not None
+        try:
+            charger = partition_key(self.mode, message)
+        except _Unreadable as exc:
+            await self._dead_letter(message, str(exc))
+            await message.ack()
+            return
+        part = partition_of(charger, self.partition[1])
+        out = aio_pika.Message(
+            message.body,
+            headers=dict(message.headers or {}),
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        try:
+            await self._part_exchange.publish(out, routing_key=str(part))
+        except Exception as exc:  # not confirmed: leave it for redelivery
+            log.warning("routing to partition %s failed: %s", part, exc)
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
+            return
+        await message.ack()
+
+    # --- consumer -------------------------------------------------------------------------------
+
+    async def _next_batch(self) -> list[AbstractIncomingMessage]:
+        first = await self._inbox.get()
+        batch = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except asyncio.QueueEmpty:
+                pass
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _work(self) -> None:
+        delay = 0.2
+        while not (self._stopping and self._inbox.empty()):
+            try:
+                batch = await asyncio.wait_for(self._next_batch(), 0.5)
+            except TimeoutError:
+                continue
+            if await self._process(batch):
+                delay = 0.2
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                for message in batch:
+                    if message.processed:
+                        continue
+                    with contextlib.suppress(Exception):
+                        await message.nack(requeue=True)
+
+    async def _process(self, batch: list[AbstractIncomingMessage]) -> bool:
+        """Store one batch; True when every message was acked (stored or dead-lettered)."""
+        from bot.ocpp.readers import read_json_objects
+
+        self.health.received += len(batch)
+        objects: list[dict[str, Any]] = []
+        owners: list[AbstractIncomingMessage] = []
+        for message in batch:
+            try:
+                objects.append(message_object(self.mode, message))
+                owners.append(message)
+            except _Unreadable as exc:
+                await self._dead_letter(message, str(exc))
+                await message.ack()
+        records: list[Record] = []
+        record_owners: list[AbstractIncomingMessage] = []
+        source = f"amqp:{self.consume_queue}"
+        for item in read_json_objects(objects, source=source):
+            owner = owners[(item.line or 1) - 1]
+            if isinstance(item, LineError):
+                await self._dead_letter(owner, item.reason)
+                await owner.ack()
+                continue
+            if self.mode == "citrineos" and item.action_hint is None:
+                # A result's action is only in the headers; the parser may not have the CALL.
+                action = _header(owner, "action")
+                item.action_hint = action if isinstance(action, str) else None
+            item.line = len(records) + 1  # position in this batch, to map rejections back
+            records.append(item)
+            record_owners.append(owner)
+        if not records:
+            return True
+        try:
+            result = await self.runner(records)
+        except Exception as exc:  # store down: nack after backoff, nothing lost
+            self.health.sink_failures += 1
+            self.health.last_error = f"sink: {type(exc).__name__}: {exc}"[:300]
+            log.warning("broker sink failed: %s", exc)
+            return False
+        self.health.note_stored(records, result.stored, result.duplicates)
+        rejected = {e.line: e.reason for e in result.rejected}
+        for position, owner in enumerate(record_owners, 1):
+            if position in rejected:
+                await self._dead_letter(owner, rejected[position])
+            await owner.ack()
+        return True
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        assert self._channel is not None
+        headers = dict(message.headers or {})
+        headers[REASON_HEADER] = reason[:500]
+        headers["x-faultbot-queue"] = self.consume_queue
+        await self._channel.default_exchange.publish(
+            aio_pika.Message(
+                message.body,
+                headers=headers,
+                content_type=message.content_type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=self.dead_queue,
+        )
+        self.health.dead_lettered += 1
+
+
+async def publish_records(
+    channel: AbstractChannel,
+    objects: list[dict[str, Any]],
+    *,
+    queue: str = DEFAULT_QUEUES["faultbot"],
+) -> None:
+    """Publish contract-1 objects, one per message, to faultbot's ingress queue."""
+    exchange = channel.default_exchange
+    await asyncio.gather(
+        *(
+            exchange.publish(
+                aio_pika.Message(
+                    json.dumps(obj, separators=(",", ":")).encode(),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=queue,
+            )
+            for obj in objects
+        )
+    )
