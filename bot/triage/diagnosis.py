@@ -23,6 +23,11 @@ class Diagnosis:
     confidence: float
     rule: str
     evidence: list[str] = field(default_factory=list)
+    # Side information for the incident stage; not part of the contract-2 object.
+    message_fingerprint: str = ""  # the message diagnosed ("" for time-based diagnoses)
+    supersedes: bool = False  # replaces the earlier diagnosis of the same message
+    flapping: bool = False  # the port is flapping: keep one incident, not many
+    site_event: str | None = None  # key of a site-level cause this port is part of
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the contract-2 object (no extra keys)."""

@@ -1,0 +1,66 @@
+"""Modifiers run after the decisive rule: still_working, flapping, recurrence."""
+
+from __future__ import annotations
+
+from bot.triage.rules.base import FaultContext, Verdict, worse
+from bot.triage.rules.safety import SAFETY_CATEGORIES
+from bot.triage.rules.site_wide import POWER_CATEGORIES
+from bot.triage.state import HEALTHY_STATUSES
+from bot.vocab import Category, Owner, Severity
+
+_NO_RECURRENCE = SAFETY_CATEGORIES | POWER_CATEGORIES | {Category.EMERGENCY_STOP, Category.UNKNOWN}
+_NO_RECURRENCE_RULES = frozenset({"vehicle_following", "not_a_fault", "suspected_phantom"})
+
+
+def still_working(ctx: FaultContext, v: Verdict) -> Verdict:
+    """A 1.6 error code reported with a working status (e.g. Charging) is not an outage."""
+    status = ctx.fault.status
+    if status is None or status not in HEALTHY_STATUSES or v.severity is not Severity.OUTAGE:
+        return v
+    v.severity = Severity.DEGRADED
+    v.evidence = [*v.evidence, ctx.say.evidence("still_working", status=status)]
+    return v
+
+
+def flapping(ctx: FaultContext, v: Verdict) -> Verdict:
+    if v.suppressed or not ctx.fault.faulted:
+        return v
+    cfg, say = ctx.cfg, ctx.say
+    n = ctx.port_onsets_in_window
+    if n < cfg.flapping_min_cycles:
+        return v
+    minutes = round(cfg.flapping_window_s / 60)
+    v.flapping = True
+    v.rule = "flapping"
+    v.severity = worse(v.severity, Severity.DEGRADED)
+    v.summary = say.summary("flapping", n=n, minutes=minutes, base=v.summary)
+    v.action = say.action("flapping", base=v.action)
+    v.evidence = [*v.evidence, say.evidence("flapping", n=n, minutes=minutes)]
+    return v
+
+
+def recurrence(ctx: FaultContext, v: Verdict) -> Verdict:
+    if (v.suppressed or v.flapping or v.category in _NO_RECURRENCE
+            or v.rule in _NO_RECURRENCE_RULES or not ctx.onset):
+        return v
+    cfg, say = ctx.cfg, ctx.say
+    n = 1 + sum(
+        1
+        for r in ctx.port.faults_within(ctx.ts, cfg.recurrence_window_s)
+        if r.onset and r.category is v.category and not r.diagnosis.suppressed
+        and r.fingerprint != ctx.message.fingerprint
+    )
+    if n < cfg.recurrence_min:
+        return v
+    label = say.label("category", category=v.category.value)
+    hours = round(cfg.recurrence_window_s / 3600)
+    e = ctx.entry
+    v.rule = "recurrence"
+    v.owner = Owner.VENDOR_SERVICE
+    v.severity = worse(v.severity, Severity.DEGRADED)
+    v.summary = say.summary("recurrence", label=label, n=n, hours=hours, base=v.summary)
+    v.action = say.action("recurrence", label=label,
+                          escalation=(e.escalation if e is not None and e.escalation else ""))
+    v.confidence = max(v.confidence, 0.7)
+    v.evidence = [*v.evidence, say.evidence("nth_fault", n=n, label=label, hours=hours)]
+    return v

@@ -1,0 +1,96 @@
+"""What the engine exposes besides diagnoses: port/charger views and side channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.triage.diagnosis import Diagnosis
+
+
+@dataclass(slots=True)
+class PortEvent:
+    """One line of a port's recent history (status changes, faults, sessions, boots)."""
+
+    ts: datetime
+    kind: str  # "status", "fault", "session_start", "session_stop", "boot", "recovered"
+    status: str | None = None
+    detail: str = ""  # error/vendor code, idTag, rule name: short and machine-ish
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    transaction_id: str | None
+    id_tag: str | None
+    started_at: datetime
+    stopped_at: datetime | None = None
+    first_wh: float | None = None
+    last_wh: float | None = None
+    last_meter_at: datetime | None = None
+
+    @property
+    def energy_wh(self) -> float | None:
+        if self.first_wh is None or self.last_wh is None:
+            return None
+        return self.last_wh - self.first_wh
+
+
+@dataclass(slots=True)
+class PortView:
+    charger: str
+    connector: int
+    status: str | None
+    status_since: datetime | None
+    diagnosis: Diagnosis | None  # the current fault's latest diagnosis (None when healthy)
+    history: list[PortEvent] = field(default_factory=list)  # oldest first
+    ignored: list[Diagnosis] = field(default_factory=list)  # suppressed ones, with their why
+    session: SessionInfo | None = None
+    flapping: bool = False
+    recent_faults: int = 0  # fault-bearing messages still in the port's window
+
+
+@dataclass(slots=True)
+class ChargerView:
+    charger: str
+    site: str
+    vendor: str | None
+    model: str | None
+    firmware: str | None
+    last_seen: datetime | None
+    heartbeat_interval_s: float | None
+    last_boot: datetime | None
+    silent: Diagnosis | None  # the silent_charger diagnosis while it stays silent
+    ports: list[PortView] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class SuspectSession:
+    """A session whose energy reading is suspect (PowerMeterFailure during it)."""
+
+    charger: str
+    connector: int
+    transaction_id: str | None
+    id_tag: str | None
+    since: datetime
+    reason: str
+
+
+@dataclass(slots=True, frozen=True)
+class UnknownSighting:
+    """A vendor code the knowledge base did not know, for bulk recording."""
+
+    vendor: str | None
+    model: str | None
+    firmware: str | None
+    code: str
+    info: str | None
+    seen_at: datetime
+    charger: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class FlapInfo:
+    charger: str
+    connector: int
+    since: datetime
+    cycles: int  # Faulted onsets within the flapping window
