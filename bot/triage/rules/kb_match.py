@@ -23,6 +23,4 @@ def standard_code(ctx: FaultContext) -> Verdict | None:
     if f.vendor_code:
         # The vendor said more than the standard code, and we could not read it.
         v.confidence = min(v.confidence, 0.5)
-        v.evidence.append(ctx.say.evidence("not_in_kb", code=f.vendor_code[:60],
-                                           vendor=ctx.match.vendor or f.vendor_sent or ""))
     return v

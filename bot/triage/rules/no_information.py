@@ -54,5 +54,5 @@ def unknown_code(ctx: FaultContext) -> Verdict:
         summary=say.summary("unknown_code", code=code, vendor=cap(vendor, 60)),
         action=say.action("unknown_code", code=code, vendor=cap(vendor, 60)),
         confidence=min(ctx.match.confidence, 0.2) if ctx.match.confidence else 0.15,
-        evidence=[*ctx.evidence, say.evidence("not_in_kb", code=code, vendor=cap(vendor, 60))],
+        evidence=list(ctx.evidence),  # the matcher already says what it looked for
     )
