@@ -88,6 +88,11 @@ class IncidentManager:
         self._loaded_sites: set[str] = set()
         self._changes: list[IncidentChange] = []
         self._rows: list[dict[str, object]] = []
+        # pysqlite opens its transaction lazily, so a SAVEPOINT issued first would become
+        # the outermost transaction and its RELEASE would commit. SQLite serializes
+        # writers anyway (one writer at a time), so the merge-on-conflict path is only
+        # needed where writers really race: PostgreSQL.
+        self._savepoints = session.get_bind().dialect.name != "sqlite"
 
     # --- loading ------------------------------------------------------------------
 
@@ -238,8 +243,12 @@ class IncidentManager:
         self._describe(inc, d)
         self._add_port(inc, d)
         try:
-            with self.session.begin_nested():
+            if self._savepoints:
+                with self.session.begin_nested():
+                    self.session.add(inc)
+            else:
                 self.session.add(inc)
+                self.session.flush()
         except IntegrityError:
             # Another worker opened this fault first: merge into its incident.
             if inc in self.session:
@@ -384,7 +393,7 @@ class IncidentManager:
 
     def _change(self, inc: Incident, kind: ChangeKind, at: datetime, detail: str) -> None:
         if inc.id is None:
-            self.session.flush([inc])
+            self.session.flush()
         self._changes.append(IncidentChange(inc.id, kind, at, detail))
 
     def _drain(self) -> list[IncidentChange]:
