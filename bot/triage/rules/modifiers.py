@@ -15,9 +15,10 @@ _NO_RECURRENCE_RULES = frozenset({"vehicle_following", "not_a_fault", "suspected
 def still_working(ctx: FaultContext, v: Verdict) -> Verdict:
     """A 1.6 error code reported with a working status (e.g. Charging) is not an outage."""
     status = ctx.fault.status
-    if status is None or status not in HEALTHY_STATUSES or v.severity is not Severity.OUTAGE:
+    if status is None or status not in HEALTHY_STATUSES:
         return v
-    v.severity = Severity.DEGRADED
+    if v.severity is Severity.OUTAGE:
+        v.severity = Severity.DEGRADED
     v.evidence = [*v.evidence, ctx.say.evidence("still_working", status=status)]
     return v
 
