@@ -26,6 +26,7 @@ class KBEntry:
     aliases: tuple[str, ...] = ()
     phrasings: tuple[str, ...] = ()
     suppress: bool = False  # advisory/phantom by nature (e.g. an informational code)
+    ocpp_error_code: str | None = None  # the OCPP 1.6 errorCode this code usually arrives with
 
 
 @dataclass(slots=True)

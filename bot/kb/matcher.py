@@ -1,0 +1,686 @@
+"""Scoped matching of a fault (vendor, model, firmware, code, text) to a knowledge entry.
+
+Order: operator-taught entries, then within the charger's vendor an exact code, a
+normalised code, a bitmask sum, a code embedded in the text; then fuzzy text over
+the vendor's phrasings and the cross-vendor phrasings; then the OCPP standard
+errorCode. A bare number of one vendor is never answered from another vendor's
+manual; when the vendor is unknown and several manuals share a code, the answer
+says so and its confidence drops. Everything is precomputed at construction;
+repeated queries are served from an LRU cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from threading import Lock
+from typing import TYPE_CHECKING, TypeVar
+
+from rapidfuzz import fuzz
+
+from bot.kb.knowledge import UNINFORMATIVE_ERROR_CODES, KnowledgeBase, PhrasingBlock, VendorSpec
+from bot.kb.normalize import (
+    CODE_LIMIT,
+    TEXT_LIMIT,
+    CodeFormat,
+    bit_value,
+    candidate_keys,
+    clean,
+    index_key,
+    is_distinctive,
+    is_numeric_code,
+    loose_keys,
+    process_text,
+    symbol_key,
+)
+from bot.kb.phrases import PhraseIndex
+from bot.kb.scope import in_firmware_range, model_matches
+from bot.kb.types import KBEntry, Match, MatchQuery
+from bot.kb.vendors import vendor_key
+from bot.vocab import Category
+
+if TYPE_CHECKING:
+    from bot.kb.runtime import RuntimeEntries
+
+# Confidence by how a match was made (DESIGN: the score becomes the confidence).
+C_EXACT_SCOPED, C_EXACT, C_TAUGHT = 0.97, 0.96, 0.95
+C_NORMALISED, C_SCHEME, C_BITMASK, C_EMBEDDED = 0.9, 0.85, 0.85, 0.85
+C_BITMASK_PARTIAL, C_STANDARD = 0.6, 0.6
+C_OTHER_VENDOR_DISTINCT, C_OTHER_VENDOR_NUMBER, C_OTHER_VENDOR_GUESS = 0.75, 0.45, 0.3
+C_AMBIGUOUS_AGREE, C_AMBIGUOUS_DISAGREE, C_AMBIGUOUS_TEXT = 0.4, 0.3, 0.7
+C_UNKNOWN = 0.1
+FUZZY_CUTOFF = 88.0  # token_set_ratio; below this "over temperature" ~ "under temperature"
+SCOPE_UNKNOWN_PENALTY, SCOPE_RIVAL_PENALTY = 0.15, 0.3
+SHOW = 60  # longest piece of charger-sent text quoted back in evidence
+CACHE_SIZE = 4096
+
+_MARKED = re.compile(
+    r"\[([^\[\]]{1,40})\]|\(([^()]{1,40})\)|#([\w\-]{1,40})"
+    r"|\b(?:error|err|code|fault)\b[\s:#=]{0,3}([\w\-]{1,40})|^([\w\-]{1,40})\s{0,3}:",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*")
+_MAX_TOKENS = 24
+_P = TypeVar("_P")
+
+
+def show(text: str) -> str:
+    """Charger-sent text as quoted in evidence: short, one line."""
+    return text if len(text) <= SHOW else text[: SHOW - 1] + "…"
+
+
+def _scaled(score: float, low: float, high: float) -> float:
+    return round(low + (score - FUZZY_CUTOFF) / (100 - FUZZY_CUTOFF) * (high - low), 3)
+
+
+@dataclass(slots=True)
+class _VendorIndex:
+    spec: VendorSpec
+    raw: dict[str, list[KBEntry]] = field(default_factory=dict)  # casefolded as written
+    keys: dict[str, list[KBEntry]] = field(default_factory=dict)  # normalised
+    bits: dict[int, list[KBEntry]] = field(default_factory=dict)
+    text: PhraseIndex[KBEntry] = field(default_factory=lambda: PhraseIndex(()))
+
+
+@dataclass(slots=True)
+class _Hit:
+    entry: KBEntry
+    confidence: float
+    method: str
+    evidence: list[str]
+    parts: tuple[KBEntry, ...] = ()
+
+
+def _rank(entry: KBEntry, model: str, firmware: str) -> int | None:
+    """How specifically `entry` fits the charger; None when it is out of scope."""
+    score = 0
+    if entry.models:
+        if model:
+            if not model_matches(entry.models, model):
+                return None
+            score += 2
+        else:
+            score -= 1
+    if entry.firmware:
+        fits = in_firmware_range(entry.firmware, firmware) if firmware else None
+        if fits is False:
+            return None
+        score += 1 if fits else -1
+    return score
+
+
+def _scope_text(entry: KBEntry) -> str:
+    parts = []
+    if entry.models:
+        parts.append("models " + ", ".join(entry.models))
+    if entry.firmware:
+        parts.append("firmware " + entry.firmware)
+    return "; ".join(parts) or "all models"
+
+
+class Matcher:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        runtime: RuntimeEntries | None = None,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
+        self.kb = kb
+        self.runtime = runtime
+        self._vendors: dict[str, _VendorIndex] = {}
+        self._global: dict[CodeFormat, dict[str, list[KBEntry]]] = {}
+        for name, spec in kb.vendors.items():
+            self._vendors[name] = self._index_vendor(spec, kb.entries_for(name))
+        for index in self._vendors.values():
+            table = self._global.setdefault(index.spec.code_format, {})
+            for key, entries in index.keys.items():
+                table.setdefault(key, []).extend(entries)
+        self._schemes = [i for i in self._vendors.values() if i.spec.scheme]
+        self._phrases: PhraseIndex[PhrasingBlock] = PhraseIndex(
+            (phrase, block) for block in kb.phrasings for phrase in block.phrases
+        )
+        self._vetoes = [
+            (process_text(p), block.category) for block in kb.phrasings for p in block.not_phrases
+        ]
+        # Every vendor's phrasings, for text when the vendor is unknown.
+        self._all_text: PhraseIndex[KBEntry] = PhraseIndex(
+            (p, e) for e in kb.entries if e.vendor is not None for p in e.phrasings
+        )
+        self._runtime_generation = -1
+        self._runtime_index: dict[str, dict[str, list[KBEntry]]] = {}
+        self._runtime_lock = Lock()
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[object, ...], Match] = OrderedDict()
+        self._cache_lock = Lock()
+        self.cache_hits = 0
+
+    # -- construction ----------------------------------------------------------------
+    @staticmethod
+    def _index_vendor(spec: VendorSpec, entries: list[KBEntry]) -> _VendorIndex:
+        fmt = spec.code_format
+        index = _VendorIndex(spec)
+        texts: list[tuple[str, KBEntry]] = []
+        for entry in entries:
+            for spelling in (entry.code or "", *entry.aliases):
+                if not spelling:
+                    continue
+                index.raw.setdefault(spelling.casefold(), []).append(entry)
+                key = index_key(spelling, fmt)
+                if key:
+                    bucket = index.keys.setdefault(key, [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+                if fmt.bitmask and spelling == entry.code:
+                    value = bit_value(key, fmt)
+                    if value:
+                        index.bits.setdefault(value, []).append(entry)
+                if not is_numeric_code(spelling):
+                    texts.append((spelling, entry))
+            texts.extend((p, entry) for p in entry.phrasings)
+        index.text = PhraseIndex(texts)
+        return index
+
+    # -- public ----------------------------------------------------------------------
+    def match(self, q: MatchQuery) -> Match:
+        """The best knowledge for this fault; repeats come from an LRU cache."""
+        generation = self._refresh_runtime()
+        key = (*self._key(q), generation)
+        if self._cache_size:
+            with self._cache_lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    self.cache_hits += 1
+                    return _copy(hit)
+        result = self._match(*key[:-1])
+        if self._cache_size:
+            with self._cache_lock:
+                self._cache[key] = result
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return _copy(result)
+
+    def match_uncached(self, q: MatchQuery) -> Match:
+        self._refresh_runtime()
+        return self._match(*self._key(q))
+
+    @staticmethod
+    def _key(q: MatchQuery) -> tuple[str, str, str, str, str, str]:
+        return (
+            clean(q.vendor, 255),
+            clean(q.model, 100),
+            clean(q.firmware, 100),
+            clean(q.code, CODE_LIMIT),
+            clean(q.info, TEXT_LIMIT),
+            clean(q.error_code, 120),
+        )
+
+    # -- runtime (operator-taught) entries ------------------------------------------
+    def _refresh_runtime(self) -> int:
+        if self.runtime is None:
+            return 0
+        generation, entries = self.runtime.snapshot()
+        if generation != self._runtime_generation:
+            with self._runtime_lock:
+                index: dict[str, dict[str, list[KBEntry]]] = {}
+                for entry in entries:
+                    table = index.setdefault(vendor_key(entry.vendor or ""), {})
+                    for key in loose_keys(entry.code or ""):
+                        table.setdefault(key, []).append(entry)
+                self._runtime_index = index
+                self._runtime_generation = generation
+        return generation
+
+    def _taught(
+        self, vendor: str, fmt: CodeFormat, code: str, model: str, firmware: str, ev: list[str]
+    ) -> _Hit | None:
+        table = self._runtime_index.get(vendor_key(vendor))
+        if not table:
+            return None
+        for key in candidate_keys(code, fmt):
+            if key in table:
+                chosen = self._choose(table[key], model, firmware, ev, code, vendor)
+                if chosen is None:
+                    return None
+                entry, penalty = chosen
+                ev.append(
+                    f"vendorErrorCode {show(code)} matched the entry {entry.source} "
+                    f"for {entry.vendor} (exact, score 100)"
+                )
+                return _Hit(entry, round(C_TAUGHT - penalty, 3), "exact", ev)
+        return None
+
+    # -- the steps -------------------------------------------------------------------
+    def _match(
+        self, vendor_sent: str, model: str, firmware: str, code: str, info: str, error_code: str
+    ) -> Match:
+        ev: list[str] = []
+        canonical, how = (
+            self.kb.resolve_vendor_how(vendor_sent, model) if vendor_sent or model else (None, "")
+        )
+        if canonical and how == "model":
+            ev.append(f"vendor {canonical} inferred from model {show(model)}")
+        elif canonical and vendor_sent != canonical:
+            ev.append(f"vendor {show(vendor_sent)} is {canonical}")
+        elif not canonical and vendor_sent:
+            ev.append(f"vendor {show(vendor_sent)} is not in the knowledge base")
+        index = self._vendors.get(canonical) if canonical else None
+        fmt = index.spec.code_format if index else CodeFormat.DECIMAL
+
+        hit: _Hit | None = None
+        ambiguous: tuple[str, ...] = ()
+        if code and (canonical or vendor_sent):
+            hit = self._taught(canonical or vendor_sent, fmt, code, model, firmware, ev)
+        if hit is None and index is not None and (code or info):
+            hit = self._in_vendor(index, code, info, model, firmware, ev)
+        elif hit is None and index is None and (code or info):
+            found = self._other_vendors(
+                code, info, error_code, model, firmware, bool(vendor_sent), ev
+            )
+            if found is not None:
+                hit, ambiguous = found
+        if hit is None:
+            hit = self._text_or_standard(index, code, info, error_code, ev)
+        if hit is None:
+            ev.append("no knowledge-base entry matched: unknown")
+            return Match(None, C_UNKNOWN, "none", list(dict.fromkeys(ev)), canonical, ambiguous)
+        evidence = list(dict.fromkeys(hit.evidence))  # a step may repeat a scope note
+        return Match(
+            hit.entry, hit.confidence, hit.method, evidence, canonical, ambiguous, hit.parts
+        )
+
+    def _choose(
+        self,
+        entries: list[KBEntry],
+        model: str,
+        firmware: str,
+        ev: list[str],
+        code: str,
+        vendor: str,
+    ) -> tuple[KBEntry, float] | None:
+        """The most specific in-scope entry and a confidence penalty for doubt about scope."""
+        ranked = [(r, e) for e in entries if (r := _rank(e, model, firmware)) is not None]
+        if not ranked:
+            scopes = "; ".join(sorted({_scope_text(e) for e in entries}))
+            charger = ", ".join(
+                x
+                for x in (
+                    f"model {show(model)}" if model else "",
+                    f"firmware {show(firmware)}" if firmware else "",
+                )
+                if x
+            )
+            ev.append(
+                f"{vendor}'s entry for {show(code)} applies only to {scopes}; "
+                f"this charger ({charger}) is out of scope"
+            )
+            return None
+        ranked.sort(key=lambda re_: -re_[0])
+        best_rank, best = ranked[0]
+        penalty = 0.0
+        if best_rank < 0:
+            penalty = SCOPE_UNKNOWN_PENALTY
+            ev.append(f"entry is for {_scope_text(best)}; this charger's model/firmware is unknown")
+        rivals = [
+            e
+            for r, e in ranked[1:]
+            if r == best_rank and (e.category, e.meaning) != (best.category, best.meaning)
+        ]
+        if rivals:
+            penalty = max(penalty, SCOPE_RIVAL_PENALTY)
+            others = "; ".join(f"{_scope_text(e)}: {e.category.value}" for e in rivals)
+            ev.append(f"the meaning differs by model/firmware ({others})")
+        return best, penalty
+
+    def _in_vendor(
+        self, index: _VendorIndex, code: str, info: str, model: str, firmware: str, ev: list[str]
+    ) -> _Hit | None:
+        name, fmt = index.spec.name, index.spec.code_format
+        if code:
+            # (2) exact, as the manual writes it
+            entries = index.raw.get(code.casefold())
+            listed = bool(entries)
+            if entries:
+                chosen = self._choose(entries, model, firmware, ev, code, name)
+                if chosen:
+                    entry, penalty = chosen
+                    base = C_EXACT_SCOPED if entry.models or entry.firmware else C_EXACT
+                    ev.append(
+                        f"vendorErrorCode {show(code)} matched {name} manual entry "
+                        f"{entry.code} (exact, score 100)"
+                    )
+                    return _Hit(entry, round(base - penalty, 3), "exact", ev)
+            # (3) normalised
+            keys = candidate_keys(code, fmt)
+            for key in keys:
+                entries = index.keys.get(key)
+                if entries:
+                    listed = True
+                    chosen = self._choose(entries, model, firmware, ev, code, name)
+                    if chosen is None:
+                        break
+                    entry, penalty = chosen
+                    ev.append(
+                        f"vendorErrorCode {show(code)} matched {name} manual entry "
+                        f"{entry.code} (normalised, score 100)"
+                    )
+                    return _Hit(entry, round(C_NORMALISED - penalty, 3), "normalized", ev)
+            # (3b) cross-vendor schemes (ChargeX, EVerest...) for distinctive codes only
+            if is_distinctive(code):
+                hit = self._scheme(code, model, firmware, ev, exclude=name)
+                if hit:
+                    return hit
+            # (4) a sum of bits
+            if fmt.bitmask and keys:
+                hit = self._bitmask(index, code, keys[0], model, firmware, ev)
+                if hit:
+                    return hit
+            if not listed:
+                ev.append(f"vendorErrorCode {show(code)} is not in {name}'s manual")
+        # (5) a code embedded in the text
+        for source, text in (("vendorErrorCode", code), ("info", info)):
+            for token in _embedded_tokens(text, skip=code):
+                for key in candidate_keys(token, fmt):
+                    entries = index.keys.get(key)
+                    if not entries:
+                        continue
+                    chosen = self._choose(entries, model, firmware, ev, token, name)
+                    if chosen is None:
+                        break
+                    entry, penalty = chosen
+                    ev.append(
+                        f"code {show(token)} in the {source} text matched {name} manual entry "
+                        f"{entry.code} (embedded, score 100)"
+                    )
+                    return _Hit(entry, round(C_EMBEDDED - penalty, 3), "normalized", ev)
+        return None
+
+    def _scheme(
+        self, code: str, model: str, firmware: str, ev: list[str], exclude: str | None = None
+    ) -> _Hit | None:
+        for scheme in self._schemes:
+            if scheme.spec.name == exclude:
+                continue
+            for key in candidate_keys(code, scheme.spec.code_format):
+                entries = scheme.raw.get(code.casefold()) or scheme.keys.get(key)
+                if not entries:
+                    continue
+                chosen = self._choose(entries, model, firmware, ev, code, scheme.spec.name)
+                if chosen is None:
+                    break
+                entry, penalty = chosen
+                ev.append(
+                    f"vendorErrorCode {show(code)} matched {scheme.spec.name} scheme entry "
+                    f"{entry.code} (cross-vendor scheme, score 100)"
+                )
+                return _Hit(entry, round(C_SCHEME - penalty, 3), "normalized", ev)
+        return None
+
+    def _bitmask(
+        self, index: _VendorIndex, code: str, key: str, model: str, firmware: str, ev: list[str]
+    ) -> _Hit | None:
+        fmt = index.spec.code_format
+        value = bit_value(key, fmt)
+        if not value or value.bit_length() > 64:
+            return None
+        bits = [1 << i for i in range(value.bit_length()) if value >> i & 1]
+        if len(bits) < 2:
+            return None
+        parts: list[KBEntry] = []
+        unknown: list[int] = []
+        for bit in bits:
+            entries = index.bits.get(bit)
+            chosen = (
+                self._choose(entries, model, firmware, [], code, index.spec.name)
+                if (entries)
+                else None
+            )
+            if chosen is None:
+                unknown.append(bit)
+            else:
+                parts.append(chosen[0])
+        if not parts or len(unknown) > len(parts):
+            return None  # mostly unknown bits: this is probably not a sum of known bits
+        worst = max(parts, key=lambda e: e.severity.rank)  # first of the most severe
+        shown = " + ".join(f"0x{b:X}" if fmt.hex else str(b) for b in bits)
+        ev.append(
+            f"vendorErrorCode {show(code)} is the {index.spec.name} bitmask {shown}: "
+            + ", ".join(f"{p.code} {p.category.value}" for p in parts)
+            + f"; the most severe part is {worst.code} (bitmask, score 100)"
+        )
+        confidence = C_BITMASK
+        if unknown:
+            missing = ", ".join(f"0x{b:X}" if fmt.hex else str(b) for b in unknown)
+            ev.append(f"bits {missing} are not in {index.spec.name}'s manual")
+            confidence = C_BITMASK_PARTIAL
+        return _Hit(worst, confidence, "bitmask", ev, tuple(parts))
+
+    def _other_vendors(
+        self,
+        code: str,
+        info: str,
+        error_code: str,
+        model: str,
+        firmware: str,
+        vendor_named: bool,
+        ev: list[str],
+    ) -> tuple[_Hit, tuple[str, ...]] | None:
+        """The charger's vendor is unknown: look the code up in every manual, honestly."""
+        found: dict[str, KBEntry] = {}
+        shown_code = code
+        tokens = [code] if code else []
+        for source_text in (code, info):
+            tokens.extend(_embedded_tokens(source_text, skip=code))
+        for token in tokens:
+            for fmt, table in self._global.items():
+                for key in candidate_keys(token, fmt):
+                    if key in table:
+                        for entry in table[key]:
+                            if _rank(entry, model, firmware) is not None:
+                                found.setdefault(entry.vendor or "", entry)
+                        break
+            if found:
+                shown_code = token
+                break
+        if not found:
+            return None
+        vendors = tuple(sorted(found))
+        schemes = [v for v in vendors if self.kb.vendors[v].scheme]
+        distinct = is_distinctive(shown_code)
+        decider = self._text_or_standard(None, "", info, error_code, [])
+        if len(vendors) == 1 or (distinct and len(schemes) == 1):
+            name = schemes[0] if distinct and schemes else vendors[0]
+            entry = found[name]
+            if self.kb.vendors[name].scheme:
+                confidence, why = C_SCHEME, "cross-vendor scheme"
+            elif distinct:
+                confidence, why = C_OTHER_VENDOR_DISTINCT, "distinctive code"
+            elif vendor_named:
+                confidence, why = C_OTHER_VENDOR_GUESS, "the charger's vendor is another one"
+            else:
+                confidence, why = C_OTHER_VENDOR_NUMBER, "the charger's vendor is unknown"
+            kind = "scheme" if self.kb.vendors[name].scheme else "manual"
+            said = (
+                f"vendorErrorCode {show(code)}"
+                if shown_code == code
+                else (f"code {show(shown_code)} in the text")
+            )
+            ev.append(
+                f"{said} matched {name} {kind} entry {entry.code} (only {name} lists it; {why})"
+            )
+            if decider is not None and confidence < C_SCHEME:
+                if decider.entry.category == entry.category:
+                    confidence = round(min(max(confidence, decider.confidence) + 0.05, 0.8), 3)
+                    ev.append(f"the text/errorCode agrees ({entry.category.value})")
+                elif decider.confidence > confidence:
+                    ev.append(f"but {name}'s meaning ({entry.category.value}) may not apply here")
+                    decider.evidence = ev + decider.evidence
+                    return decider, (name,)
+            return _Hit(entry, confidence, "normalized", ev), ()
+        # Several manuals share the code: let the text or the errorCode decide, else say so.
+        ev.append(
+            f"vendorErrorCode {show(shown_code)} exists for several vendors "
+            f"({', '.join(vendors)}) and the charger's vendor is unknown"
+        )
+        if decider is not None:
+            agreeing = [e for e in found.values() if e.category == decider.entry.category]
+            entry = agreeing[0] if agreeing else decider.entry
+            ev.extend(decider.evidence)
+            ev.append(f"the text/errorCode points to {entry.category.value}")
+            confidence = min(decider.confidence, C_AMBIGUOUS_TEXT)
+            return _Hit(entry, confidence, decider.method, ev), vendors
+        categories = {e.category for e in found.values()}
+        worst = max(found.values(), key=lambda e: e.severity.rank)
+        if len(categories) == 1:
+            return _Hit(worst, C_AMBIGUOUS_AGREE, "normalized", ev), vendors
+        ev.append(
+            "their meanings differ: "
+            + "; ".join(f"{v}: {found[v].category.value}" for v in vendors)
+            + f"; showing the most severe ({worst.vendor})"
+        )
+        return _Hit(worst, C_AMBIGUOUS_DISAGREE, "normalized", ev), vendors
+
+    def _text_or_standard(
+        self, index: _VendorIndex | None, code: str, info: str, error_code: str, ev: list[str]
+    ) -> _Hit | None:
+        """(6) fuzzy text, (7) the standard errorCode; the more confident one wins."""
+        text = self._text(index, code, info)
+        standard = self._standard(error_code, ev)
+        if text is not None and standard is not None:
+            if text.entry.category == standard.entry.category:
+                text.confidence = round(min(text.confidence + 0.05, 0.9), 3)
+                text.evidence.append(f"errorCode {show(error_code)} agrees")
+            elif standard.confidence > text.confidence:
+                standard.evidence.append(
+                    f"a weaker text match pointed to {text.entry.category.value}"
+                )
+                text = None
+        chosen = text or standard
+        if chosen is not None:
+            chosen.evidence = ev + chosen.evidence
+        return chosen
+
+    def _text(self, index: _VendorIndex | None, code: str, info: str) -> _Hit | None:
+        """(6) the info text (and a textual code) against phrasings; false friends veto."""
+        best: _Hit | None = None
+        sources = [("info", info)]
+        if code and not is_numeric_code(code):
+            sources.append(("vendorErrorCode", code))
+        for label, raw in sources:
+            query = process_text(raw) if raw else ""
+            if len(query) < 3:
+                continue
+            vetoed = self._vetoed(query)
+            said = f"{label} {show(raw)}"
+            candidates: list[_Hit] = []
+            if index is not None:
+                found = _first_allowed(index.text, query, vetoed, lambda e: e.category)
+                if found:
+                    score, entry, phrase = found
+                    candidates.append(_Hit(entry, _scaled(score, 0.5, 0.85), "fuzzy", [
+                        f"{said} matched {index.spec.name} manual entry {entry.code} text "
+                        f"{show(phrase)!r} (fuzzy, score {score:.0f})"
+                    ]))  # fmt: skip
+            block_found = _first_allowed(self._phrases, query, vetoed, lambda b: b.category)
+            if block_found:
+                score, block, phrase = block_found
+                candidates.append(_Hit(block.entry, _scaled(score, 0.5, 0.8), "phrasing", [
+                    f"{said} matched the {block.category.value} phrasing {show(phrase)!r} "
+                    f"(phrasing, score {score:.0f})"
+                ]))  # fmt: skip
+            if index is None:
+                found = _first_allowed(self._all_text, query, vetoed, lambda e: e.category)
+                if found:
+                    score, entry, phrase = found
+                    candidates.append(_Hit(entry, _scaled(score, 0.45, 0.75), "fuzzy", [
+                        f"{said} matched {entry.vendor} manual entry {entry.code} text "
+                        f"{show(phrase)!r} (fuzzy, score {score:.0f}; vendor unknown)"
+                    ]))  # fmt: skip
+            for category in sorted(vetoed):
+                for candidate in candidates:
+                    candidate.evidence.append(
+                        f"{label} text is a known false friend of {category.value}"
+                    )
+            for candidate in candidates:  # ties: the vendor's own text, then phrasings
+                if best is None or candidate.confidence > best.confidence:
+                    best = candidate
+        return best
+
+    def _vetoed(self, query: str) -> set[Category]:
+        padded = f" {query} "
+        return {
+            category
+            for phrase, category in self._vetoes
+            if phrase and (f" {phrase} " in padded or fuzz.ratio(phrase, query) >= 90)
+        }
+
+    def _standard(self, error_code: str, ev: list[str]) -> _Hit | None:
+        if not error_code:
+            return None
+        if symbol_key(error_code) in UNINFORMATIVE_ERROR_CODES:
+            ev.append(f"errorCode {show(error_code)} says nothing about the cause")
+            return None
+        entry = self.kb.standard(error_code)
+        if entry is None:
+            ev.append(
+                f"errorCode {show(error_code)} is not a known OCPP errorCode or component/variable"
+            )
+            return None
+        return _Hit(
+            entry,
+            C_STANDARD,
+            "standard",
+            [
+                f"errorCode {show(error_code)} matched the OCPP standard entry {entry.code} "
+                "(standard, score 100)"
+            ],
+        )
+
+    def cache_clear(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+
+@lru_cache(maxsize=16384)
+def _embedded_tokens(text: str, skip: str = "") -> tuple[str, ...]:
+    """Codes inside a text: marked ones (`[42300]`, `F400:`, `Err 12`, `#12`) and
+    distinctive tokens (`EMERGENCY_STOP_BUTTON_1`, `CX002`). Bare numbers in prose
+    ("max 14.0A") are not codes."""
+    if not text:
+        return ()
+    out: list[str] = []
+    for m in _MARKED.finditer(text):
+        token = next((g for g in m.groups() if g), "").strip()
+        if token and token != skip and token not in out:
+            out.append(token)
+        if len(out) >= _MAX_TOKENS:
+            return tuple(out)
+    for token in _TOKEN.findall(text):
+        if (
+            token != skip
+            and token not in out
+            and is_distinctive(token)
+            and (any(c.isdigit() for c in token) or "_" in token)
+        ):
+            out.append(token)
+            if len(out) >= _MAX_TOKENS:
+                break
+    return tuple(out)
+
+
+def _first_allowed(
+    index: PhraseIndex[_P], query: str, vetoed: set[Category], category: Callable[[_P], Category]
+) -> tuple[float, _P, str] | None:
+    """The best-scoring choice whose category is not vetoed by a false friend."""
+    for score, i in index.search(query, FUZZY_CUTOFF):
+        payload = index.payloads[i]
+        if category(payload) not in vetoed:
+            return score, payload, index.raw[i]
+    return None
+
+
+def _copy(m: Match) -> Match:
+    return Match(m.entry, m.confidence, m.method, list(m.evidence), m.vendor, m.ambiguous, m.parts)
