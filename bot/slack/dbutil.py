@@ -26,8 +26,10 @@ def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> boo
             from sqlalchemy.dialects.postgresql import insert as d_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as d_insert
-        result = session.execute(d_insert(table).values(**values).on_conflict_do_nothing())
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: psycopg reports a rowcount for a skipped row here.
+        stmt = d_insert(table).values(**values).on_conflict_do_nothing()
+        pk = next(iter(table.primary_key.columns))
+        return session.execute(stmt.returning(pk)).first() is not None
     try:
         with session.begin_nested():
             session.execute(insert(table).values(**values))

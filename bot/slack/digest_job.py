@@ -1,0 +1,212 @@
+"""The daily digest: scheduled once per channel per local day, whatever restarts,
+catch-ups or extra workers happen.
+
+APScheduler (3.x BackgroundScheduler, one process) fires a CronTrigger at
+FAULTBOT_DIGEST_TIME in FAULTBOT_TIMEZONE; the job and a start-up catch-up both call
+`run_due(now)`, which posts a day's digest only after claiming the unique
+`slack_digest_runs(channel, local_date)` row in the same transaction that queues the
+messages. Late by up to `CATCH_UP` (6 h) still posts; later than that the day is
+skipped. Digest times between 01:00 and 03:00 local are refused: on the autumn DST
+change those wall-clock times happen twice (and in spring not at all).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from bot.config import Settings, SettingsError
+from bot.slack.dbutil import insert_ignore, utcnow
+from bot.slack.models import SlackDigestRun
+from bot.slack.outbox import OutboxWorker, enqueue
+from bot.slack.render.digest import render_digest_messages
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "faultbot-daily-digest"
+CATCH_UP = timedelta(hours=6)
+MISFIRE_GRACE = int(CATCH_UP.total_seconds())
+DST_UNSAFE = (time(1, 0), time(3, 0))
+
+DigestBuilder = Callable[[Session, date, ZoneInfo, Any, datetime], Any]
+
+
+def check_digest_time(value: time) -> time:
+    """Refuse digest times in 01:00-03:00 local (DST changes repeat or skip them)."""
+    if DST_UNSAFE[0] <= value < DST_UNSAFE[1]:
+        raise SettingsError(
+            "FAULTBOT_DIGEST_TIME",
+            f"{value:%H:%M} is between 01:00 and 03:00, when daylight-saving changes "
+            "skip or repeat the hour; pick a time outside that window (e.g. 07:30)",
+        )
+    return value
+
+
+def _default_builder(session: Session, day: date, tz: ZoneInfo, sites: Any, now: datetime) -> Any:
+    from bot.digest.build import build_digest
+
+    return build_digest(session, day, tz, sites, now)
+
+
+def _default_sites(settings: Settings) -> Any:
+    try:
+        from bot.store.sites import SiteMap
+    except ImportError:  # the store's site map is optional for the digest
+        return None
+    return SiteMap.from_settings(settings)
+
+
+@dataclass(slots=True)
+class DigestRunResult:
+    channel: str
+    local_date: date
+    posted: bool  # False: someone already did this day (or nothing was due)
+    messages: int = 0
+    trigger: str = ""
+
+
+class DigestScheduler:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        client: WebClient | None,
+        *,
+        build: DigestBuilder | None = None,
+        sites: Any = None,
+        clock: Callable[[], datetime] = utcnow,
+        worker: OutboxWorker | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.tz = settings.timezone
+        self.at = check_digest_time(settings.digest_time)
+        self.channels = [settings.digest_channel] if settings.digest_channel else []
+        self.build = build or _default_builder
+        self._sites = sites
+        self.clock = clock
+        self.worker = worker or (OutboxWorker(engine, client, clock=clock) if client else None)
+        self.scheduler: BackgroundScheduler | None = None
+
+    @property
+    def sites(self) -> Any:
+        if self._sites is None:
+            self._sites = _default_sites(self.settings)
+        return self._sites
+
+    # -- schedule ------------------------------------------------------------------
+    def trigger(self) -> CronTrigger:
+        return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone=self.tz)
+
+    def start(self) -> None:
+        """Start the (single) scheduler process's job and catch up on a missed digest."""
+        if self.scheduler is None:
+            self.scheduler = BackgroundScheduler(timezone=self.tz)
+        self.scheduler.add_job(
+            self._job,
+            self.trigger(),
+            id=JOB_ID,
+            name="faultbot daily digest",
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE,
+            coalesce=True,
+            max_instances=1,
+        )
+        if not self.scheduler.running:
+            self.scheduler.start()
+        self._job()  # a restart after the scheduled time still posts today's digest
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _job(self) -> None:
+        try:
+            self.run_due(self.clock())
+        except Exception:
+            log.exception("daily digest run failed")
+
+    # -- the work ------------------------------------------------------------------
+    def scheduled_at(self, local_date: date) -> datetime:
+        """The UTC instant of the digest on a local date (DST-aware)."""
+        return datetime.combine(local_date, self.at, tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
+
+    def due_dates(self, now: datetime) -> list[date]:
+        """Local dates whose digest time has passed by less than the catch-up window."""
+        today = now.astimezone(self.tz).date()
+        out = []
+        for d in (today - timedelta(days=1), today):
+            at = self.scheduled_at(d)
+            if at <= now < at + CATCH_UP:
+                out.append(d)
+        return out
+
+    def report_day(self, local_date: date) -> date:
+        """A morning digest reports on yesterday; an evening one (18:00 on) on the day."""
+        return local_date if self.at >= time(18, 0) else local_date - timedelta(days=1)
+
+    def run_due(self, now: datetime | None = None) -> list[DigestRunResult]:
+        now = now or self.clock()
+        results = []
+        for local_date in self.due_dates(now):
+            trigger = (
+                "schedule"
+                if now - self.scheduled_at(local_date) < timedelta(minutes=5)
+                else "catch-up"
+            )
+            for channel in self.channels:
+                results.append(self.post(channel, local_date, now, trigger=trigger))
+        if any(r.posted for r in results) and self.worker is not None:
+            self.worker.run_once()
+        return results
+
+    def post(
+        self, channel: str, local_date: date, now: datetime, *, trigger: str = "manual"
+    ) -> DigestRunResult:
+        """Claim (channel, local_date) and queue the digest of the day before it.
+
+        The claim and the outbox rows commit together: if building fails, nothing is
+        claimed and a later run may try again; once claimed, nobody posts it again.
+        """
+        day = self.report_day(local_date)
+        with Session(self.engine) as s, s.begin():
+            claimed = insert_ignore(
+                s,
+                SlackDigestRun.__table__,  # type: ignore[arg-type]
+                {
+                    "channel": channel,
+                    "local_date": local_date,
+                    "claimed_at": now,
+                    "trigger": trigger,
+                    "messages": 0,
+                },
+            )
+            if not claimed:
+                return DigestRunResult(channel, local_date, False, trigger=trigger)
+            digest = self.build(s, day, self.tz, self.sites, now)
+            messages = render_digest_messages(digest, self.tz)
+            for i, message in enumerate(messages):
+                enqueue(
+                    s,
+                    channel=channel,
+                    message=message,
+                    dedupe_key=f"digest:{channel}:{local_date.isoformat()}:{i}",
+                    now=now,
+                )
+            s.execute(
+                update(SlackDigestRun)
+                .where(SlackDigestRun.channel == channel, SlackDigestRun.local_date == local_date)
+                .values(messages=len(messages))
+            )
+        log.info("digest for %s queued to %s in %d message(s)", day, channel, len(messages))
+        return DigestRunResult(channel, local_date, True, len(messages), trigger)
