@@ -17,6 +17,7 @@ from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.engine import TriageEngine
 
+REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 _MATCHER: Matcher | None = None
 
