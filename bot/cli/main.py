@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "bot.cli.sample_cmds",  # sample (write the bundled sample feed)
     "bot.cli.runtime_cmds",  # run, serve
     "bot.cli.bench_cmds",  # bench ingest/match/triage/feeds
+    "bot.cli.feed_cmds",  # feed webhook/tap/broker/steve (+ registers bench feeds)
 )
 
 

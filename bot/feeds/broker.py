@@ -144,6 +144,8 @@ class BrokerFeed:
         self._channel: AbstractChannel | None = None
         self._part_exchange: AbstractExchange | None = None
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._route_inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._router_channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -213,8 +215,17 @@ class BrokerFeed:
         await self._channel.set_qos(prefetch_count=self.prefetch)
         ingress = await self._declare(self._channel)
         if self.partitioned:
-            tag = await ingress.consume(self._route_message)
-            self._consumers.append((ingress, tag))
+            # The router gets its own channel so its deliveries never mix with the
+            # worker's (the worker acks a whole batch with one multiple-ack).
+            self._router_channel = await self._conn.channel(publisher_confirms=True)
+            await self._router_channel.set_qos(prefetch_count=self.prefetch)
+            self._part_exchange = await self._router_channel.get_exchange(
+                self.partition_exchange
+            )
+            router_ingress = await self._router_channel.get_queue(self.queue_name)
+            tag = await router_ingress.consume(self._route_inbox.put)
+            self._consumers.append((router_ingress, tag))
+            self._tasks.append(asyncio.create_task(self._route()))
             part = await self._channel.get_queue(self.consume_queue)
             tag = await part.consume(self._inbox.put)
             self._consumers.append((part, tag))
@@ -249,6 +260,16 @@ class BrokerFeed:
 
     # --- router (partitioned mode) ------------------------------------------------------------
 
+    async def _route(self) -> None:
+        """Republish ingress messages to their partition, a batch at a time: publish
+        all (confirmed), then ack; an unconfirmed one is nacked and comes back."""
+        while not (self._stopping and self._route_inbox.empty()):
+            try:
+                batch = await asyncio.wait_for(self._next_batch(self._route_inbox), 0.5)
+            except TimeoutError:
+                continue
+            await asyncio.gather(*(self._route_message(m) for m in batch))
+
     async def _route_message(self, message: AbstractIncomingMessage) -> None:
         assert self._part_exchange is not None
         try:
@@ -275,14 +296,17 @@ class BrokerFeed:
 
     # --- consumer -------------------------------------------------------------------------------
 
-    async def _next_batch(self) -> list[AbstractIncomingMessage]:
-        first = await self._inbox.get()
+    async def _next_batch(
+        self, inbox: asyncio.Queue[AbstractIncomingMessage] | None = None
+    ) -> list[AbstractIncomingMessage]:
+        inbox = self._inbox if inbox is None else inbox
+        first = await inbox.get()
         batch = [first]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.linger
         while len(batch) < self.batch_size:
             try:
-                batch.append(self._inbox.get_nowait())
+                batch.append(inbox.get_nowait())
                 continue
             except asyncio.QueueEmpty:
                 pass
@@ -290,7 +314,7 @@ class BrokerFeed:
             if remaining <= 0:
                 break
             try:
-                batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
+                batch.append(await asyncio.wait_for(inbox.get(), remaining))
             except TimeoutError:
                 break
         return batch
@@ -311,7 +335,7 @@ class BrokerFeed:
                     if message.processed:
                         continue
                     with contextlib.suppress(Exception):
-                        await message.nack(requeue=True)
+                        await message.nack(requeue=True)  # back to the queue, in order
 
     async def _process(self, batch: list[AbstractIncomingMessage]) -> bool:
         """Store one batch; True when every message was acked (stored or dead-lettered)."""
@@ -357,7 +381,11 @@ class BrokerFeed:
         for position, owner in enumerate(record_owners, 1):
             if position in rejected:
                 await self._dead_letter(owner, rejected[position])
-            await owner.ack()
+        # Every earlier delivery on this channel is settled (batches run one at a
+        # time), so one multiple-ack on the newest settles the whole batch.
+        unsettled = [m for m in batch if not m.processed]
+        if unsettled:
+            await max(unsettled, key=lambda m: m.delivery_tag or 0).ack(multiple=True)
         return True
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
