@@ -29,8 +29,9 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from bot.ocpp.actions import ONLY_16
@@ -53,7 +54,6 @@ MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an
 MAX_CHARGER_ID = 200
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
 _sha256 = hashlib.sha256
 
 _VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
@@ -70,19 +70,45 @@ _VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
     "ocpp2.1": "2.1",
 }
 
+
+def _canonical_encoder() -> Callable[[Any], str]:
+    """json.dumps(x, separators=(',', ':'), sort_keys=True, ensure_ascii=False), minus
+    the Python layers around the C encoder (the fingerprint is on the hot path)."""
+    slow = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return slow
+
+    def default(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    chunks = c_make_encoder(None, default, encode_basestring, None, ":", ",", True, False, True)
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return slow(value)
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_dumps = _canonical_encoder()
+
+_MISSING: Any = object()
+
 _KIND_NAMES = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}
 
 
 def fingerprint(charger: str, direction: str, frame: Any) -> str:
     """First 32 hex chars of sha256(charger, direction, canonical JSON of the frame)."""
     canonical = _dumps(frame)
-    return _sha256(
-        f"{charger}\n{direction}\n{canonical}".encode("utf-8", "surrogatepass")
-    ).hexdigest()[:32]
+    return _sha256(_utf8(f"{charger}\n{direction}\n{canonical}")).hexdigest()[:32]
 
 
 def normalize_version(declared: Any) -> str | None:
     """'1.6' / '2.0.1' / '2.1' for the spellings feeds use; None if unknown."""
+    fast = _VERSION_ALIASES.get(declared)
+    if fast is not None:
+        return fast
     text = str(declared).strip().lower()
     return _VERSION_ALIASES.get(text) or _VERSION_ALIASES.get(text.removeprefix("ocpp"))
 
@@ -120,6 +146,8 @@ class Parser:
         self._versions: dict[str, str] = {}  # charger -> version from its BootNotification
         self._good_chargers: set[str] = set()
         self._good_actions: set[str] = set()
+        # (version, action, kind) -> schema; bounded because actions are (_good_actions)
+        self._schemas: dict[tuple[str, str, str], Any] = {}
 
     def parse_many(
         self, records: Iterable[Record | LineError]
@@ -237,7 +265,10 @@ class Parser:
             payload if action == "StartTransaction" else None,
         )
 
-        schema = schema_for(version, action, "request")
+        key = (version, action, "request")
+        schema = self._schemas.get(key, _MISSING)
+        if schema is _MISSING:
+            schema = self._schemas[key] = schema_for(version, action, "request")
         fact = None
         if schema is None:
             violations.append(f"unknown action {action} in OCPP {version}")
@@ -270,7 +301,10 @@ class Parser:
             version, inferred = declared_version, False
         fact = None
         if action is not None:
-            schema = schema_for(version, action, "response")
+            key = (version, action, "response")
+            schema = self._schemas.get(key, _MISSING)
+            if schema is _MISSING:
+                schema = self._schemas[key] = schema_for(version, action, "response")
             if schema is not None and not schema.is_valid(payload):
                 violations.extend(schema.problems(payload))
             fact = result_fact(action, payload, call_payload, violations)
@@ -332,27 +366,27 @@ class Parser:
     ) -> Message:
         canonical = _dumps(record.frame)
         charger, direction = record.charger, record.direction
-        digest = _sha256(
-            f"{charger}\n{direction}\n{canonical}".encode("utf-8", "surrogatepass")
-        ).hexdigest()[:32]
+        digest = _sha256(_utf8(f"{charger}\n{direction}\n{canonical}")).hexdigest()[:32]
         ts = record.ts if record.ts.tzinfo is not None else record.ts.replace(tzinfo=UTC)
+        # Positional: keyword construction costs twice as much on this hot path. The
+        # order is Message's field order (events.py; new fields only ever go last).
         return Message(
-            ts=ts,
-            occurred_at=occurred,
-            charger=charger,
-            direction=direction,
-            message_type=kind,
-            unique_id=uid,
-            action=action,
-            payload=payload,
-            ocpp_version=version,
-            version_inferred=inferred,
-            raw=record.raw or canonical,
-            fingerprint=digest,
-            fact=fact,
-            violations=violations,
-            source=record.source,
-            line=record.line,
+            ts,
+            occurred,
+            charger,
+            direction,
+            kind,
+            uid,
+            action,
+            payload,
+            version,
+            inferred,
+            record.raw or canonical,
+            digest,
+            fact,
+            violations,
+            record.source,
+            record.line,
         )
 
     def _infer(self, charger: str, action: str, payload: dict[str, Any]) -> str:
@@ -452,6 +486,13 @@ def _shape_family(action: str, payload: dict[str, Any]) -> str | None:
     elif action == "TransactionEvent":
         return "2.x"
     return None
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _aware(ts: datetime, violations: list[str]) -> datetime:

@@ -178,10 +178,12 @@ class _LineReader:
                 return []
         first = text[0]
         if first == "{" or (first == "[" and not (len(text) > 1 and text[1].isalpha())):
-            try:
-                obj = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                return [self._error(number, f"not JSON: {_json_reason(exc)}", text)]
+            obj = _decode(text)
+            if obj is _BAD:
+                try:
+                    json.loads(text)  # again, slowly, for the reason
+                except (ValueError, RecursionError) as exc:
+                    return [self._error(number, f"not JSON: {_json_reason(exc)}", text)]
             return self.decoded(number, obj, None, text)
         return self._log_line(number, text)
 
@@ -230,12 +232,12 @@ class _LineReader:
         direction = obj.get("dir")
         if direction is None:
             direction = self._guess_direction(charger, frame, notes)
+            self._remember_call(charger, frame, direction)
         elif direction not in ("in", "out"):
             word = _DIRECTION_WORDS.get(str(direction).lower())
             if word is None:
                 return self._error(number, f"dir {_short(direction)} is not 'in' or 'out'", None)
             direction = word
-        self._remember_call(charger, frame, direction)
         ocpp = obj.get("ocpp")
         return Record(
             ts=ts,
@@ -539,6 +541,19 @@ class _LineReader:
     def _with_line(self, error: LineError, number: int) -> LineError:
         error.line = number
         return error
+
+
+_BAD = object()
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _decode(text: str) -> Any:
+    """json.loads for a stripped line, without its Python layers; _BAD on any error."""
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return _BAD
+    return value if end == len(text) else _BAD
 
 
 def _protocol_version(protocol: Any) -> str | None:

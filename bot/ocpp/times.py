@@ -16,6 +16,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 # Epoch numbers above this are milliseconds (1e11 s is the year 5138).
 _MILLIS_THRESHOLD = 1e11
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST_NAIVE_YEAR, _LATEST_NAIVE_YEAR = EARLIEST.year, LATEST.year
 
 
 class BadTimestamp(ValueError):
@@ -29,18 +30,22 @@ def parse_timestamp(value: object) -> tuple[datetime, bool]:
     (epoch numbers are always UTC). Raises BadTimestamp with a short reason.
     """
     if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            raise BadTimestamp(f"timestamp {_show(value)} is not a date-time")
-        if text[0].isdigit() and _looks_numeric(text):
-            return _from_epoch(float(text)), True
-        try:
-            dt = datetime.fromisoformat(text)
+        try:  # the common case first: an ISO 8601 string
+            dt = datetime.fromisoformat(value)
         except ValueError:
-            raise BadTimestamp(f"timestamp {_show(value)} is not a date-time") from None
+            text = value.strip()
+            if not text or len(text) > 64:
+                raise BadTimestamp(f"timestamp {_show(value)} is not a date-time") from None
+            if _looks_numeric(text):
+                return _from_epoch(float(text)), True
+            try:
+                dt = datetime.fromisoformat(text)
+            except ValueError:
+                raise BadTimestamp(f"timestamp {_show(value)} is not a date-time") from None
         had_zone = dt.tzinfo is not None
         dt = dt.astimezone(UTC) if had_zone else dt.replace(tzinfo=UTC)
-        _check_range(dt, value)
+        if not _EARLIEST_NAIVE_YEAR <= dt.year < _LATEST_NAIVE_YEAR:
+            _check_range(dt, value)
         return dt, had_zone
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value)), True
@@ -66,7 +71,7 @@ def describe_gap(delta: timedelta) -> str:
 
 
 def _looks_numeric(text: str) -> bool:
-    return text.replace(".", "", 1).isdigit()
+    return text[:1].isdigit() and text.replace(".", "", 1).isdigit()
 
 
 def _from_epoch(seconds: float) -> datetime:
