@@ -50,6 +50,7 @@ ACCEPTED_TYPES = frozenset(
         "application/x-jsonlines",
         "application/jsonlines",
         "text/plain",
+        "application/octet-stream",  # what many HTTP clients send for raw bytes
     }
 )
 SOURCE = "webhook"
