@@ -725,7 +725,7 @@ class TriageEngine:
                                     error_code=cap(fault.error_code, limit),
                                     code=cap(fault.vendor_code, limit),
                                     info=cap(fault.info, limit),
-                                    vendor=cap(fault.vendor_sent, limit)))
+                                    vendor=cap(fault.vendor_sent, limit), v2=fault.v2))
         for note in fault.notes:
             if note == "__invalid_error_code__":
                 q = next((q for q in quirks if q.kind == "invalid_error_code"), None)
