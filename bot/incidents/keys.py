@@ -12,13 +12,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.triage.diagnosis import Diagnosis
-from bot.vocab import Category
 
 Scope = Literal["port", "charger", "site"]
 
 # Triage rules that attribute a fault to the site (several ports at once) rather than
 # to one port. Matched by prefix so the triage stage can name variants freely.
 SITE_RULE_PREFIXES = ("site_", "site-", "site.")
+# Rules that say the charger went silent: the charger itself is the subject, and the
+# first frame it sends again ends the incident.
+SILENT_RULES = frozenset({"silent_charger"})
+
+
+def is_silence(rule: str | None) -> bool:
+    return rule in SILENT_RULES
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,7 @@ def slot_for(diagnosis: Diagnosis, site: str) -> Slot:
     # `site_event` is set by triage when the port is part of a site-level cause.
     if getattr(diagnosis, "site_event", None) or is_site_rule(diagnosis.rule):
         return Slot("site", site, None, None)
-    if diagnosis.category == Category.CONNECTIVITY or not diagnosis.connector:
+    if is_silence(diagnosis.rule) or not diagnosis.connector:
         return Slot("charger", site, diagnosis.charger, 0)
     return Slot("port", site, diagnosis.charger, diagnosis.connector)
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.incidents.changes import ChangeKind, IncidentChange
-from bot.incidents.keys import Slot, slot_for, slot_of_key
+from bot.incidents.keys import Slot, is_silence, slot_for, slot_of_key
 from bot.incidents.models import DiagnosisRow, Incident
 from bot.incidents.signals import Signal
 from bot.incidents.sql import insert_ignore
@@ -339,11 +339,7 @@ class IncidentManager:
         if sig.kind == "contact":
             slot = Slot("charger", site, sig.charger, 0).key
             inc = self._open.get(slot)
-            if (
-                inc is not None
-                and inc.category == Category.CONNECTIVITY.value
-                and sig.ts > inc.updated_at
-            ):
+            if inc is not None and is_silence(inc.rule) and sig.ts > inc.updated_at:
                 self._resolve(slot, inc, sig.ts, "recovered")
             return
         if sig.connector:
@@ -351,7 +347,7 @@ class IncidentManager:
         # Any healthy port (or connector 0) shows the charger as a whole works again.
         charger_slot = Slot("charger", site, sig.charger, 0).key
         inc = self._open.get(charger_slot)
-        if inc is not None and inc.category != Category.CONNECTIVITY.value:
+        if inc is not None and not is_silence(inc.rule):
             self._recovering(charger_slot, sig)
         site_inc = self._open.get(Slot("site", site, None, None).key)
         if site_inc is not None and sig.ts > site_inc.updated_at:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.incidents.keys import is_silence
 from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.vocab import Category, Owner
 
@@ -215,7 +216,7 @@ def port_uptime(
             targets = [t for c, n in targets for t in (by_charger[c] if n == 0 else [(c, n)])]
         elif inc.scope == "charger":
             targets = by_charger.get(inc.charger or "", [])
-            if inc.category == Category.CONNECTIVITY.value:
+            if is_silence(inc.rule):
                 for t in targets:  # silence is an outage whatever the statuses said
                     down[t].append(span)
         else:
@@ -224,10 +225,13 @@ def port_uptime(
             for t in targets:
                 cover[t].append((span, reason, inc.id))
 
+    first_seen = {p: rows[0][0] for p, rows in statuses.items()}
     out: list[PortUptime] = []
     for port in sorted(ports):
         site = site_of(port[0])
         w = [window(site)]
+        if first_seen[port] >= w[0][1]:
+            continue  # not known yet on this day
         outage = _intersect(_merge(down.get(port, [])), w)
         excl: list[Exclusion] = []
         taken: list[Interval] = []

@@ -105,7 +105,11 @@ def test_silent_charger_and_connector_zero_take_every_port_down(db_session: Sess
     status(db_session, "A", 0, at(1, 30), "Available")
     # silent 03:00-05:00 (connectivity incident) -> both ports down 120 min more
     incident(db_session, scope="charger", category="connectivity", owner="site_staff",
-             opened=at(3), resolved=at(5), charger="A", connector=0)
+             opened=at(3), resolved=at(5), charger="A", connector=0, rule="silent_charger")
+    # a connectivity fault of another kind (a lost link to the energy manager) while the
+    # charger keeps talking is not a silence: no outage of its own
+    incident(db_session, scope="charger", category="connectivity", owner="site_staff",
+             opened=at(6), resolved=at(9), charger="A", connector=0, rule="kb_match")
     db_session.commit()
     ports = port_uptime(db_session, DAY, UTCZ)
     assert [(p.connector, p.outage_min, p.excluded_min) for p in ports] == [

@@ -1,0 +1,1 @@
+"""Plain-English answers: `why` for a charger, `site` for a site."""

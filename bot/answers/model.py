@@ -1,0 +1,154 @@
+"""Answers to "why is this charger down?" and "how is this site?", as plain data.
+
+Built by bot.answers.why / bot.answers.site from the stored diagnoses, incidents and
+status history (the same truth the digest and alerts use), rendered to text by
+templates/answers/*.j2 and to Block Kit by the Slack stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class Cause:
+    """The current explanation of a fault: a contract-2 diagnosis plus its incident."""
+
+    incident_id: int | None
+    scope: str  # "port", "charger" or "site"
+    category: str
+    severity: str
+    owner: str
+    summary: str
+    action: str
+    confidence: float
+    rule: str
+    evidence: list[str]
+    since: datetime
+    updated_at: datetime
+    occurrences: int
+    flapping: bool = False
+    recovering_since: datetime | None = None
+    acked_by: str | None = None
+    ports: int = 1
+
+
+@dataclass(slots=True)
+class HistoryItem:
+    ts: datetime
+    kind: str  # "status" or "fault" or "ignored"
+    status: str | None = None
+    category: str | None = None
+    summary: str = ""
+
+
+@dataclass(slots=True)
+class Ignored:
+    ts: datetime
+    connector: int | None
+    category: str
+    rule: str
+    summary: str  # why it was ignored, in the diagnosis' words
+
+
+@dataclass(slots=True)
+class PortAnswer:
+    connector: int
+    status: str | None
+    status_since: datetime | None
+    error_code: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    causes: list[Cause] = field(default_factory=list)  # most urgent first
+    history: list[HistoryItem] = field(default_factory=list)  # oldest first
+    ignored: list[Ignored] = field(default_factory=list)
+
+    @property
+    def down(self) -> bool:
+        return self.status in ("Faulted", "Unavailable") or any(
+            c.severity in ("safety", "outage") and c.recovering_since is None
+            for c in self.causes
+        )
+
+
+@dataclass(slots=True)
+class WhyAnswer:
+    query: str
+    now: datetime
+    charger: str | None = None  # resolved id; None when ambiguous or unknown
+    candidates: list[str] = field(default_factory=list)  # several chargers match
+    suggestions: list[str] = field(default_factory=list)  # near misses: did you mean
+    connector: int | None = None  # asked about one port
+    site: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    last_seen: datetime | None = None
+    silent: Cause | None = None  # the charger stopped talking
+    charger_causes: list[Cause] = field(default_factory=list)  # charger- or site-wide
+    ports: list[PortAnswer] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)  # charger-wide ignored faults
+
+    @property
+    def found(self) -> bool:
+        return self.charger is not None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.charger is None and len(self.candidates) > 1
+
+    @property
+    def ports_down(self) -> int:
+        return sum(1 for p in self.ports if p.down)
+
+
+@dataclass(slots=True)
+class SiteAnswer:
+    query: str
+    now: datetime
+    site: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    address: str | None = None
+    chargers: int = 0
+    ports_total: int = 0
+    ports_down: list[tuple[str, int, str]] = field(default_factory=list)  # charger, port, status
+    site_causes: list[Cause] = field(default_factory=list)  # site-level (power, grid)
+    port_causes: list[tuple[str, int | None, Cause]] = field(default_factory=list)
+    by_owner: dict[str, int] = field(default_factory=dict)  # owner -> open incidents
+    silent: list[str] = field(default_factory=list)  # chargers not talking
+    ignored_today: int = 0
+
+    @property
+    def found(self) -> bool:
+        return self.site is not None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.site is None and len(self.candidates) > 1
+
+
+def cause_of(inc: Any) -> Cause:
+    """A Cause from an Incident row."""
+    body = inc.diagnosis if isinstance(inc.diagnosis, dict) else {}
+    return Cause(
+        incident_id=inc.id,
+        scope=inc.scope,
+        category=inc.category,
+        severity=inc.severity,
+        owner=inc.owner,
+        summary=inc.summary,
+        action=inc.action,
+        confidence=inc.confidence,
+        rule=inc.rule,
+        evidence=[str(e) for e in body.get("evidence", [])][:8],
+        since=inc.opened_at,
+        updated_at=inc.updated_at,
+        occurrences=inc.occurrences,
+        flapping=bool(inc.flapping),
+        recovering_since=inc.recovering_since,
+        acked_by=inc.acked_by,
+        ports=len(inc.ports or []) if inc.scope == "site" else 1,
+    )

@@ -1,0 +1,158 @@
+"""`why CP-012`: the state of each port, the cause, what to do and who does it, since
+when, what happened before and what the bot ignored.
+
+Read from the stored incidents, diagnoses and status history with a handful of
+indexed, bounded queries (no replay), so an answer costs milliseconds on a large fleet
+and says exactly what the alerts and the digest say.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from bot.answers.model import Cause, HistoryItem, Ignored, PortAnswer, WhyAnswer, cause_of
+from bot.answers.resolve import resolve_charger
+from bot.incidents.models import DiagnosisRow, Incident, PortStatus
+from bot.vocab import Severity
+
+HISTORY_DAYS = 7
+HISTORY_ITEMS = 10  # per port
+IGNORED_ITEMS = 5  # per port
+_ROW_LIMIT = 200  # newest rows read per table; bounds the cost of a chatty charger
+
+
+def _rank(severity: str) -> int:
+    try:
+        return Severity(severity).rank
+    except ValueError:
+        return 0
+
+
+def why(
+    session: Session,
+    text_charger: str,
+    connector: int | None = None,
+    now: datetime | None = None,
+    *,
+    sites: Any = None,
+    triage: Any = None,
+) -> WhyAnswer:
+    """Answer "why" for a charger typed by a person (`cp12` finds `CP-012`).
+
+    `triage` (optional): a live TriageEngine; when given, its view adds flapping and
+    session facts the database does not hold.
+    """
+    from bot.store.models import Charger
+    from bot.store.queries import connector_states
+
+    now = now or datetime.now(UTC)
+    answer = WhyAnswer(query=text_charger, now=now, connector=connector)
+    match = resolve_charger(session, text_charger)
+    if match.unique is None:
+        answer.candidates = list(match.matches)
+        answer.suggestions = list(match.near)
+        return answer
+    charger_id = match.unique
+    answer.charger = charger_id
+    site = sites.site_of(charger_id) if sites is not None else charger_id
+    answer.site = site
+
+    row = session.get(Charger, charger_id)
+    if row is not None:
+        answer.vendor, answer.model, answer.firmware = row.vendor, row.model, row.firmware
+        answer.last_seen = row.last_seen
+
+    since = now - timedelta(days=HISTORY_DAYS)
+    incidents = _open_incidents(session, charger_id, site)
+    statuses = session.execute(
+        select(PortStatus.connector, PortStatus.ts, PortStatus.status)
+        .where(PortStatus.charger == charger_id, PortStatus.ts >= since, PortStatus.ts <= now)
+        .order_by(PortStatus.ts.desc())
+        .limit(_ROW_LIMIT)
+    ).all()
+    diagnoses = session.execute(
+        select(DiagnosisRow.connector, DiagnosisRow.ts, DiagnosisRow.category,
+               DiagnosisRow.suppressed, DiagnosisRow.rule, DiagnosisRow.body)
+        .where(DiagnosisRow.charger == charger_id, DiagnosisRow.ts >= since,
+               DiagnosisRow.ts <= now)
+        .order_by(DiagnosisRow.ts.desc())
+        .limit(_ROW_LIMIT)
+    ).all()
+
+    history: dict[int, list[HistoryItem]] = defaultdict(list)
+    ignored: dict[int, list[Ignored]] = defaultdict(list)
+    for conn, ts, status in statuses:
+        history[conn].append(HistoryItem(ts, "status", status=status))
+    for conn, ts, category, suppressed, rule, body in diagnoses:
+        summary = str((body or {}).get("summary", ""))
+        port = conn or 0
+        if suppressed:
+            ignored[port].append(Ignored(ts, conn, category, rule, summary))
+            history[port].append(HistoryItem(ts, "ignored", category=category, summary=summary))
+        else:
+            history[port].append(HistoryItem(ts, "fault", category=category, summary=summary))
+
+    by_port: dict[int, list[Cause]] = defaultdict(list)
+    for inc in incidents:
+        cause = cause_of(inc)
+        if inc.scope == "port":
+            by_port[inc.connector or 0].append(cause)
+        elif inc.category == "connectivity":
+            answer.silent = cause
+        else:
+            answer.charger_causes.append(cause)
+
+    ports: dict[int, PortAnswer] = {}
+    for c in connector_states(session, charger=charger_id):
+        if c.connector_id == 0:
+            if c.status in ("Faulted", "Unavailable"):
+                ports[0] = PortAnswer(0, c.status, c.status_since, c.error_code,
+                                      c.vendor_error_code, c.info)
+            continue
+        ports[c.connector_id] = PortAnswer(c.connector_id, c.status, c.status_since,
+                                           c.error_code, c.vendor_error_code, c.info)
+    for conn in set(by_port) | set(history):
+        if conn not in ports and conn != 0:
+            ports[conn] = PortAnswer(conn, None, None)
+    for conn, port in ports.items():
+        port.causes = sorted(by_port.get(conn, []), key=lambda c: (-_rank(c.severity), c.since))
+        port.history = sorted(history.get(conn, []), key=lambda h: h.ts)[-HISTORY_ITEMS:]
+        port.ignored = ignored.get(conn, [])[:IGNORED_ITEMS]
+    if 0 in ports and not ports[0].causes:
+        ports[0].history = sorted(history.get(0, []), key=lambda h: h.ts)[-HISTORY_ITEMS:]
+    answer.ignored = ignored.get(0, [])[:IGNORED_ITEMS]
+    answer.charger_causes.sort(key=lambda c: (-_rank(c.severity), c.since))
+
+    selected = sorted(ports.values(), key=lambda p: p.connector)
+    if connector is not None:
+        selected = [p for p in selected if p.connector in (connector, 0)]
+    answer.ports = selected
+    if triage is not None:
+        _enrich(answer, triage)
+    return answer
+
+
+def _open_incidents(session: Session, charger: str, site: str) -> list[Incident]:
+    stmt = select(Incident).where(
+        Incident.open_key.is_not(None),
+        or_(Incident.charger == charger, and_(Incident.scope == "site", Incident.site == site)),
+    )
+    out = []
+    for inc in session.scalars(stmt):
+        if inc.scope == "site" and not any(p[0] == charger for p in inc.ports or []):
+            continue
+        out.append(inc)
+    return out
+
+
+def _enrich(answer: WhyAnswer, triage: Any) -> None:
+    """Add what only the live engine knows: a port flapping right now."""
+    for port in answer.ports:
+        if answer.charger and triage.is_flapping(answer.charger, port.connector):
+            for cause in port.causes:
+                cause.flapping = True
