@@ -114,3 +114,6 @@ def _register_bench() -> None:
     from bot.cli.bench_cmds import bench
 
     bench.add_command(triage_bench)
+
+
+_register_bench()
