@@ -450,7 +450,13 @@ class Parser:
 
     @staticmethod
     def _error(record: Record, reason: str) -> LineError:
-        excerpt = record.raw[:60] if record.raw else _short(record.frame, 60)
+        if record.raw:
+            excerpt = record.raw[:60]
+        else:
+            try:
+                excerpt = _dumps(record.frame)[:60]
+            except (TypeError, ValueError):
+                excerpt = _short(record.frame, 60)
         if not excerpt.isprintable():
             excerpt = "".join(c if c.isprintable() else repr(c)[1:-1] for c in excerpt)
         return LineError(record.source, record.line, reason, excerpt)
