@@ -1,9 +1,11 @@
 """Fuzzy text search over phrasings with rapidfuzz, bounded for large knowledge bases.
 
-Choices are pre-processed once (camelCase split, punctuation folded). Small lists are
-scored in full with `process.extract`; large ones (the synthetic 20,000-entry base,
-every vendor's phrasings) are first narrowed by an inverted index of words and
-word prefixes, so a lookup scores hundreds of choices rather than tens of thousands.
+Choices are pre-processed once (camelCase split, punctuation folded). A lookup
+first checks whether a phrasing appears word for word inside the text (a dict
+lookup per word run: the common case, since firmware sends fixed strings); only
+then does it score with rapidfuzz, and on large lists only the choices that share
+the query's rarest words (at most CANDIDATES of them), so the cost per lookup does
+not grow with the size of the base.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from rapidfuzz import fuzz, process
 from bot.kb.normalize import process_text
 
 T = TypeVar("T")
-SMALL = 400  # below this many choices, scoring all of them is cheaper than narrowing
-PREFIX = 4  # words of at least PREFIX+1 letters are also indexed by their first PREFIX
+SMALL = 64  # up to this many choices, scoring all of them is cheaper than narrowing
+CANDIDATES = 64  # at most this many choices are scored per lookup on large lists
+PREFIX = 4  # words longer than this are also indexed by their first PREFIX letters
+MAX_PHRASE_WORDS = 12  # longer phrasings are only found by fuzzy scoring
+MAX_QUERY_WORDS = 100
 
 
 def usable_phrase(processed: str) -> bool:
@@ -40,56 +45,65 @@ class PhraseIndex(Generic[T]):
             self.choices.append(processed)
             self.raw.append(raw)
             self.payloads.append(payload)
-        self._postings: dict[str, list[int]] | None = None
-        if len(self.choices) > SMALL:
-            postings: dict[str, list[int]] = {}
-            for i, choice in enumerate(self.choices):
-                for word in set(choice.split()):
-                    postings.setdefault(word, []).append(i)
+        self._exact: dict[str, list[int]] = {}
+        self._postings: dict[str, list[int]] = {}
+        self._longest = 1
+        for i, choice in enumerate(self.choices):
+            words = choice.split()
+            if len(words) <= MAX_PHRASE_WORDS:
+                self._exact.setdefault(choice, []).append(i)
+                self._longest = max(self._longest, len(words))
+            if len(self.choices) > SMALL:
+                for word in set(words):
+                    self._postings.setdefault(word, []).append(i)
                     if len(word) > PREFIX:
-                        postings.setdefault("~" + word[:PREFIX], []).append(i)
-            self._postings = postings
-        self._common = max(200, len(self.choices) // 20)
+                        self._postings.setdefault("~" + word[:PREFIX], []).append(i)
 
     def __len__(self) -> int:
         return len(self.choices)
 
-    def _candidates(self, query: str) -> list[int]:
-        assert self._postings is not None
-        lists = []
-        for word in set(query.split()):
-            lists.append(self._postings.get(word, ()))
-            if len(word) > PREFIX:
-                lists.append(self._postings.get("~" + word[:PREFIX], ()))
-        lists.sort(key=len)
-        found: set[int] = set()
+    def _contained(self, words: list[str]) -> list[int]:
+        """Choices that appear word for word inside the query."""
+        found: list[int] = []
+        for start in range(len(words)):
+            stop = min(len(words), start + self._longest)
+            for end in range(start + 1, stop + 1):
+                ids = self._exact.get(" ".join(words[start:end]))
+                if ids:
+                    found.extend(ids)
+        return found
+
+    def _candidates(self, words: list[str]) -> list[int]:
+        """Choices sharing the query's rarest words (or word prefixes), at most CANDIDATES."""
+        keys = set(words)
+        keys.update("~" + w[:PREFIX] for w in words if len(w) > PREFIX)
+        lists = sorted((self._postings[k] for k in keys if k in self._postings), key=len)
+        found: dict[int, None] = {}
         for ids in lists:
-            # A very common word ("fault") adds little once rarer words found candidates.
-            if found and len(ids) > self._common:
-                break
-            found.update(ids)
-        return sorted(found)
+            for i in ids:
+                found[i] = None
+                if len(found) >= CANDIDATES:
+                    return list(found)
+        return list(found)
 
     def search(self, query: str, cutoff: float, limit: int = 5) -> list[tuple[float, int]]:
         """(score 0-100, choice index) of the best choices for an already processed query."""
         if not self.choices or not query:
             return []
-        if self._postings is None:
-            found = process.extract(
-                query,
-                self.choices,
-                scorer=fuzz.token_set_ratio,
-                processor=None,
-                score_cutoff=cutoff,
-                limit=limit,
-            )
-            return self._ranked((score, index) for _, score, index in found)
-        ids = self._candidates(query)
+        words = query.split()[:MAX_QUERY_WORDS]
+        contained = self._contained(words)
+        if contained:
+            return self._ranked((100.0, i) for i in dict.fromkeys(contained))[:limit]
+        ids = (
+            list(range(len(self.choices)))
+            if len(self.choices) <= SMALL
+            else (self._candidates(words))
+        )
         if not ids:
             return []
         subset = [self.choices[i] for i in ids]
         found = process.extract(
-            query,
+            " ".join(words),
             subset,
             scorer=fuzz.token_set_ratio,
             processor=None,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,23 @@ class UnknownSighting:
     info: str | None
     seen_at: datetime
     count: int = 1
+
+
+class SightingLike(Protocol):
+    """Anything shaped like UnknownSighting (triage has its own, with a charger field)."""
+
+    @property
+    def vendor(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def firmware(self) -> str | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def info(self) -> str | None: ...
+    @property
+    def seen_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +246,7 @@ class RuntimeEntries:
         return bool(keys) and not keys.isdisjoint(loose_keys(code))
 
     # -- unknown codes -----------------------------------------------------------------
-    def record_unknown(self, items: Sequence[UnknownSighting]) -> int:
+    def record_unknown(self, items: Sequence[SightingLike]) -> int:
         """Count sightings with one bulk upsert per batch; returns the distinct codes written."""
         merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         for s in items:
@@ -241,6 +258,7 @@ class RuntimeEntries:
                 vendor = self.kb.resolve_vendor(vendor) or vendor
             key = (vendor, clean(s.model, _NAME), clean(s.firmware, _NAME), code)
             seen = s.seen_at if s.seen_at.tzinfo else s.seen_at.replace(tzinfo=UTC)
+            count = max(1, int(getattr(s, "count", 1) or 1))
             row = merged.get(key)
             if row is None:
                 merged[key] = {
@@ -251,10 +269,10 @@ class RuntimeEntries:
                     "info": clean(s.info, TEXT_LIMIT) or None,
                     "first_seen": seen,
                     "last_seen": seen,
-                    "count": max(1, s.count),
+                    "count": count,
                 }
                 continue
-            row["count"] += max(1, s.count)
+            row["count"] += count
             row["first_seen"] = min(row["first_seen"], seen)
             if seen >= row["last_seen"]:
                 row["last_seen"] = seen
