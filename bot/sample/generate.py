@@ -411,10 +411,10 @@ class _Feed:
         while step < end:
             if fault_at is not None and not faulted and step >= fault_at:
                 faulted = True
-                self.status(fault_at, c, connector, **(fault or {}))
-                if fault_mode == "stop":
-                    end = fault_at + timedelta(seconds=20)
+                if fault_mode == "stop":  # the charger ends the session, then reports
+                    end = fault_at
                     break
+                self.status(fault_at, c, connector, **(fault or {}))
                 if fault_mode == "meter":
                     metering = False
             energy += power * interval / 3600.0
@@ -441,8 +441,10 @@ class _Feed:
                 },
                 {"idTagInfo": {"status": "Accepted"}},
             )
-            if not (faulted and fault_mode == "stop"):
-                self.status(end + timedelta(seconds=2), c, connector, "Finishing")
+        if faulted and fault_mode == "stop":
+            self.status(end + timedelta(seconds=2), c, connector, **(fault or {}))
+        elif not two:
+            self.status(end + timedelta(seconds=2), c, connector, "Finishing")
         done = end + timedelta(seconds=rng.uniform(60, 240))
         self.status(done, c, connector, "Available")
         self.reserve(c, connector, start, done)
