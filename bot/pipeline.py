@@ -31,6 +31,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents.changes import IncidentChange
+from bot.incidents.keys import is_silence
 from bot.incidents.manager import DEFAULT_HOLD_DOWN, Finding, IncidentManager
 from bot.incidents.models import PortStatus
 from bot.incidents.signals import HEALTHY_STATUSES, Signal, port_number, signals_from
@@ -209,8 +210,12 @@ class Pipeline:
         events: list[Finding | Signal] = []
         for d in self.triage.tick(now):
             result.diagnoses.append(d)
+            since = None
+            if is_silence(d.rule):  # the outage began with the last frame, not the tick
+                view = self.triage.charger_view(d.charger)
+                since = view.last_seen if view is not None else None
             events.append(Finding(d, getattr(d, "message_fingerprint", ""),
-                                  self._models.get(d.charger)))
+                                  self._models.get(d.charger), since))
         self._commit(events, [], result, settle_at=now)
         return result
 

@@ -50,6 +50,7 @@ class Finding:
     diagnosis: Diagnosis
     fingerprint: str = ""  # message fingerprint; empty = synthetic (time-based rules)
     model: str | None = None
+    since: datetime | None = None  # when the problem began, if before the diagnosis (silence)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -231,7 +232,7 @@ class IncidentManager:
             site=slot.site,
             charger=slot.charger,
             connector=slot.connector,
-            opened_at=d.ts,
+            opened_at=min(finding.since, d.ts) if finding.since else d.ts,
             updated_at=d.ts,
             occurrences=1,
             flaps=0,

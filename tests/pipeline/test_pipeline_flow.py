@@ -138,6 +138,7 @@ def test_silent_charger_tick_and_recovery(db_engine: Engine, db_session: Session
     assert [c.kind for c in back.changes] == ["resolved"]
     (inc,) = db_session.scalars(select(Incident)).all()
     assert inc.scope == "charger" and inc.resolved_at == T0 + timedelta(hours=6)
+    assert inc.opened_at == T0 + timedelta(minutes=1)  # silent since its last frame
 
 
 def test_warm_up_gives_a_new_worker_context(db_engine: Engine) -> None:
