@@ -21,6 +21,7 @@ class TriageConfig:
     # recurrence: the same category on one port this many times within the window
     recurrence_min: int = 3
     recurrence_window_s: float = 72 * 3600.0
+    recurrence_min_span_s: float = 6 * 3600.0  # first to last; faster repeats are flapping
     # vehicle_following: one idTag's faults on this many OTHER chargers within the window
     vehicle_min_other_chargers: int = 2
     vehicle_window_s: float = 7 * 24 * 3600.0

@@ -501,6 +501,8 @@ class TriageEngine:
         for rec in candidates:
             if rec is None or not rec.faulted or rec.diagnosis.suppressed:
                 continue
+            if rec.diagnosis.severity is Severity.SAFETY or rec.category in _NEVER_ADVISORY:
+                continue  # energy flowing through a safety fault is no comfort
             if "fault_while_charging" in rec.rules:
                 continue
             if rec.energy_at_fault is None:
@@ -800,6 +802,8 @@ class TriageEngine:
 
 
 _PHANTOM_OK = frozenset({Category.INTERNAL_ERROR, Category.UNKNOWN})
+_NEVER_ADVISORY = frozenset({Category.GROUND_FAULT, Category.ISOLATION_FAULT,
+                             Category.EMERGENCY_STOP, Category.POWER_SWITCH})
 
 
 def _verdict_of(d: Diagnosis) -> Verdict:

@@ -110,6 +110,11 @@ class FaultContext:
         return v
 
 
+# Backfill (site-wide, vehicle-following) never overrides these: they say "not a fault".
+KEEP_RULES = frozenset({"phantom_boot_fault", "not_a_fault", "site_wide_cause",
+                        "vehicle_following"})
+
+
 def worse(a: Severity, b: Severity) -> Severity:
     return a if a.rank >= b.rank else b
 

@@ -45,13 +45,16 @@ def recurrence(ctx: FaultContext, v: Verdict) -> Verdict:
             or v.rule in _NO_RECURRENCE_RULES or not ctx.onset):
         return v
     cfg, say = ctx.cfg, ctx.say
-    n = 1 + sum(
-        1
+    earlier = [
+        r.ts
         for r in ctx.port.faults_within(ctx.ts, cfg.recurrence_window_s)
         if r.onset and r.category is v.category and not r.diagnosis.suppressed
         and r.fingerprint != ctx.message.fingerprint
-    )
+    ]
+    n = 1 + len(earlier)
     if n < cfg.recurrence_min:
+        return v
+    if (ctx.ts - min(earlier)).total_seconds() < cfg.recurrence_min_span_s:
         return v
     label = say.label("category", category=v.category.value)
     hours = round(cfg.recurrence_window_s / 3600)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.triage.rules.base import FaultContext, Verdict
+from bot.triage.rules.base import KEEP_RULES, FaultContext, Verdict
 from bot.vocab import Category, Owner, Severity
 
 POWER_CATEGORIES = frozenset({Category.POWER_LOSS, Category.UNDER_VOLTAGE, Category.OVER_VOLTAGE})
@@ -31,20 +31,25 @@ def site_wide_cause(ctx: FaultContext) -> Verdict | None:
     chargers = {r.charger for r in members} | {ctx.charger.charger}
     if len(chargers) < cfg.site_min_chargers:
         return None
-    counts = Counter(r.category for r in members)
-    counts[ctx.category] += 1
-    if counts[Category.POWER_LOSS]:
-        category = Category.POWER_LOSS
+    # Once the event exists, later members join its cause: one site incident, one owner.
+    established = next((r.diagnosis for r in members if r.diagnosis.site_event), None)
+    if established is not None:
+        category, owner = established.category, established.owner
     else:
-        category = max(_PRECEDENCE, key=lambda c: (counts[c], -_PRECEDENCE.index(c)))
-    owner = Owner.UTILITY if category is Category.POWER_LOSS else Owner.ELECTRICIAN
+        counts = Counter(r.category for r in members)
+        counts[ctx.category] += 1
+        if counts[Category.POWER_LOSS]:
+            category = Category.POWER_LOSS
+        else:
+            category = max(_PRECEDENCE, key=lambda c: (counts[c], -_PRECEDENCE.index(c)))
+        owner = Owner.UTILITY if category is Category.POWER_LOSS else Owner.ELECTRICIAN
     times = [r.ts for r in members] + [ctx.ts]
     first, last = min(times), max(times)
     ports = sorted({port_label(r.charger, r.port) for r in members}
                    | {port_label(ctx.charger.charger, ctx.fault.port)})
     codes = sorted({r.diagnosis.category.value for r in members} | {ctx.category.value})
     # One key for the whole event: reuse the one earlier members already carry.
-    key = next((r.diagnosis.site_event for r in members if r.diagnosis.site_event), None)
+    key = established.site_event if established is not None else None
     if key is None:
         key = f"{ctx.site}:{category.value}:{first.isoformat()}"
     label = say.label("category", category=category.value)
@@ -62,6 +67,5 @@ def site_wide_cause(ctx: FaultContext) -> Verdict | None:
         confidence=min(0.95, 0.75 + 0.05 * len(chargers)),
         evidence=[*ctx.evidence, site_line],
         site_event=key,
-        backfill=[r for r in members
-                  if r.diagnosis.rule != "site_wide_cause" and not r.diagnosis.suppressed],
+        backfill=[r for r in members if r.diagnosis.rule not in KEEP_RULES],
     )

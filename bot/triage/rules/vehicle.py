@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.triage.rules.base import FaultContext, Verdict
+from bot.triage.rules.base import KEEP_RULES, FaultContext, Verdict
 from bot.vocab import Category, Owner, Severity
 
 VEHICLE_CATEGORIES = frozenset({Category.EV_COMMUNICATION, Category.OVERCURRENT})
@@ -36,6 +36,5 @@ def vehicle_following(ctx: FaultContext) -> Verdict | None:
         confidence=min(0.9, 0.75 + 0.05 * (len(others) - cfg.vehicle_min_other_chargers)),
         evidence=[*ctx.evidence, say.evidence("vehicle_chargers", id_tag=ctx.id_tag,
                                               label=label, chargers=chargers, days=days)],
-        backfill=[r for r in members
-                  if r.diagnosis.rule != "vehicle_following" and not r.diagnosis.suppressed],
+        backfill=[r for r in members if r.diagnosis.rule not in KEEP_RULES],
     )
