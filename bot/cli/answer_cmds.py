@@ -106,7 +106,103 @@ def digest(day_text: str | None, fmt: str, now_text: str | None,
     click.echo(render_digest(result, fmt), nl=False)  # type: ignore[arg-type]
 
 
-commands: list[click.Command] = [why, site, digest]
+# The demo's questions: (command shown, why it is asked, kind, argument).
+DEMO_DAY = date(2026, 11, 20)
+DEMO_QUESTIONS = (
+    ("why", "CP-005", "an emergency stop: someone on site can fix it in two minutes"),
+    ("why", "CP-018", "a model that reports a fault at every boot: a phantom, nobody paged"),
+    ("site", "Depot North", "the site with the voltage dip: one site cause, not five faults"),
+    ("why", "CP-020", "a flapping port: one incident, not ten"),
+    ("why", "CP-017", "a driver's car that faults on every charger it visits"),
+    ("why", "CP-003", "a charger that went silent"),
+    ("why", "cp12", "a forgiving id: cp12 finds CP-012"),
+)
+
+
+def run_demo(keep: str | None, echo: Any = click.echo) -> int:
+    """Sample feed -> fresh SQLite -> Pipeline -> digest and answers. Returns an exit code."""
+    import tempfile
+    from collections import Counter, defaultdict
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from bot.answers.render import render_site, render_why
+    from bot.answers.site import site as answer_site
+    from bot.answers.why import why as answer_why
+    from bot.digest.build import build_digest
+    from bot.digest.render import render_digest
+    from bot.digest.templating import render
+    from bot.ocpp.readers import read_file
+    from bot.pipeline import Pipeline
+    from bot.sample.generate import write_sample
+    from bot.store.db import make_engine, make_sessionmaker, migrate
+    from bot.store.sites import SiteMap
+
+    tmp = None if keep else tempfile.TemporaryDirectory(prefix="faultbot-demo-")
+    where = Path(keep) if keep else Path(tmp.name)  # type: ignore[union-attr]
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        db_path = where / "faultbot.db"
+        if db_path.exists():
+            fail(f"{db_path} already exists; give --keep an empty directory")
+        paths = write_sample(where)
+        sites = SiteMap.load(paths.sites)
+        engine = make_engine(f"sqlite:///{db_path}")
+        migrate(engine)
+        pipeline = Pipeline(engine, sites=sites)
+        result = pipeline.process(read_file(paths.feed))
+        if result.last_ts is not None:
+            result.add(pipeline.tick(result.last_ts))
+        now = result.last_ts or datetime.now(UTC)
+
+        final: dict[str, Any] = {}  # the final diagnosis of each message
+        for d in result.diagnoses:
+            final[getattr(d, "message_fingerprint", "") or id(d)] = d
+        by_rule: dict[str, list[Any]] = defaultdict(list)
+        for d in final.values():
+            by_rule[d.rule].append(d)
+        rules = sorted(
+            ((rule, len(ds), sorted({d.charger for d in ds})[:3],
+              Counter(d.category.value for d in ds).most_common(1)[0][0])
+             for rule, ds in by_rule.items()),
+            key=lambda r: (-r[1], r[0]),
+        )
+        tz = ZoneInfo("UTC")
+        answers = []
+        with make_sessionmaker(engine)() as session:
+            digest_text = render_digest(build_digest(session, DEMO_DAY, tz, sites, now))
+            for kind, arg, asked in DEMO_QUESTIONS:
+                if kind == "why":
+                    text = render_why(answer_why(session, arg, None, now, sites=sites))
+                else:
+                    text = render_site(answer_site(session, arg, now, sites=sites))
+                shown = f'faultbot {kind} "{arg}"' if " " in arg else f"faultbot {kind} {arg}"
+                answers.append((shown, asked, text.rstrip()))
+        engine.dispose()
+        lines = sum(1 for _ in open(paths.feed, encoding="utf-8"))
+        echo(render(
+            "answers/demo.j2",
+            feed=str(paths.feed), db=str(db_path), kept=bool(keep), lines=f"{lines:,}",
+            chargers=len({c for s in sites.sites() for c in sites.chargers_in(s)}),
+            sites=len(sites.sites()), r=result, errors=result.errors[:8], rules=rules,
+            phantoms=sum(1 for d in final.values() if d.suppressed),
+            digest=digest_text.rstrip(), answers=answers, day=DEMO_DAY, tz=str(tz),
+        ), nl=False)
+        return 0
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@click.command()
+@click.option("--keep", type=click.Path(file_okay=False), default=None,
+              help="Write the sample feed and database here and keep them.")
+def demo(keep: str | None) -> None:
+    """Show the whole product on the bundled sample feed: no setup, no credentials."""
+    raise SystemExit(run_demo(keep))
+
+
+commands: list[click.Command] = [why, site, digest, demo]
 
 
 def _register_bench() -> None:
