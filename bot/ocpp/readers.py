@@ -506,6 +506,7 @@ class _LineReader:
                     pass
                 else:
                     notes.append("no CSMS time; using the payload timestamp")
+                    self.last_ts = ts
                     return ts
         if self.last_ts is not None:
             notes.append("no CSMS time; using the previous line's time")
