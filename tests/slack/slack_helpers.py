@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from aiohttp import web
+from slack_bolt import App
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.incidents.models import Incident
+from bot.slack.http import add_slack_routes
 
 
 def with_(settings: Settings, **kw: Any) -> Settings:
@@ -69,3 +82,108 @@ def assert_no_injection(texts: list[str]) -> None:
     for text in texts:
         for bad in ("<!channel>", "<!here>", "<!everyone>", "<https://evil"):
             assert bad not in text, text
+
+
+# --- talking to the app over real HTTP, signed like Slack does ---------------------------
+
+
+SECRET = "test-secret"
+
+
+@contextmanager
+def serve(app: App) -> Iterator[str]:
+    """The aiohttp Slack route on 127.0.0.1 in a thread; yields its URL."""
+    loop = asyncio.new_event_loop()
+    web_app = web.Application()
+    add_slack_routes(web_app, app)
+    runner = web.AppRunner(web_app)
+    ready = threading.Event()
+    port: list[int] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        ready.set()
+
+    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()))
+    thread.daemon = True
+    thread.start()
+    ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{port[0]}/slack/events"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def signed_post(
+    url: str,
+    body: str,
+    content_type: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    signature: str | None = None,
+    timeout: float = 10,
+) -> tuple[int, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    sig = signature or SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    req = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def command_body(
+    text: str,
+    response_url: str,
+    *,
+    user: str = "U0USER",
+    command: str = "/faultbot",
+    channel: str = "COPS",
+) -> str:
+    return urlencode(
+        {
+            "command": command,
+            "text": text,
+            "user_id": user,
+            "user_name": "someone",
+            "channel_id": channel,
+            "team_id": "T0STUB",
+            "response_url": response_url,
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
+
+
+def action_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(event: dict[str, Any], event_id: str) -> str:
+    return json.dumps(
+        {
+            "token": "x",
+            "team_id": "T0STUB",
+            "api_app_id": "A0FAULTBOT",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": "T0STUB", "user_id": "UBOT", "is_bot": True}],
+        }
+    )

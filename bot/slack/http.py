@@ -1,0 +1,64 @@
+"""HTTP mode: POST /slack/events on an aiohttp server, dispatched to the sync bolt App.
+
+bolt verifies the signature (HMAC over `v0:{timestamp}:{raw body}`, 5-minute window)
+and answers 401 when it is wrong. The sync App runs in a thread pool so the event
+loop (feeds, webhook) never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from functools import partial
+
+from aiohttp import web
+from slack_bolt import App, BoltRequest, BoltResponse
+
+SLACK_PATH = "/slack/events"
+MAX_BODY = 1_000_000  # Slack payloads are small; refuse anything absurd
+
+
+def to_bolt_request(body: str, query: str, headers: dict[str, str]) -> BoltRequest:
+    return BoltRequest(
+        body=body,
+        query=query,
+        headers={k.lower(): [v] for k, v in headers.items()},
+    )
+
+
+def to_aiohttp_response(resp: BoltResponse) -> web.Response:
+    headers = {
+        k: v
+        for k, v in resp.first_headers_without_set_cookie().items()
+        if k.lower() != "content-length"
+    }
+    response = web.Response(status=resp.status, body=resp.body.encode("utf-8"), headers=headers)
+    for cookie in resp.cookies():
+        for name, morsel in cookie.items():
+            response.set_cookie(name, morsel.value)
+    return response
+
+
+def add_slack_routes(
+    web_app: web.Application,
+    app: App,
+    *,
+    path: str = SLACK_PATH,
+    executor: Executor | None = None,
+) -> None:
+    """Mount the Slack endpoint (events, commands, interactivity) on `web_app`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.Response(status=413, text="payload too large")
+        raw = await request.read()
+        if len(raw) > MAX_BODY:
+            return web.Response(status=413, text="payload too large")
+        bolt_request = to_bolt_request(
+            raw.decode("utf-8", "replace"), request.query_string, dict(request.headers)
+        )
+        loop = asyncio.get_running_loop()
+        resp = await loop.run_in_executor(executor, partial(app.dispatch, bolt_request))
+        return to_aiohttp_response(resp)
+
+    web_app.router.add_post(path, handle)
