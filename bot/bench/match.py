@@ -113,6 +113,8 @@ def _respell(code: str, fmt: CodeFormat, rng: random.Random) -> str:
     if not is_numeric_code(code):
         return code.lower()
     digits = code[2:] if code.lower().startswith("0x") else code
+    if code.lower().startswith("0x") and not fmt.hex:  # hex-written code of a decimal vendor
+        return rng.choice((f"0X{digits}", f"[{code}]", f"#{code}", f"Err {code}"))
     return rng.choice(
         (
             f"[{code}]",
