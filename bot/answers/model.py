@@ -33,6 +33,8 @@ class Cause:
     recovering_since: datetime | None = None
     acked_by: str | None = None
     ports: int = 1
+    resolved_at: datetime | None = None  # set for past incidents (WhyAnswer.recent)
+    connector: int | None = None
 
 
 @dataclass(slots=True)
@@ -90,6 +92,7 @@ class WhyAnswer:
     charger_causes: list[Cause] = field(default_factory=list)  # charger- or site-wide
     ports: list[PortAnswer] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)  # charger-wide ignored faults
+    recent: list[Cause] = field(default_factory=list)  # incidents over in the last days
 
     @property
     def found(self) -> bool:
@@ -151,4 +154,6 @@ def cause_of(inc: Any) -> Cause:
         recovering_since=inc.recovering_since,
         acked_by=inc.acked_by,
         ports=len(inc.ports or []) if inc.scope == "site" else 1,
+        resolved_at=inc.resolved_at,
+        connector=inc.connector,
     )

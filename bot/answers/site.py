@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.answers.model import SiteAnswer, cause_of
 from bot.answers.resolve import resolve_site
-from bot.incidents.models import DiagnosisRow, Incident
+from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.vocab import Severity
 
 _CHUNK = 500
@@ -44,18 +44,30 @@ def site(session: Session, text_site: str, now: datetime | None = None, *,
     members = sites.chargers_in(name, all_charger_ids(session))
     answer.chargers = len(members)
 
+    # Incidents active at `now` (so `--now` answers as of that moment).
     incidents: list[Incident] = list(session.scalars(
-        select(Incident).where(Incident.open_key.is_not(None), Incident.site == name)
+        select(Incident).where(
+            Incident.site == name,
+            Incident.suppressed.is_(False),
+            Incident.opened_at <= now,
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at > now),
+        )
     ))
     ignored = 0
     for i in range(0, len(members), _CHUNK):
         part = members[i : i + _CHUNK]
-        for c in session.scalars(select(Connector).where(Connector.charger_id.in_(part))):
-            if c.connector_id == 0:
+        status = {
+            (c.charger_id, c.connector_id): c.status
+            for c in session.scalars(select(Connector).where(Connector.charger_id.in_(part)))
+            if c.connector_id != 0
+        }
+        status.update(_status_at(session, part, now))
+        for (charger, conn), st in status.items():
+            if conn == 0:
                 continue
             answer.ports_total += 1
-            if c.status in ("Faulted", "Unavailable"):
-                answer.ports_down.append((c.charger_id, c.connector_id, c.status))
+            if st in ("Faulted", "Unavailable"):
+                answer.ports_down.append((charger, conn, st))
         ignored += session.scalar(
             select(func.count()).select_from(DiagnosisRow).where(
                 DiagnosisRow.charger.in_(part),
@@ -81,3 +93,20 @@ def site(session: Session, text_site: str, now: datetime | None = None, *,
             answer.port_causes.append((inc.charger or "", conn, cause))
     answer.by_owner = dict(owners.most_common())
     return answer
+
+
+def _status_at(session: Session, chargers: list[str], now: datetime) -> dict[tuple[str, int], str]:
+    """Each port's last reported status at or before `now` (from the status history)."""
+    ps = PortStatus
+    latest = (
+        select(ps.charger, ps.connector, func.max(ps.ts).label("ts"))
+        .where(ps.charger.in_(chargers), ps.ts <= now)
+        .group_by(ps.charger, ps.connector)
+        .subquery()
+    )
+    stmt = select(ps.charger, ps.connector, ps.status).join(
+        latest,
+        and_(ps.charger == latest.c.charger, ps.connector == latest.c.connector,
+             ps.ts == latest.c.ts),
+    )
+    return {(c, n): st for c, n, st in session.execute(stmt)}

@@ -23,6 +23,7 @@ from bot.vocab import Severity
 HISTORY_DAYS = 7
 HISTORY_ITEMS = 10  # per port
 IGNORED_ITEMS = 5  # per port
+RECENT_INCIDENTS = 5
 _ROW_LIMIT = 200  # newest rows read per table; bounds the cost of a chatty charger
 
 
@@ -68,7 +69,8 @@ def why(
         answer.last_seen = row.last_seen
 
     since = now - timedelta(days=HISTORY_DAYS)
-    incidents = _open_incidents(session, charger_id, site)
+    incidents, recent = _incidents(session, charger_id, site, now, since)
+    answer.recent = [cause_of(i) for i in recent]
     statuses = session.execute(
         select(PortStatus.connector, PortStatus.ts, PortStatus.status)
         .where(PortStatus.charger == charger_id, PortStatus.ts >= since, PortStatus.ts <= now)
@@ -86,8 +88,11 @@ def why(
 
     history: dict[int, list[HistoryItem]] = defaultdict(list)
     ignored: dict[int, list[Ignored]] = defaultdict(list)
-    for conn, ts, status in statuses:
-        history[conn].append(HistoryItem(ts, "status", status=status))
+    status_at: dict[int, tuple[str, datetime]] = {}
+    for conn, ts, status in reversed(statuses):  # oldest first
+        status_at[conn] = (status, ts)
+        if _relevant(status, history[conn]):
+            history[conn].append(HistoryItem(ts, "status", status=status))
     for conn, ts, category, suppressed, rule, body in diagnoses:
         summary = str((body or {}).get("summary", ""))
         port = conn or 0
@@ -116,9 +121,14 @@ def why(
             continue
         ports[c.connector_id] = PortAnswer(c.connector_id, c.status, c.status_since,
                                            c.error_code, c.vendor_error_code, c.info)
-    for conn in set(by_port) | set(history):
+    for conn in set(by_port) | set(history) | set(status_at):
         if conn not in ports and conn != 0:
             ports[conn] = PortAnswer(conn, None, None)
+    for conn, (status, ts) in status_at.items():  # the status as of `now`
+        port = ports.get(conn)
+        if port is not None and port.status_since != ts:
+            port.status, port.status_since = status, ts
+            port.error_code = port.vendor_error_code = port.info = None
     for conn, port in ports.items():
         port.causes = sorted(by_port.get(conn, []), key=lambda c: (-_rank(c.severity), c.since))
         port.history = sorted(history.get(conn, []), key=lambda h: h.ts)[-HISTORY_ITEMS:]
@@ -137,17 +147,35 @@ def why(
     return answer
 
 
-def _open_incidents(session: Session, charger: str, site: str) -> list[Incident]:
+def _incidents(
+    session: Session, charger: str, site: str, now: datetime, since: datetime
+) -> tuple[list[Incident], list[Incident]]:
+    """(incidents open at `now`, incidents that ended in [since, now], newest first)."""
     stmt = select(Incident).where(
-        Incident.open_key.is_not(None),
+        Incident.suppressed.is_(False),
+        Incident.opened_at <= now,
+        or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since),
         or_(Incident.charger == charger, and_(Incident.scope == "site", Incident.site == site)),
     )
-    out = []
+    active, recent = [], []
     for inc in session.scalars(stmt):
         if inc.scope == "site" and not any(p[0] == charger for p in inc.ports or []):
             continue
-        out.append(inc)
-    return out
+        if inc.resolved_at is None or inc.resolved_at > now:
+            active.append(inc)
+        else:
+            recent.append(inc)
+    recent.sort(key=lambda i: i.resolved_at or now, reverse=True)
+    return active, recent[:RECENT_INCIDENTS]
+
+
+def _relevant(status: str, earlier: list[HistoryItem]) -> bool:
+    """Statuses worth a line: not-charging states and the recovery after one; the
+    Preparing/Charging/Finishing rhythm of ordinary sessions is left out."""
+    if status in ("Faulted", "Unavailable"):
+        return True
+    last = next((h.status for h in reversed(earlier) if h.kind == "status"), None)
+    return last in ("Faulted", "Unavailable") or last is None
 
 
 def _enrich(answer: WhyAnswer, triage: Any) -> None:

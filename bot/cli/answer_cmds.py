@@ -172,14 +172,19 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
         with make_sessionmaker(engine)() as session:
             digest_text = render_digest(build_digest(session, DEMO_DAY, tz, sites, now))
             for kind, arg, asked in DEMO_QUESTIONS:
+                # Ask while the story was happening: a few minutes into the latest
+                # incident of the day (silences and quiet chargers: at the feed's end).
+                when = _demo_moment(session, kind, arg, sites, now)
                 if kind == "why":
-                    text = render_why(answer_why(session, arg, None, now, sites=sites))
+                    text = render_why(answer_why(session, arg, None, when, sites=sites))
                 else:
-                    text = render_site(answer_site(session, arg, now, sites=sites))
+                    text = render_site(answer_site(session, arg, when, sites=sites))
                 shown = f'faultbot {kind} "{arg}"' if " " in arg else f"faultbot {kind} {arg}"
-                answers.append((shown, asked, text.rstrip()))
+                stamp = when.astimezone(UTC).isoformat().replace("+00:00", "Z")[:16] + "Z"
+                answers.append((f"{shown} --now {stamp}", asked, text.rstrip()))
         engine.dispose()
-        lines = sum(1 for _ in open(paths.feed, encoding="utf-8"))
+        with open(paths.feed, encoding="utf-8") as feed:
+            lines = sum(1 for _ in feed)
         echo(render(
             "answers/demo.j2",
             feed=str(paths.feed), db=str(db_path), kept=bool(keep), lines=f"{lines:,}",
@@ -192,6 +197,28 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _demo_moment(session: Any, kind: str, arg: str, sites: Any, end: datetime) -> datetime:
+    from sqlalchemy import select
+
+    from bot.answers.resolve import resolve_charger, resolve_site
+    from bot.incidents.keys import is_silence
+    from bot.incidents.models import Incident
+
+    stmt = select(Incident).where(Incident.suppressed.is_(False))
+    if kind == "why":
+        charger = resolve_charger(session, arg).unique
+        stmt = stmt.where(Incident.charger == charger)
+    else:
+        stmt = stmt.where(Incident.site == resolve_site(session, arg, sites).unique,
+                          Incident.scope == "site")
+    latest = session.scalars(stmt.order_by(Incident.opened_at.desc()).limit(1)).first()
+    if latest is None or is_silence(latest.rule) or latest.resolved_at is None:
+        return end
+    if latest.opened_at < end - timedelta(days=1):  # nothing on the demo day: ask at the end
+        return end
+    return latest.opened_at + min(timedelta(minutes=5), (latest.resolved_at - latest.opened_at) / 2)
 
 
 @click.command()

@@ -196,8 +196,6 @@ class IncidentManager:
         """A re-diagnosis of an earlier message. When it finds the fault was a phantom,
         the incident that message opened is withdrawn (or loses that occurrence)."""
         d = finding.diagnosis
-        if not d.suppressed:
-            return False  # a better explanation: handled like any other finding
         fp = finding.fingerprint
         incident_id = next(
             (r["incident_id"] for r in reversed(self._rows)
@@ -212,6 +210,14 @@ class IncidentManager:
                 .limit(1)
             )
         inc = self.session.get(Incident, incident_id) if incident_id is not None else None
+        if not d.suppressed:
+            # A better explanation. When it moves the fault to another slot (a port's
+            # fault turned out to be site-wide), the port's own incident folds into it.
+            new_slot = slot_for(d, self.site_of(d.charger)).key
+            if (inc is not None and inc.open_key is not None and inc.occurrences <= 1
+                    and slot_of_key(inc.open_key) != new_slot):
+                self._resolve(slot_of_key(inc.open_key), inc, d.ts, "merged")
+            return False
         if inc is None:
             return True
         if inc.occurrences > 1:

@@ -236,3 +236,16 @@ def test_triage_flapping_flag_escalates_once(db_session: Session) -> None:
     kinds = run(db_session, diag(0), flap, flap2)
     assert kinds[1:] == [("escalated", "flapping:0"), ("escalated", "recurring:3")]
     assert incidents(db_session)[0].flapping
+
+
+def test_port_fault_found_site_wide_folds_into_the_site_incident(db_session: Session) -> None:
+    first = diag(0, Category.UNDER_VOLTAGE, rule="kb_match")
+    site_wide = diag(1, Category.UNDER_VOLTAGE, rule="site_wide_cause")
+    site_wide.fingerprint = first.fingerprint
+    site_wide.diagnosis.supersedes = True
+    site_wide.diagnosis.site_event = "Depot North:under_voltage"
+    kinds = run(db_session, first, site_wide)
+    assert kinds == [("opened", "under_voltage"), ("resolved", "merged:1min"),
+                     ("opened", "under_voltage")]
+    port, site = incidents(db_session)
+    assert port.open_key is None and site.open_key == "site:Depot North:under_voltage"
