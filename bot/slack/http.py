@@ -8,7 +8,10 @@ loop (feeds, webhook) never blocks on it.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from functools import partial
 
 from aiohttp import web
@@ -62,3 +65,37 @@ def add_slack_routes(
         return to_aiohttp_response(resp)
 
     web_app.router.add_post(path, handle)
+
+
+@contextmanager
+def serve_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve the Slack route from a background thread (demo, tests); yields its URL."""
+    loop = asyncio.new_event_loop()
+    web_app = web.Application()
+    add_slack_routes(web_app, app)
+    runner = web.AppRunner(web_app)
+    ready = threading.Event()
+    bound: list[int] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server  # aiohttp keeps the listening socket here
+        bound.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        ready.set()
+
+    def run() -> None:
+        loop.run_until_complete(start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True, name="faultbot-slack-http")
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("the Slack HTTP route did not start")
+    try:
+        yield f"http://{host}:{bound[0]}{SLACK_PATH}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

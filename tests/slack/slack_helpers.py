@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp import web
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.incidents.models import Incident
-from bot.slack.http import add_slack_routes
+from bot.slack.http import serve_in_thread
 
 
 def with_(settings: Settings, **kw: Any) -> Settings:
@@ -90,33 +85,9 @@ def assert_no_injection(texts: list[str]) -> None:
 SECRET = "test-secret"
 
 
-@contextmanager
-def serve(app: App) -> Iterator[str]:
+def serve(app: App) -> Any:
     """The aiohttp Slack route on 127.0.0.1 in a thread; yields its URL."""
-    loop = asyncio.new_event_loop()
-    web_app = web.Application()
-    add_slack_routes(web_app, app)
-    runner = web.AppRunner(web_app)
-    ready = threading.Event()
-    port: list[int] = []
-
-    async def start() -> None:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-        ready.set()
-
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()))
-    thread.daemon = True
-    thread.start()
-    ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{port[0]}/slack/events"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+    return serve_in_thread(app)
 
 
 def signed_post(

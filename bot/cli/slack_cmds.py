@@ -1,0 +1,114 @@
+"""`faultbot slack digest-now`, `faultbot slack deliver`, `faultbot demo-slack`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import click
+
+from bot.cli.common import database_option, fail, open_store, settings_or_exit
+
+
+@click.group()
+def slack() -> None:
+    """Slack side: post the digest now, flush the outbox."""
+
+
+def _client_or_exit(settings: object) -> object:
+    from bot.slack.app import make_client
+
+    if not getattr(settings, "slack_bot_token", None):
+        fail("SLACK_BOT_TOKEN is not set: Slack is off")
+    return make_client(settings)  # type: ignore[arg-type]
+
+
+@slack.command("digest-now")
+@click.option(
+    "--date",
+    "local_date",
+    default=None,
+    help="Local date the digest is for (YYYY-MM-DD; default: today).",
+)
+@click.option("--channel", default=None, help="Channel id (default: FAULTBOT_DIGEST_CHANNEL).")
+@database_option
+def digest_now(local_date: str | None, channel: str | None, database_url: str | None) -> None:
+    """Post the digest now (once per channel per local day: a second run says so)."""
+    from bot.config import SettingsError
+    from bot.slack.digest_job import DigestScheduler
+
+    settings = settings_or_exit(database_url)
+    channel = channel or settings.digest_channel
+    if not channel:
+        fail("no channel: set FAULTBOT_DIGEST_CHANNEL or pass --channel")
+    try:
+        day = date.fromisoformat(local_date) if local_date else None
+    except ValueError:
+        fail(f"--date: expected YYYY-MM-DD, got {local_date!r}")
+    client = _client_or_exit(settings)
+    engine = open_store(settings)
+    try:
+        scheduler = DigestScheduler(engine, settings, client)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        fail(f"bad setting {exc}")
+    now = datetime.now(UTC)
+    day = day or now.astimezone(settings.timezone).date()
+    result = scheduler.post(channel, day, now, trigger="manual")
+    if not result.posted:
+        click.echo(f"The digest for {day} was already posted to {channel}; not posting twice.")
+        return
+    sent = scheduler.worker.run_once() if scheduler.worker else 0
+    click.echo(
+        f"Digest for {scheduler.report_day(day)} queued to {channel} in "
+        f"{result.messages} message(s); {sent} delivered now."
+    )
+
+
+@slack.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until interrupted.")
+@database_option
+def deliver(loop: bool, database_url: str | None) -> None:
+    """Send pending outbox rows to Slack (with backoff and pacing)."""
+    import threading
+
+    from bot.slack.outbox import OutboxWorker
+
+    settings = settings_or_exit(database_url)
+    client = _client_or_exit(settings)
+    engine = open_store(settings)
+    worker = OutboxWorker(engine, client)  # type: ignore[arg-type]
+    if loop:
+        stop = threading.Event()
+        try:
+            worker.run_forever(stop)
+        except KeyboardInterrupt:
+            stop.set()
+        return
+    sent = worker.run_once()
+    click.echo(f"{sent} delivered, {worker.pending()} still pending.")
+
+
+@click.command("demo-slack")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write the sample feed and demo database (default: a temp dir).",
+)
+def demo_slack(workdir: str | None) -> None:
+    """The Slack side end to end against a local Slack stand-in (no credentials)."""
+    from pathlib import Path
+
+    from bot.config import load_settings
+    from bot.slack.demo import run_demo
+
+    try:
+        settings = load_settings()
+    except Exception as exc:
+        click.echo(f"(ignoring settings: {exc})", err=True)
+        from bot.config import Settings
+
+        settings = Settings()
+    run_demo(settings, click.echo, Path(workdir) if workdir else None)
+
+
+commands: list[click.Command] = [slack, demo_slack]

@@ -1,0 +1,233 @@
+"""`faultbot demo-slack`: the whole Slack side against the local Web API stand-in.
+
+Starts the stub, loads the bundled sample feed through the Pipeline with the alert
+listener, posts the digest, answers a signed `/faultbot why …` and an @mention through
+the real bolt HTTP route, drives one alert thread (open, escalate, ack, resolve) with
+signed button clicks, and returns what the stub received.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.incidents.models import Incident
+from bot.slack.app import build_app, services_of, static_authorize
+from bot.slack.digest_job import DigestScheduler
+from bot.slack.http import serve_in_thread
+from bot.slack.models import SlackAlertMessage, SlackOutbox
+from bot.slack.outbox import OutboxWorker
+from bot.slack.stub import SlackStub
+
+DEMO_CHARGER = "CP-DEMO-1"
+
+
+def _post(url: str, secret: str, body: str, content_type: str) -> int:
+    ts = str(int(time.time()))
+    sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    req = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+        },
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return int(resp.status)
+
+
+def _frame(ts: str, action: str, payload: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "ts": ts,
+            "charger": DEMO_CHARGER,
+            "dir": "in",
+            "ocpp": "1.6",
+            "frame": [2, f"demo-{ts}-{action}", action, payload],
+        }
+    )
+
+
+def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | None = None) -> int:
+    """Run the demo; returns the number of Web API calls the stub recorded."""
+    from bot.ocpp.readers import read_file, read_lines
+    from bot.pipeline import Pipeline
+    from bot.sample.generate import write_sample
+    from bot.store.db import make_engine, migrate
+    from bot.store.sites import SiteMap
+
+    tmp = Path(workdir or tempfile.mkdtemp(prefix="faultbot-slack-demo-"))
+    sample = write_sample(tmp)
+    secret = secrets.token_hex(16)
+    with SlackStub() as stub:
+        stub.add_user("UADMIN", "ops-lead")
+        stub.add_user("U0ONCALL", "on-call")
+        settings = replace(
+            settings,
+            database_url=settings.database_url
+            if settings.database_url.startswith("postgresql")
+            else f"sqlite:///{tmp / 'demo.db'}",
+            slack_bot_token="xoxb-demo",
+            slack_signing_secret=secret,
+            slack_api_url=stub.base_url,
+            digest_channel="CDIGEST",
+            alert_channel="CALERTS",
+            admins=frozenset({"UADMIN"}),
+            sites_file=sample.sites,
+        )
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        client = WebClient(token="xoxb-demo", base_url=stub.base_url, retry_handlers=[])
+        worker = OutboxWorker(engine, client, pace=0.05)
+        sites = SiteMap.from_settings(settings)
+        app = build_app(
+            settings, engine, client=client, authorize=static_authorize("xoxb-demo"), worker=worker
+        )
+        services = services_of(app)
+        services._sites = sites
+        pipeline = Pipeline(engine, sites=sites, listeners=[services.publisher.on_changes])
+
+        say(f"1. Loading the sample feed ({sample.feed.name}) through the pipeline…")
+        result = pipeline.process(read_file(sample.feed))
+        services.deliver()
+        say(
+            f"   {result.new} messages, {len(result.diagnoses)} diagnoses, "
+            f"{result.count('opened')} incidents opened; "
+            f"{len(stub.ok_calls('chat.postMessage'))} alert roots posted."
+        )
+        last = result.last_ts
+        assert last is not None
+
+        say("2. Posting the daily digest…")
+        local_date = (last + timedelta(days=1)).astimezone(settings.timezone).date()
+        digest = DigestScheduler(engine, settings, client, sites=sites, worker=worker)
+        run = digest.post("CDIGEST", local_date, last + timedelta(hours=8))
+        worker.run_once()
+        say(f"   {run.messages} digest message(s) for {digest.report_day(local_date)}.")
+
+        with serve_in_thread(app) as url:
+            say(f"3. Signed slash command and mention through {url} …")
+            with Session(engine) as s:
+                charger = s.scalars(
+                    select(Incident.charger)
+                    .where(Incident.resolved_at.is_(None), Incident.charger.is_not(None))
+                    .order_by(Incident.opened_at)
+                ).first() or "CP-001"
+            cmd = urlencode(
+                {
+                    "command": settings.slash_command,
+                    "text": f"why {charger}",
+                    "user_id": "U0ONCALL",
+                    "channel_id": "COPS",
+                    "team_id": "T0STUB",
+                    "response_url": stub.response_url_base + "demo",
+                    "trigger_id": "1.2.3",
+                }
+            )
+            say(
+                f"   /faultbot why {charger} -> HTTP "
+                f"{_post(url, secret, cmd, 'application/x-www-form-urlencoded')}"
+            )
+            stub.wait_for("response_url", 1, timeout=30)
+            event = {
+                "type": "event_callback",
+                "team_id": "T0STUB",
+                "event_id": "EvDEMO1",
+                "event": {
+                    "type": "app_mention",
+                    "user": "U0ONCALL",
+                    "channel": "COPS",
+                    "ts": "1790000000.000001",
+                    "text": f"<@UBOT> what's wrong at {sites.site_of(charger)}?",
+                },
+            }
+            say(
+                f"   @faultbot what's wrong at {sites.site_of(charger)}? -> HTTP "
+                f"{_post(url, secret, json.dumps(event), 'application/json')}"
+            )
+            stub.wait_for("chat.postMessage", len(stub.calls_to("chat.postMessage")) + 1, 30)
+
+            say(f"4. An alert thread for {DEMO_CHARGER}: open, escalate, ack, resolve…")
+            base = last + timedelta(minutes=5)
+            fault = {
+                "connectorId": 1,
+                "errorCode": "GroundFailure",
+                "status": "Faulted",
+                "vendorId": "Acme",
+                "info": "RCD tripped <!channel>",
+            }
+            boot = {"chargePointVendor": "Acme", "chargePointModel": "X1"}
+            lines = [_frame(base.isoformat(), "BootNotification", boot)]
+            for i in range(3):  # the third occurrence escalates ("recurring")
+                at = (base + timedelta(minutes=1 + i)).isoformat().replace("+00:00", "Z")
+                lines.append(_frame(at, "StatusNotification", {**fault, "timestamp": at}))
+            for line in lines:
+                pipeline.process(read_lines([line], source="demo"))
+            services.deliver()
+            time.sleep(2.5)  # let the debounced root edit fall due
+            services.deliver()
+            with Session(engine) as s:
+                anchor = s.scalars(
+                    select(SlackAlertMessage).order_by(SlackAlertMessage.id.desc())
+                ).first()
+            if anchor is not None and anchor.ts:
+                for action_id in ("incident_ack", "incident_resolve"):
+                    payload = {
+                        "type": "block_actions",
+                        "user": {"id": "U0ONCALL"},
+                        "team": {"id": "T0STUB"},
+                        "api_app_id": "A0FAULTBOT",
+                        "trigger_id": "1.2.3",
+                        "response_url": stub.response_url_base + "a",
+                        "channel": {"id": anchor.channel},
+                        "container": {"channel_id": anchor.channel, "message_ts": anchor.ts},
+                        "message": {"ts": anchor.ts},
+                        "actions": [
+                            {
+                                "action_id": action_id,
+                                "block_id": "b",
+                                "type": "button",
+                                "value": json.dumps({"incident": anchor.incident_id}),
+                            }
+                        ],
+                    }
+                    body = urlencode({"payload": json.dumps(payload)})
+                    status = _post(url, secret, body, "application/x-www-form-urlencoded")
+                    say(f"   {action_id} button -> HTTP {status}")
+                    n = len(stub.calls_to("chat.update"))
+                    stub.wait_for("chat.update", n + 1, timeout=30)
+        deadline = time.monotonic() + 30
+        while worker.pending() and time.monotonic() < deadline:  # listeners may still send
+            services.deliver()
+            time.sleep(0.1)
+        with Session(engine) as s:
+            failed = s.scalars(select(SlackOutbox).where(SlackOutbox.status == "failed")).all()
+        say("")
+        say(f"What the Slack stand-in received ({len(stub.calls)} calls):")
+        for line in stub.transcript():
+            say(line)
+        if failed:
+            say(
+                f"{len(failed)} outbox rows failed: "
+                + "; ".join(f"{r.method} {r.channel}: {r.last_error}" for r in failed[:5])
+            )
+        engine.dispose()
+        return len(stub.calls)
