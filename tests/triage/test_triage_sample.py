@@ -33,14 +33,20 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return paths, result, objs, by
 
 
-def test_every_object_is_contract_2_one_per_fault_bearing_message_in_order(sample) -> None:
-    paths, result, objs, _ = sample
+@pytest.fixture(scope="module")
+def messages(sample) -> list:
+    parsed, _ = Parser().parse_many(read_file(sample[0].feed))
+    return parsed
+
+
+def test_every_object_is_contract_2_one_per_fault_bearing_message_in_order(
+        sample, messages) -> None:
+    _, result, objs, _ = sample
     assert result.exit_code == 1  # the deliberate bad lines
     assert len([x for x in result.stderr.splitlines() if ".jsonl:" in x]) == EXPECTED_BAD_LINES
     assert "(OCPP version inferred for" in result.stderr
     for o in objs:
         check(o)
-    messages, _ = Parser().parse_many(read_file(paths.feed))
     seen: set[str] = set()
     expected = []
     for m in messages:
@@ -148,11 +154,9 @@ def test_unknowns_are_honest_and_hostile_text_is_kept_verbatim(sample) -> None:
 
 
 @pytest.fixture(scope="module")
-def replayed(sample) -> tuple[TriageEngine, Replay]:
-    paths = sample[0]
+def replayed(sample, messages) -> tuple[TriageEngine, Replay]:
     kb = default_knowledge()
-    engine = TriageEngine(kb, Matcher(kb), SiteMap.load(paths.sites))
-    messages, _ = Parser().parse_many(read_file(paths.feed))
+    engine = TriageEngine(kb, Matcher(kb), SiteMap.load(sample[0].sites))
     return engine, replay(messages, engine)
 
 
