@@ -42,9 +42,9 @@ class TriageConfig:
     max_chargers: int = 50_000
     max_vehicles: int = 100_000
     max_port_history: int = 40
-    max_port_faults: int = 40
-    max_ignored: int = 20
-    max_seen_faults: int = 200_000
+    max_port_faults: int = 16
+    max_ignored: int = 10
+    max_seen_faults: int = 20_000
     max_pending_side_channel: int = 20_000
     # texts that say nothing about the cause (compared case-insensitively, trimmed)
     uninformative_texts: tuple[str, ...] = (

@@ -116,6 +116,9 @@ class TriageEngine:
         self._suspect: deque[SuspectSession] = deque(maxlen=cfg.max_pending_side_channel)
         self._flapping: dict[tuple[str, int], FlapInfo] = {}
         self._uninformative = frozenset(cfg.uninformative_texts)
+        # fault records older than every history window are dropped from the port
+        self._fault_horizon_s = max(cfg.recurrence_window_s, cfg.safety_repeat_window_s,
+                                    cfg.flapping_window_s)
         self._handlers: dict[type, Callable[[Message, ChargerState, Any], list[Diagnosis]]] = {
             StatusReport: self._on_status,
             TransactionUpdate: self._on_transaction,
@@ -666,6 +669,7 @@ class TriageEngine:
                   id_tag: str | None, late: bool) -> None:
         cfg = self.cfg
         self._seen.put(rec.fingerprint, rec)
+        prune(port.faults, rec.ts, self._fault_horizon_s)
         port.faults.append(rec)
         port.history.append(PortEvent(rec.ts, "fault", port.status, rec.diagnosis.rule))
         if rec.faulted and not late:

@@ -83,3 +83,13 @@ def test_no_sites_file_means_each_charger_is_its_own_site() -> None:
     f.fault("CP-021", 1, 0, error="UnderVoltage")
     other = f.fault("CP-022", 1, 10, error="UnderVoltage")
     assert other.rule != "site_wide_cause"
+
+
+def test_dying_gasp_makes_the_site_event_a_power_loss_for_the_utility(tmp_path: Path) -> None:
+    f = Feed(sites(tmp_path))
+    f.fault("CP-021", 1, 0, error="OtherError", code="DYING GASP")
+    d = f.fault("CP-022", 1, 20, error="OtherError", code="DYING GASP")
+    assert (d.rule, d.category, d.owner) == ("site_wide_cause", "power_loss", "utility")
+    # a later under-voltage port joins the same event, with the same cause and owner
+    c = f.fault("CP-023", 1, 60, error="UnderVoltage")
+    assert (c.category, c.owner, c.site_event) == ("power_loss", "utility", d.site_event)

@@ -149,3 +149,25 @@ def test_silent_charger_default_interval_is_an_hour() -> None:
     f.heartbeat("CP-Q", 0)
     assert f.engine.tick(T0 + timedelta(hours=3)) == []
     assert len(f.engine.tick(T0 + timedelta(hours=3, minutes=3))) == 1
+
+
+def test_estop_in_the_seed_phrasings() -> None:
+    f = Feed(engine())
+    for i, (code, info) in enumerate([
+        ("F400", "EMERGENCY_STOP_BUTTON_1"),
+        ("[42300]Emergency stop button pressed", None),
+        ("Release emergency button and reset charger", None),
+    ]):
+        d = f.fault(f"CP-E{i}", 1, i * 100, error="OtherError", code=code, info=info)
+        assert (d.rule, d.category, d.owner) == ("estop_phrase", "emergency_stop", "site_staff")
+        assert d.severity == "outage" and d.confidence >= 0.7
+
+
+def test_stop_button_false_friend_is_not_an_estop() -> None:
+    f = Feed(engine())
+    f.boot("BTC-1", "BTC Power", "EVDSP-150", 0)
+    d = f.fault("BTC-1", 1, 4000, error="OtherError", code="STOPBUTTON_PRESSED")
+    assert d.category != "emergency_stop" and d.rule != "estop_phrase"
+    assert d.suppressed  # the driver's normal stop button: not worth anyone's attention
+    g = f.fault("CP-X", 1, 100, error="OtherError", code="STOPBUTTON_PRESSED")  # no boot seen
+    assert g.category != "emergency_stop"

@@ -7,8 +7,9 @@ from bot.vocab import Category
 
 
 def kb_match(ctx: FaultContext) -> Verdict | None:
-    e = ctx.entry
-    if e is None or ctx.match.method in ("standard", "none") or e.category is Category.UNKNOWN:
+    # A manual entry may know a code without it being a fault class (BTC STOPBUTTON_PRESSED:
+    # the driver ended the session): its meaning still beats "unknown code".
+    if ctx.entry is None or ctx.match.method in ("standard", "none"):
         return None
     return ctx.from_entry("kb_match")
 
