@@ -63,6 +63,12 @@ _SITE_NL = re.compile(
     re.I,
 )
 
+_HOW_NL = re.compile(
+    r"^how(?:'s|’s| is| are)\s+(?:things\s+(?:at|in)\s+)?(?:site\s+|the\s+)?(.+?)"
+    r"(?:\s+doing)?[\s?!.]*$",
+    re.I,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -202,6 +208,8 @@ def parse_mention(text: str) -> Command:
         site = m[1].strip(_TRAIL)
         if site:
             return Command("site", site=site, raw=raw)
+    if (m := _HOW_NL.search(raw)) and m[1].strip(_TRAIL):
+        return Command("site", site=m[1].strip(_TRAIL), raw=raw)
     if first in ("hi", "hello", "hey", "help", "?"):
         return Command("help", raw=raw)
     charger, connector = _charger_arg(raw.split())

@@ -126,11 +126,14 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         with serve_in_thread(app) as url:
             say(f"3. Signed slash command and mention through {url} …")
             with Session(engine) as s:
-                charger = s.scalars(
-                    select(Incident.charger)
-                    .where(Incident.resolved_at.is_(None), Incident.charger.is_not(None))
-                    .order_by(Incident.opened_at)
-                ).first() or "CP-001"
+                charger = (
+                    s.scalars(
+                        select(Incident.charger)
+                        .where(Incident.resolved_at.is_(None), Incident.charger.is_not(None))
+                        .order_by(Incident.opened_at)
+                    ).first()
+                    or "CP-001"
+                )
             cmd = urlencode(
                 {
                     "command": settings.slash_command,

@@ -1,0 +1,118 @@
+"""Command and mention parsing, table-driven; plus the manifest's promises."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.slack.commands_parse import MAX_INPUT, parse_command, parse_mention
+
+MENTIONS = [
+    ("<@UBOT> why is charger CP-12 faulted?", ("why", "CP-12", None)),
+    ("<@UBOT> why CP-12", ("why", "CP-12", None)),
+    ("why is CP-12/2 down", ("why", "CP-12", 2)),
+    ("<@UBOT> status of CP-7 port 2", ("why", "CP-7", 2)),
+    ("What is wrong with charger CP-12 connector 2?", ("why", "CP-12", 2)),
+    ("what's up with ACME_0042?", ("why", "ACME_0042", None)),
+    ("explain cp12", ("why", "cp12", None)),
+    ("CP-12", ("why", "CP-12", None)),
+    ("what's wrong at Depot North?", ("site", "Depot North")),
+    ("whats wrong at depot north", ("site", "depot north")),
+    ("<@UBOT> how is Airport Fast Hub?", ("site", "Airport Fast Hub")),
+    ("how are things at the Airport Fast Hub doing", ("site", "Airport Fast Hub")),
+    ("how's Depot North doing?", ("site", "Depot North")),
+    ("what does F400 mean on Acme?", ("code", "F400", "Acme")),
+    ("what does error 0x1F mean for ABB?", ("code", "0x1F", "ABB")),
+    ("what does F400 mean?", ("code", "F400", None)),
+    ("what is code 210 mean on an Alfen Eve", ("code", "210", "Alfen Eve")),
+    ("site Depot North", ("site", "Depot North")),
+    ("code F400 Acme", ("code", "F400", "Acme")),
+    ("hello", ("help",)),
+    ("", ("help",)),
+    ("<@UBOT>", ("help",)),
+    ("tell me a joke", ("unknown",)),
+    ("<!channel> why <https://evil|x>", ("why", None, None)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MENTIONS)
+def test_mentions(text: str, expected: tuple) -> None:
+    cmd = parse_mention(text)
+    assert cmd.kind == expected[0], cmd
+    if cmd.kind == "why":
+        assert (cmd.charger, cmd.connector) == expected[1:]
+    elif cmd.kind == "site":
+        assert cmd.site == expected[1]
+    elif cmd.kind == "code":
+        assert (cmd.code, cmd.vendor) == expected[1:]
+
+
+COMMANDS = [
+    ("why CP-12", "why", {"charger": "CP-12"}),
+    ("why CP-12 2", "why", {"charger": "CP-12", "connector": 2}),
+    ("why CP-12 port 3", "why", {"charger": "CP-12", "connector": 3}),
+    ("why", "why", {"problem": "no_charger"}),
+    ("site Depot North", "site", {"site": "Depot North"}),
+    ("site", "site", {"problem": "no_site"}),
+    ("code F400 Acme", "code", {"code": "F400", "vendor": "Acme"}),
+    ("code F400 on ABB Terra", "code", {"code": "F400", "vendor": "ABB Terra"}),
+    ("code", "code", {"problem": "no_code"}),
+    ("digest", "digest", {"day": None, "word": None}),
+    ("digest today", "digest", {"word": "today"}),
+    ("digest 2026-11-20", "digest", {"day": date(2026, 11, 20)}),
+    ("digest 2026-02-30", "digest", {"problem": "bad_date"}),
+    ("digest soon", "digest", {"problem": "bad_date", "word": "soon"}),
+    ("unknown", "unknown_codes", {}),
+    ("teach", "teach", {"code": None, "vendor": None}),
+    ("teach Acme F400", "teach", {"code": "F400", "vendor": "Acme"}),
+    ("help", "help", {}),
+    ("", "help", {}),
+    ("wyh CP-12", "unknown", {"suggestion": "why"}),
+    ("hlep", "unknown", {"suggestion": "help"}),
+    ("sitte Depot", "unknown", {"suggestion": "site"}),
+    ("xyzzy plugh frobozz", "unknown", {"suggestion": None}),
+    ("CP-12", "why", {"charger": "CP-12"}),
+    ("WHY cp-12", "why", {"charger": "cp-12"}),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "fields"), COMMANDS)
+def test_commands(text: str, kind: str, fields: dict) -> None:
+    cmd = parse_command(text)
+    assert cmd.kind == kind, cmd
+    for name, value in fields.items():
+        assert getattr(cmd, name) == value, (name, cmd)
+
+
+def test_hostile_and_huge_input_is_bounded() -> None:
+    cmd = parse_command("why " + "A1" * 50_000)
+    assert len(cmd.raw) <= MAX_INPUT and cmd.charger is None
+    assert parse_mention("\x00\u202e why CP-1 \ufeff").charger == "CP-1"
+    assert parse_command("site <!channel> &amp; <@U123>").site == "&"
+
+
+def test_manifest_declares_what_the_app_uses() -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "slack-manifest.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "commands",
+        "chat:write",
+        "app_mentions:read",
+        "im:history",
+        "im:read",
+        "im:write",
+        "users:read",
+        "channels:read",
+    } <= scopes
+    assert manifest["features"]["slash_commands"][0]["command"] == "/faultbot"
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+    }
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
