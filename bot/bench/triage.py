@@ -15,7 +15,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +115,7 @@ def _why_and_digest(engine: Any, result: Any, samples: int, build_digest: Any, s
     echo(f"why      p50 {p50:.1f} ms, p99 {p99:.1f} ms over {len(times)} chargers "
          f"(goal p99 < 100 ms)")
 
-    day = (now - timedelta(hours=12)).date()
+    day = (result.first_ts or now).date()
     with factory() as session:
         digest_s, digest = _timed(lambda: build_digest(session, day, ZoneInfo("UTC"), sites,
                                                        now))
