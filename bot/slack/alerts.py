@@ -16,15 +16,16 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.incidents.changes import IncidentChange
 from bot.incidents.models import Incident
 from bot.slack.dbutil import insert_ignore, utcnow
-from bot.slack.models import SlackAlertMessage
+from bot.slack.models import PENDING, SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import enqueue
+from bot.slack.render.budget import fit
 from bot.slack.render.incident import render_alert_reply, render_alert_root
 from bot.vocab import Severity
 
@@ -90,6 +91,9 @@ class AlertPublisher:
             )
         }
         queued = False
+        # Root edits are collected and written once per root at the end: a batch with
+        # many occurrences of one fault makes one chat.update, not one per frame.
+        edits: dict[int, tuple[Incident, SlackAlertMessage, bool]] = {}
         for change in changes:
             incident = incidents.get(change.incident_id)
             if incident is None:
@@ -103,8 +107,22 @@ class AlertPublisher:
                     anchors[incident.id] = anchor
                     queued = True
                 continue
-            if change.kind != "opened":  # a replayed "opened" already has its root
-                queued |= self._follow(session, incident, anchor, change, now)
+            if change.kind == "opened":  # a replayed "opened" already has its root
+                continue
+            # People pressing buttons want to see the result at once; automatic edits
+            # wait a little so a burst of occurrences becomes one chat.update.
+            human = change.kind in ("acknowledged", "resolved", "snoozed")
+            previous = edits.get(anchor.root_incident_id)
+            edits[anchor.root_incident_id] = (
+                incident,
+                anchor,
+                human or bool(previous and previous[2]),
+            )
+            if change.kind in REPLY_KINDS:
+                self._reply_for(session, incident, anchor, change, now)
+            queued = True
+        if edits:
+            self._edit_many(session, edits, now)
         if queued and self.on_enqueued is not None:
             self.on_enqueued()
 
@@ -173,30 +191,74 @@ class AlertPublisher:
         return max(0, len(ids) - 1)
 
     # -- following -----------------------------------------------------------------
-    def _follow(
+    def _reply_for(
         self,
         session: Session,
         incident: Incident,
         anchor: SlackAlertMessage,
         change: IncidentChange,
         now: datetime,
-    ) -> bool:
-        flaps = self._flap_count(session, anchor.root_incident_id)
-        # People pressing buttons want to see the result at once; automatic edits wait
-        # a little so a burst of occurrences becomes one chat.update.
-        human = change.kind in ("acknowledged", "resolved", "snoozed")
-        self._edit(session, incident, anchor, now, flaps=flaps, debounce=not human)
-        if change.kind in REPLY_KINDS:
-            # One reply per person acknowledging and one per resolution, however often
-            # a button is clicked; escalations are distinct by time and detail.
-            if change.kind == "acknowledged":
-                key = f"acknowledged:{incident.acked_by}"
-            elif change.kind == "resolved":
-                key = "resolved"
-            else:
-                key = f"{change.kind}:{change.at.isoformat()}:{change.detail}"
-            self._reply(session, incident, anchor, change.kind, now, key, detail=change.detail)
-        return True
+    ) -> None:
+        # One reply per person acknowledging and one per resolution, however often a
+        # button is clicked; escalations are distinct by time and detail.
+        if change.kind == "acknowledged":
+            key = f"acknowledged:{incident.acked_by}"
+        elif change.kind == "resolved":
+            key = "resolved"
+        else:
+            key = f"{change.kind}:{change.at.isoformat()}:{change.detail}"
+        self._reply(session, incident, anchor, change.kind, now, key, detail=change.detail)
+
+    def _edit_many(
+        self,
+        session: Session,
+        edits: dict[int, tuple[Incident, SlackAlertMessage, bool]],
+        now: datetime,
+    ) -> None:
+        """One root edit per thread, with two queries for the whole batch."""
+        roots = list(edits)
+        flaps = dict(
+            session.execute(
+                select(SlackAlertMessage.root_incident_id, func.count())
+                .where(SlackAlertMessage.root_incident_id.in_(roots))
+                .group_by(SlackAlertMessage.root_incident_id)
+            ).all()
+        )
+        keys = {f"alert-update:{r}": r for r in roots}
+        pending = {
+            row.coalesce_key: row
+            for row in session.scalars(
+                select(SlackOutbox).where(
+                    SlackOutbox.coalesce_key.in_(list(keys)), SlackOutbox.status == PENDING
+                )
+            )
+        }
+        for root_id, (incident, anchor, human) in edits.items():
+            message = render_alert_root(
+                incident, self.tz, now, flaps=max(0, int(flaps.get(root_id, 1)) - 1)
+            )
+            not_before = now if human else now + self.update_debounce
+            key = f"alert-update:{root_id}"
+            row = pending.get(key)
+            if row is not None:
+                row.payload = fit(message).as_kwargs()
+                if row.attempts == 0:
+                    row.next_attempt_at = not_before
+                continue
+            session.add(
+                SlackOutbox(
+                    method="chat.update",
+                    channel=anchor.channel,
+                    payload=fit(message).as_kwargs(),
+                    coalesce_key=key,
+                    incident_id=incident.id,
+                    ref="update",
+                    status=PENDING,
+                    attempts=0,
+                    next_attempt_at=not_before,
+                    created_at=now,
+                )
+            )
 
     def _edit(
         self,
@@ -206,7 +268,6 @@ class AlertPublisher:
         now: datetime,
         *,
         flaps: int = 0,
-        debounce: bool = False,
     ) -> None:
         enqueue(
             session,
@@ -216,7 +277,6 @@ class AlertPublisher:
             coalesce_key=f"alert-update:{anchor.root_incident_id}",
             incident_id=incident.id,
             ref="update",
-            not_before=now + self.update_debounce if debounce else now,
             now=now,
         )
 

@@ -182,3 +182,36 @@ def test_alert_posted_while_slack_down_arrives_once_when_back(
     assert h.deliver(after=900) == 0
     texts = [c.params.get("thread_ts") is None for c in stub.ok_calls("chat.postMessage")]
     assert texts == [True, False]  # the root first, then the reply in its thread
+
+
+def test_a_burst_of_occurrences_is_one_edit_and_few_statements(
+    db_engine: Engine, settings: Settings, stub: SlackStub, client: WebClient, clock
+) -> None:
+    from sqlalchemy import event
+
+    h = Harness(db_engine, settings, client, clock)
+    h.feed(Finding(diag(T0)))
+    h.deliver()
+    findings = [Finding(diag(T0 + timedelta(seconds=10 * i))) for i in range(1, 60)]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with Session(db_engine) as s, s.begin():
+        m = IncidentManager(s, site_of=lambda c: "Depot North")
+        changes = m.apply(findings)
+        m.flush_rows()
+        assert len(changes) == 59
+        event.listen(db_engine, "before_cursor_execute", count)
+        try:
+            h.publisher.on_changes(s, changes)
+            s.flush()
+        finally:
+            event.remove(db_engine, "before_cursor_execute", count)
+    # Loads, grouped counts and a handful of escalation replies: not one per change.
+    replies = sum(1 for c in changes if c.kind == "escalated")
+    assert len(statements) <= 8 + 2 * replies, len(statements)
+    with Session(db_engine) as s:
+        edits = s.scalars(select(SlackOutbox).where(SlackOutbox.method == "chat.update")).all()
+    assert len(edits) == 1
