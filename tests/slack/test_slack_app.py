@@ -468,3 +468,31 @@ def test_hostile_vendor_text_is_escaped_everywhere(world: World) -> None:
     assert "&lt;!channel&gt;" in joined
     for call in world.stub.calls_to("chat.postMessage"):
         assert not call.params.get("link_names") and call.params.get("parse") in (None, "none")
+
+
+def test_teach_buttons_from_the_unknown_codes_list(world: World) -> None:
+    world.feed(faulted("2026-11-20T08:20:00Z", "CP-7", "E4242", "mystery"))
+    (listing,) = world.command("unknown", user="UADMIN")
+    buttons = [
+        el for b in listing.params["blocks"] if b["type"] == "actions" for el in b["elements"]
+    ]
+    teach = next(b for b in buttons if "E4242" in b["value"])
+    action = {
+        "action_id": teach["action_id"],
+        "block_id": "b",
+        "type": "button",
+        "value": teach["value"],
+    }
+    assert world.click(action, user="U0USER", channel="COPS") == 200
+    (refused,) = world.stub.wait_for("response_url", 2)[1:]
+    assert "only faultbot admins" in refused.params["text"]
+    assert world.click(action, user="UADMIN", channel="COPS") == 200
+    (opened,) = world.stub.wait_for("views.open", 1)
+    fields = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in opened.params["view"]["blocks"]
+        if b["type"] == "input"
+    }
+    assert fields["code"] == "E4242" and fields["vendor"] == "Acme"
+    (plain_list,) = world.command("unknown", user="U0USER")  # no buttons for non-admins
+    assert all(b["type"] != "actions" for b in plain_list.params["blocks"])
