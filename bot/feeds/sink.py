@@ -10,15 +10,20 @@ loop keeps forwarding and accepting while the database works.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from bot.ocpp.events import LineError, Record
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -33,58 +38,60 @@ class SinkResult:
 FrameSink = Callable[[list[Record]], SinkResult]
 
 
-def _count(result: Any, *names: str) -> int:
-    for name in names:
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-    return 0
-
-
-def _errors(result: Any) -> list[LineError]:
-    for name in ("rejected", "errors", "line_errors"):
-        value = getattr(result, name, None)
-        if isinstance(value, list):
-            return [e for e in value if isinstance(e, LineError)]
-    return []
-
-
-def _as_sink_result(result: Any) -> SinkResult:
-    return SinkResult(
-        stored=_count(result, "new", "stored", "inserted"),
-        duplicates=_count(result, "duplicates"),
-        rejected=_errors(result),
-    )
-
-
 # Adapters hold a lock: parsers remember recent CALLs and are not thread-safe, and
 # one sink may serve several feeds (each with its own SinkRunner thread).
 
 
-def pipeline_sink(engine: Engine, **pipeline_kwargs: Any) -> FrameSink:
-    """Records -> parse -> store -> triage -> incidents (bot.pipeline), durable on return."""
-    from bot.pipeline import Pipeline  # type: ignore[import-not-found,unused-ignore]
+class PipelineSink:
+    """Records -> parse -> store -> triage -> incidents (bot.pipeline.Pipeline).
 
-    pipeline = Pipeline(engine, **pipeline_kwargs)
+    Durable on return: the message log and the batch's incident transaction have both
+    committed. One per worker process: the Pipeline carries triage context (per-port
+    history, CALL correlation) from batch to batch. `tick()` runs the time-based rules
+    (silent chargers, recovery hold-downs); the feed runner calls it periodically.
+    """
+
+    def __init__(self, engine: Engine, **pipeline_kwargs: Any) -> None:
+        from bot.pipeline import Pipeline
+
+        self.pipeline = Pipeline(engine, **pipeline_kwargs)
+        self._lock = threading.Lock()
+
+    def __call__(self, records: list[Record]) -> SinkResult:
+        with self._lock:
+            result = self.pipeline.process(records)
+        return SinkResult(stored=result.new, duplicates=result.duplicates,
+                          rejected=list(result.errors))
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Time-based rules at `now` (default: the pipeline's clock); diagnoses made."""
+        with self._lock:
+            return len(self.pipeline.tick(now).diagnoses)
+
+    def warm_up(self, since: datetime) -> int:
+        """Rebuild triage context from the stored log (a restarted worker)."""
+        with self._lock:
+            return self.pipeline.warm_up(since)
+
+
+def pipeline_sink(engine: Engine, **pipeline_kwargs: Any) -> PipelineSink:
+    """The full flow: parse -> store -> triage -> incidents, durable on return."""
+    return PipelineSink(engine, **pipeline_kwargs)
+
+
+def loader_sink(engine: Engine, *, batch_size: int = 5000) -> FrameSink:
+    """Records -> parse -> store (bot.store.loader.Loader), without triage. One Loader
+    for the sink's life, so replies are paired with CALLs from earlier batches."""
+    from bot.store.loader import Loader
+
+    loader = Loader(engine, batch_size=batch_size)
     lock = threading.Lock()
 
     def sink(records: list[Record]) -> SinkResult:
-        items: Iterable[Record | LineError] = records
         with lock:
-            return _as_sink_result(pipeline.process(items))
-
-    return sink
-
-
-def loader_sink(engine: Engine, **load_kwargs: Any) -> FrameSink:
-    """Records -> parse -> store (bot.store.loader), without triage."""
-    from bot.store.loader import load  # type: ignore[import-not-found,unused-ignore]
-
-    lock = threading.Lock()
-
-    def sink(records: list[Record]) -> SinkResult:
-        with lock:
-            return _as_sink_result(load(engine, records, **load_kwargs))
+            summary = loader.load(records)
+        return SinkResult(stored=summary.stored, duplicates=summary.duplicates,
+                          rejected=list(summary.rejected))
 
     return sink
 
@@ -111,14 +118,14 @@ def store_sink(engine: Engine) -> FrameSink:
     return sink
 
 
-def default_sink(engine: Engine) -> FrameSink:
-    """The full pipeline when it is installed, else the store alone."""
-    for make in (pipeline_sink, loader_sink):
-        try:
-            return make(engine)
-        except ImportError:
-            continue
-    return store_sink(engine)
+def default_sink(engine: Engine, **pipeline_kwargs: Any) -> FrameSink:
+    """The full pipeline (live feeds are triaged as they arrive). Falls back to storing
+    without triage only when the triage stages cannot be imported, and says so."""
+    try:
+        return pipeline_sink(engine, **pipeline_kwargs)
+    except ImportError as exc:
+        log.error("triage unavailable (%s): feeds will store frames without triage", exc)
+    return loader_sink(engine)
 
 
 class SinkRunner:
@@ -135,6 +142,11 @@ class SinkRunner:
     async def __call__(self, records: list[Record]) -> SinkResult:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self.sink, records)
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run another blocking job (e.g. the pipeline's tick) on the sink's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, fn)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
