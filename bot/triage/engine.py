@@ -669,7 +669,8 @@ class TriageEngine:
                   id_tag: str | None, late: bool) -> None:
         cfg = self.cfg
         self._seen.put(rec.fingerprint, rec)
-        prune(port.faults, rec.ts, self._fault_horizon_s)
+        port.faults.drop_before(rec.ts - timedelta(seconds=self._fault_horizon_s),
+                                lambda r: r.ts)
         port.faults.append(rec)
         port.history.append(PortEvent(rec.ts, "fault", port.status, rec.diagnosis.rule))
         if rec.faulted and not late:

@@ -7,15 +7,17 @@ LRU maps for chargers and vehicles, so a 10,000-charger fleet stays a few tens o
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.ocpp.events import ProblemEvent
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.views import PortEvent, SessionInfo
 from bot.vocab import Category
+
+T = TypeVar("T")
 
 HEALTHY_STATUSES = frozenset(
     {
@@ -29,6 +31,31 @@ HEALTHY_STATUSES = frozenset(
         "Occupied",
     }
 )
+
+
+class Capped(list[T]):
+    """A list that keeps only its newest `limit` items (limits are small: tens)."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, item: T) -> None:
+        super().append(item)
+        if len(self) > self.limit:
+            del self[0]
+
+    def drop_before(self, start: datetime, key: Callable[[T], datetime]) -> None:
+        """Drop the leading items older than `start` (items are roughly time-ordered)."""
+        n = 0
+        for item in self:
+            if key(item) >= start:
+                break
+            n += 1
+        if n:
+            del self[:n]
 
 
 @dataclass(slots=True)
@@ -65,16 +92,17 @@ class PortState:
     session: SessionInfo | None = None
     last_session: SessionInfo | None = None
     last_problem: tuple[datetime, ProblemEvent] | None = None  # 2.x: newest open problem
-    faults: deque[FaultRecord] = field(init=False)
-    onsets: deque[datetime] = field(init=False)
-    history: deque[PortEvent] = field(init=False)
-    ignored: deque[Diagnosis] = field(init=False)
+    # Capped lists, not deques: an empty deque costs ~600 bytes and most ports never fault.
+    faults: Capped[FaultRecord] = field(init=False)
+    onsets: Capped[datetime] = field(init=False)
+    history: Capped[PortEvent] = field(init=False)
+    ignored: Capped[Diagnosis] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.faults = deque(maxlen=self.faults_len)
-        self.onsets = deque(maxlen=16)
-        self.history = deque(maxlen=self.history_len)
-        self.ignored = deque(maxlen=self.ignored_len)
+        self.faults = Capped(self.faults_len)
+        self.onsets = Capped(16)
+        self.history = Capped(self.history_len)
+        self.ignored = Capped(self.ignored_len)
 
     def session_at(self, ts: datetime, linger_s: float) -> SessionInfo | None:
         """The session on the port at `ts`: the running one, or one that just ended."""
