@@ -29,3 +29,7 @@ def cli() -> None:
 for _name in COMMAND_MODULES:
     for _command in importlib.import_module(_name).commands:
         cli.add_command(_command)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,7 +1,158 @@
-"""CLI commands (filled in by its stage)."""
+"""`faultbot run` and `faultbot serve`: the production process.
+
+One process runs what a deployment needs: the configured CSMS feeds (webhook, OCPP-J
+tap, broker, SteVe) into the pipeline (store -> triage -> incidents), the Slack app
+(Socket Mode or HTTP), the alert outbox, and the daily-digest scheduler. Exactly one
+such process should run the scheduler; extra workers can run `faultbot feed ...`.
+"""
 
 from __future__ import annotations
 
-import click
+import asyncio
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-commands: list[click.Command] = []
+import click
+from aiohttp import web
+
+from bot.cli.common import database_option, fail, open_store, settings_or_exit
+from bot.config import Settings
+
+log = logging.getLogger("faultbot")
+
+WARM_UP = timedelta(hours=24)  # history replayed into triage after a restart
+
+
+@dataclass
+class _Slack:
+    """The Slack side of a running process (absent when SLACK_BOT_TOKEN is unset)."""
+
+    app: Any
+    worker: Any
+    publisher: Any | None
+    scheduler: Any | None = None
+    socket: Any | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+def _load_sites(settings: Settings) -> Any:
+    from bot.store.sites import SiteMap, SitesError
+
+    try:
+        return SiteMap.load(settings.sites_file, os.environ.get("FAULTBOT_SITE_PREFIX"))
+    except SitesError as exc:
+        fail(f"bad setting FAULTBOT_SITES: {exc}")
+
+
+def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool) -> _Slack:
+    from bot.slack.alerts import AlertPublisher
+    from bot.slack.app import build_app, make_client
+    from bot.slack.outbox import OutboxWorker
+
+    if http_mode and not settings.slack_signing_secret:
+        fail("bad setting SLACK_SIGNING_SECRET: HTTP mode needs the app's signing secret")
+    client = make_client(settings)
+    worker = OutboxWorker(engine, client)
+    publisher = None
+    if settings.alert_channel:
+        publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
+    app = build_app(settings, engine, client=client, worker=worker, publisher=publisher)
+    return _Slack(app=app, worker=worker, publisher=publisher)
+
+
+def _run_background(slack: _Slack, settings: Settings, engine: Any, sites: Any,
+                    stop: threading.Event, *, http_mode: bool) -> None:
+    from bot.slack.digest_job import DigestScheduler
+
+    outbox = threading.Thread(
+        target=slack.worker.run_forever, args=(stop,), name="slack-outbox", daemon=True
+    )
+    outbox.start()
+    slack.threads.append(outbox)
+    if settings.digest_channel:
+        slack.scheduler = DigestScheduler(
+            engine, settings, slack.app.client, sites=sites, worker=slack.worker
+        )
+        slack.scheduler.start()
+    if not http_mode:
+        from bot.slack.socket import start_socket_mode
+
+        slack.socket = start_socket_mode(slack.app, settings)
+
+
+def _stop_background(slack: _Slack | None, stop: threading.Event) -> None:
+    stop.set()
+    if slack is None:
+        return
+    if slack.scheduler is not None:
+        slack.scheduler.shutdown()
+    if slack.socket is not None:
+        slack.socket.close()
+    for thread in slack.threads:
+        thread.join(timeout=10)
+
+
+def _serve(settings: Settings, *, force_http: bool) -> None:
+    from bot.feeds.runner import install_signal_handlers, run_feeds
+    from bot.feeds.sink import pipeline_sink
+
+    engine = open_store(settings)
+    sites = _load_sites(settings)
+    http_mode = force_http or not settings.socket_mode
+    slack = None
+    if settings.slack_enabled:
+        slack = _start_slack(settings, engine, sites, http_mode=http_mode)
+    listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
+    sink = pipeline_sink(engine, sites=sites, listeners=listeners)
+    replayed = sink.warm_up(datetime.now(UTC) - WARM_UP)
+    log.info("triage warmed up on %d stored messages", replayed)
+
+    web_app = web.Application()
+    if slack is not None and http_mode:
+        from bot.slack.http import add_slack_routes
+
+        add_slack_routes(web_app, slack.app)
+
+    stop_threads = threading.Event()
+
+    async def main() -> None:
+        stop_event = asyncio.Event()
+        install_signal_handlers(stop_event)
+        await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event, serve_http=True)
+
+    try:
+        if slack is not None:
+            _run_background(slack, settings, engine, sites, stop_threads, http_mode=http_mode)
+        click.echo(
+            f"faultbot running: http on {settings.http_host}:{settings.http_port}; "
+            f"Slack {'off' if slack is None else ('HTTP mode' if http_mode else 'Socket Mode')}"
+        )
+        asyncio.run(main())
+    finally:
+        _stop_background(slack, stop_threads)
+        engine.dispose()
+
+
+@click.command()
+@database_option
+def run(database_url: str | None) -> None:
+    """Run everything configured: feeds, triage, Slack (Socket Mode when SLACK_APP_TOKEN
+    is set, HTTP otherwise), alert threads and the daily digest. Stops cleanly on SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _serve(settings_or_exit(database_url), force_http=False)
+
+
+@click.command()
+@database_option
+def serve(database_url: str | None) -> None:
+    """Like `run`, with Slack in HTTP mode (POST /slack/events, signature-verified) next
+    to the feed webhook and GET /health on FAULTBOT_HTTP_PORT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _serve(settings_or_exit(database_url), force_http=True)
+
+
+commands: list[click.Command] = [run, serve]
