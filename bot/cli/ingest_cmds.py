@@ -1,7 +1,339 @@
-"""CLI commands (filled in by its stage)."""
+"""`faultbot ingest`, `faultbot log`, `faultbot status` (and `faultbot bench ingest`).
+
+Exit codes: 0 ok, 1 some lines rejected, 2 unusable input or settings. The words
+printed come from templates/cli/*.j2.
+"""
 
 from __future__ import annotations
 
-import click
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
-commands: list[click.Command] = []
+import click
+import jinja2
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.cli.bench_cmds import bench
+from bot.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_REJECTED,
+    database_option,
+    fail,
+    open_store,
+    settings_or_exit,
+)
+from bot.ocpp.events import LineError, Record
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "cli"
+REJECTED_SHOWN = 20
+PROGRESS_MIN_BYTES = 4 << 20  # smaller files are done before a bar is worth drawing
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _clean(value: Any, limit: int = 120) -> str:
+    """Charger-supplied text on a terminal: no control/bidi characters, bounded."""
+    text = _CONTROL.sub("?", "" if value is None else str(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,  # terminal text; hostile text goes through `clean`
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clean"] = _clean
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    return _env().get_template(name).render(**context).rstrip("\n")
+
+
+def _when(dt: datetime, zone: ZoneInfo) -> str:
+    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 1440:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} d {(minutes % 1440) // 60} h"
+
+
+# --- shared --------------------------------------------------------------------------
+
+
+def _resolve_charger(session: Session, text: str) -> str:
+    from bot.store.queries import match_charger
+
+    found = match_charger(session, text)
+    if found.unique:
+        return found.unique
+    if found.matches:
+        fail(f"charger {text!r} is ambiguous: {', '.join(found.matches[:5])}")
+    if found.near:
+        fail(f"no charger {text!r}; did you mean {' or '.join(found.near[:3])}?")
+    fail(f"no charger {text!r}")
+
+
+def _parse_since(text: str, now: datetime) -> datetime:
+    m = _RELATIVE.fullmatch(text.strip())
+    if m:
+        return now - timedelta(seconds=float(m[1]) * _UNIT_S[m[2].lower()])
+    from bot.ocpp.times import BadTimestamp, parse_timestamp
+
+    try:
+        return parse_timestamp(text)[0]
+    except BadTimestamp:
+        raise click.BadParameter(
+            f"{text!r}: expected a duration like 30m, 2h, 3d or an ISO time"
+        ) from None
+
+
+# --- ingest --------------------------------------------------------------------------
+
+
+def _capped_lines(stream: BinaryIO, bar: Any) -> Iterator[bytes]:
+    """Lines for the progress-bar path; a line over the reader's cap is cut (the reader
+    then reports it as too long) and the rest of it skipped unread."""
+    from bot.ocpp.readers import MAX_LINE_BYTES
+
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        size = len(line)
+        if size > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:
+                more = stream.readline(MAX_LINE_BYTES)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+        bar.update(size)
+        yield line
+
+
+def _records(paths: list[str], charger: str | None) -> Iterator[Record | LineError]:
+    from bot.ocpp.readers import read_file, read_lines
+
+    sizes = [Path(p).stat().st_size if p != "-" else 0 for p in paths]
+    if not (sys.stderr.isatty() and sum(sizes) >= PROGRESS_MIN_BYTES):
+        for path in paths:
+            yield from read_file(path, charger=charger)
+        return
+    with click.progressbar(length=sum(sizes), label="ingesting", file=sys.stderr) as bar:
+        for path in paths:
+            if path == "-":
+                yield from read_file(path, charger=charger)
+                continue
+            with open(path, "rb") as stream:
+                yield from read_lines(_capped_lines(stream, bar), source=path, charger=charger)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--charger", help="Charger id for lines that are bare OCPP-J frames.")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@database_option
+def ingest(
+    files: tuple[str, ...], charger: str | None, batch_size: int, database_url: str | None
+) -> None:
+    """Store OCPP logs (JSON Lines, contract 1, or common log shapes) in the message log."""
+    for path in files:
+        if path != "-" and not Path(path).is_file():
+            fail(f"no such file: {path}")
+    if charger is not None:
+        from bot.ocpp.parse import charger_problem
+
+        problem = charger_problem(charger)
+        if problem:
+            fail(f"--charger: {problem}")
+    settings = settings_or_exit(database_url)
+    engine = open_store(settings)
+    from bot.store.loader import load
+
+    try:
+        summary = load(engine, _records(list(files), charger), batch_size=batch_size)
+    finally:
+        engine.dispose()
+    click.echo(
+        render(
+            "ingest_summary.j2",
+            s=summary,
+            files=["<stdin>" if f == "-" else f for f in files],
+            shown=summary.rejected[:REJECTED_SHOWN],
+        )
+    )
+    sys.exit(EXIT_SOME_REJECTED if summary.rejected_count else EXIT_OK)
+
+
+# --- log -----------------------------------------------------------------------------
+
+
+@click.command("log")
+@click.argument("charger")
+@click.option("--since", help="Only messages since then: 30m, 2h, 3d or an ISO time.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@database_option
+def log_command(charger: str, since: str | None, limit: int, database_url: str | None) -> None:
+    """Show a charger's messages, one line each, oldest first."""
+    from bot.store.queries import messages_for, rehydrate
+
+    settings = settings_or_exit(database_url)
+    zone = settings.timezone
+    start = _parse_since(since, datetime.now(UTC)) if since else None
+    engine = open_store(settings)
+    try:
+        with Session(engine) as session:
+            name = _resolve_charger(session, charger)
+            rows = messages_for(session, name, since=start, limit=limit, newest_first=True)
+            rows.reverse()
+            latest = None
+            if not rows and start is not None:
+                last = messages_for(session, name, limit=1, newest_first=True)
+                latest = _when(last[0].occurred_at, zone) if last else None
+            messages = rehydrate(rows)
+    finally:
+        engine.dispose()
+    items = [{"m": m, "when": _when(m.occurred_at, zone)} for m in messages]
+    click.echo(
+        render(
+            "log.j2",
+            charger=name,
+            items=items,
+            zone=str(zone),
+            since=_when(start, zone) if start else None,
+            latest=latest,
+        )
+    )
+
+
+# --- status --------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("charger", required=False)
+@click.option("--site", help="Only the chargers of this site.")
+@database_option
+def status(charger: str | None, site: str | None, database_url: str | None) -> None:
+    """Current state of each port: status, error and vendor code, since when, last seen."""
+    from bot.store.models import Charger
+    from bot.store.queries import all_charger_ids, chargers_by_id, connector_states
+    from bot.store.sites import SiteMap, SitesError
+
+    settings = settings_or_exit(database_url)
+    try:
+        sites = SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(str(exc))
+    zone = settings.timezone
+    now = datetime.now(UTC)
+    engine = open_store(settings)
+    try:
+        with Session(engine) as session:
+            name = _resolve_charger(session, charger) if charger else None
+            site_name = None
+            if site:
+                found = sites.match_site(site, all_charger_ids(session))
+                if not found.unique:
+                    hint = found.matches or found.near
+                    fail(
+                        f"no site {site!r}"
+                        + (f"; did you mean {' or '.join(hint[:3])}?" if hint else "")
+                    )
+                site_name = found.unique
+            ports = connector_states(session, name, site_name, sites)
+            ids = {p.charger_id for p in ports}
+            if name:
+                ids.add(name)
+            elif site_name:
+                ids.update(sites.chargers_in(site_name, all_charger_ids(session)))
+            else:
+                ids.update(session.scalars(select(Charger.id)))
+            chargers = chargers_by_id(session, ids)
+    finally:
+        engine.dispose()
+    click.echo(
+        render(
+            "status.j2",
+            chargers=_status_view(ids, ports, chargers, sites, zone, now),
+            scope=name or site_name,
+        )
+    )
+
+
+def _status_view(
+    ids: set[str],
+    ports: list[Any],
+    chargers: dict[str, Any],
+    sites: Any,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    by_charger: dict[str, list[dict[str, Any]]] = {i: [] for i in sorted(ids)}
+    for p in ports:
+        by_charger.setdefault(p.charger_id, []).append(
+            {"p": p, "since": _when(p.status_since, zone), "for": _span(now - p.status_since)}
+        )
+    view = []
+    for cid, rows in by_charger.items():
+        ch = chargers.get(cid)
+        seen = ch.last_seen if ch is not None else None
+        view.append(
+            {
+                "id": cid,
+                "site": sites.site_of(cid),
+                "charger": ch,
+                "last_seen": f"{_when(seen, zone)} ({_span(now - seen)} ago)" if seen else None,
+                "ports": rows,
+            }
+        )
+    return view
+
+
+# --- bench ---------------------------------------------------------------------------
+
+
+@click.command("ingest")
+@click.option("--chargers", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--hours", default=6.0, show_default=True, type=click.FloatRange(0.01, 24 * 30))
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--profile", is_flag=True, help="Print the top of a cProfile of the timed ingest.")
+@database_option
+def bench_ingest(
+    chargers: int, hours: float, batch_size: int, profile: bool, database_url: str | None
+) -> None:
+    """End-to-end ingest throughput next to a json.loads + bare bulk insert floor."""
+    from bot.bench.ingest import run
+
+    run(
+        chargers=chargers,
+        hours=hours,
+        batch_size=batch_size,
+        profile=profile,
+        database_url=database_url,
+        echo=click.echo,
+    )
+
+
+bench.add_command(bench_ingest)
+
+commands: list[click.Command] = [ingest, log_command, status]

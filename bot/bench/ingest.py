@@ -1,0 +1,166 @@
+"""Ingest benchmark: end-to-end frames/s next to a floor measured in the same run.
+
+Lines come from the seeded fleet generator and are held in memory first (not timed).
+Timed: (1) faultbot's ingest: read, decode, parse, normalize, persist, update state,
+into a fresh, migrated SQLite file; (2) the floor: plain json.loads of the same lines
+and a bulk insert of the same rows (fingerprint, charger, ts, direction, raw) into a
+bare table with no indexes and no logic. The ratio is what the store costs on top of
+"decode and write". Run: `faultbot bench ingest` or `python -m bot.bench.ingest`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import pstats
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+from bot.store.db import make_engine, migrate
+
+_FLOOR_TABLE = "bench_floor_messages"
+
+
+def _fleet(chargers: int, hours: float) -> list[str]:
+    from bot.sample.fleet import generate_fleet_lines
+
+    return list(generate_fleet_lines(chargers, hours=hours, seed=1))
+
+
+def _ingest(engine: Engine, lines: list[str], batch_size: int) -> Any:
+    from bot.ocpp.readers import read_lines
+    from bot.store.loader import load
+
+    return load(engine, read_lines(lines, source="bench"), batch_size=batch_size)
+
+
+def _floor(engine: Engine, lines: list[str], fingerprints: list[str], batch_size: int) -> None:
+    """json.loads + bulk insert of the same rows into a bare table, one commit per batch."""
+    insert = (
+        f"INSERT INTO {_FLOOR_TABLE} (fingerprint, charger, ts, direction, raw) "
+        "VALUES (?, ?, ?, ?, ?)"
+    )
+    if engine.dialect.name != "sqlite":
+        insert = insert.replace("?", "%s")
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        loads = json.loads
+        for start in range(0, len(lines), batch_size):
+            chunk = lines[start : start + batch_size]
+            rows = []
+            for i, line in enumerate(chunk, start):
+                obj = loads(line)
+                rows.append((fingerprints[i], obj["charger"], obj["ts"], obj["dir"], line))
+            cur.executemany(insert, rows)
+            raw.commit()
+        cur.close()
+    finally:
+        raw.close()
+
+
+def _make_floor_table(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {_FLOOR_TABLE}"))
+        key = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        conn.execute(
+            text(
+                f"CREATE TABLE {_FLOOR_TABLE} (id {key}, fingerprint VARCHAR(64), "
+                "charger VARCHAR(200), ts VARCHAR(40), direction VARCHAR(3), raw TEXT)"
+            )
+        )
+
+
+def run(
+    *,
+    chargers: int = 1000,
+    hours: float = 6.0,
+    batch_size: int = 5000,
+    profile: bool = False,
+    database_url: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> dict[str, float]:
+    echo(f"generating {chargers} chargers x {hours:g} h of fleet traffic (not timed) ...")
+    lines = _fleet(chargers, hours)
+    n = len(lines)
+    size_mb = sum(len(x) for x in lines) / 1e6
+    echo(f"{n} frames, {size_mb:.1f} MB")
+
+    with tempfile.TemporaryDirectory(prefix="faultbot-bench-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'ingest.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        summary = _ingest(engine, lines, batch_size)
+        if profiler:
+            profiler.disable()
+        ingest_s = time.perf_counter() - started
+
+        from bot.store.models import MessageRow
+
+        with engine.connect() as conn:
+            stored = conn.scalar(select(func.count()).select_from(MessageRow.__table__)) or 0
+            fingerprints = [
+                r[0]
+                for r in conn.execute(
+                    select(MessageRow.fingerprint).order_by(MessageRow.id).limit(n)
+                )
+            ]
+        fingerprints += ["-"] * (n - len(fingerprints))  # rejected lines still get a row
+
+        floor_engine = (
+            engine if database_url else make_engine(f"sqlite:///{Path(tmp) / 'floor.db'}")
+        )
+        _make_floor_table(floor_engine)
+        started = time.perf_counter()
+        _floor(floor_engine, lines, fingerprints, batch_size)
+        floor_s = time.perf_counter() - started
+        if database_url:
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP TABLE IF EXISTS {_FLOOR_TABLE}"))
+        floor_engine.dispose()
+        engine.dispose()
+
+    ingest_rate, floor_rate = n / ingest_s, n / floor_s
+    backend = url.split(":", 1)[0]
+    echo(
+        f"ingest ({backend}): {ingest_rate:,.0f} frames/s  ({ingest_s:.2f} s; stored "
+        f"{summary.stored}, duplicates {summary.duplicates}, rejected {summary.rejected_count}, "
+        f"in log {stored})"
+    )
+    echo(f"floor  (json.loads + bare bulk insert): {floor_rate:,.0f} frames/s  ({floor_s:.2f} s)")
+    echo(f"ratio  floor/ingest: {floor_rate / ingest_rate:.2f}x")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        echo(out.getvalue())
+    return {"frames": n, "ingest_fps": ingest_rate, "floor_fps": floor_rate}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chargers", type=int, default=1000)
+    ap.add_argument("--hours", type=float, default=6.0)
+    ap.add_argument("--batch-size", type=int, default=5000)
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--database-url")
+    args = ap.parse_args()
+    run(
+        chargers=args.chargers,
+        hours=args.hours,
+        batch_size=args.batch_size,
+        profile=args.profile,
+        database_url=args.database_url,
+    )
