@@ -41,7 +41,7 @@ class TriageConfig:
     # memory bounds (a 10,000-charger fleet fits well inside them)
     max_chargers: int = 50_000
     max_vehicles: int = 100_000
-    max_port_history: int = 40
+    max_port_history: int = 25
     max_port_faults: int = 16
     max_ignored: int = 10
     max_seen_faults: int = 20_000
