@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.vocab import Severity
 
 DEFAULT_DATABASE_URL = "sqlite:///faultbot.db"
+# Daylight-saving changes skip or repeat local times in this window, so a digest
+# scheduled there could be posted twice or not at all.
+DST_UNSAFE = (time(1, 0), time(3, 0))
 
 
 class SettingsError(ValueError):
@@ -70,7 +73,7 @@ def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
     value = _opt(env, name)
-    if value is not None and not value.split("://", 1)[0] in schemes:
+    if value is not None and value.split("://", 1)[0] not in schemes:
         raise SettingsError(name, f"expected a URL starting with one of {', '.join(schemes)}")
     return value
 
@@ -82,6 +85,17 @@ def _channel(env: Mapping[str, str], name: str) -> str | None:
     value = _opt(env, name)
     if value is not None and not _CHANNEL.match(value):
         raise SettingsError(name, "expected a channel id like C0123ABCD or a name like #ops")
+    return value
+
+
+def check_digest_time(value: time) -> time:
+    """Refuse digest times in 01:00-03:00 local (DST changes repeat or skip them)."""
+    if DST_UNSAFE[0] <= value < DST_UNSAFE[1]:
+        raise SettingsError(
+            "FAULTBOT_DIGEST_TIME",
+            f"{value:%H:%M} is between 01:00 and 03:00, when daylight-saving changes "
+            "skip or repeat the hour; pick a time outside that window (e.g. 07:30)",
+        )
     return value
 
 
@@ -102,7 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw_time)
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
         raise SettingsError("FAULTBOT_DIGEST_TIME", f"expected HH:MM, got {raw_time!r}")
-    digest_time = time(int(m[1]), int(m[2]))
+    digest_time = check_digest_time(time(int(m[1]), int(m[2])))
 
     raw_tz = _opt(env, "FAULTBOT_TIMEZONE") or "UTC"
     try:

@@ -55,7 +55,7 @@ def postgres_url() -> Iterator[str]:
         admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "absent"
+    except Exception as exc:  # any connection failure means "absent"
         service_unavailable("PostgreSQL", str(exc).splitlines()[0])
     name = f"faultbot_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:

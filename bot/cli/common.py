@@ -37,11 +37,14 @@ def open_store(settings: Settings) -> Engine:
     try:
         engine = make_engine(settings.database_url)
         migrate(engine)
-    except Exception as exc:  # noqa: BLE001 - any failure here is "unusable settings"
+    except Exception as exc:  # any failure here means "unusable settings"
         fail(f"cannot open the database {settings.database_url!r}: {exc}")
     return engine
 
 
 database_option = click.option(
-    "--database-url", envvar="DATABASE_URL", default=None, help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///faultbot.db)."
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///faultbot.db).",
 )

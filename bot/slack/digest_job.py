@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from bot.config import Settings, SettingsError
+from bot.config import Settings, check_digest_time
 from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackDigestRun
 from bot.slack.outbox import OutboxWorker, enqueue
@@ -36,20 +36,8 @@ log = logging.getLogger(__name__)
 JOB_ID = "faultbot-daily-digest"
 CATCH_UP = timedelta(hours=6)
 MISFIRE_GRACE = int(CATCH_UP.total_seconds())
-DST_UNSAFE = (time(1, 0), time(3, 0))
 
 DigestBuilder = Callable[[Session, date, ZoneInfo, Any, datetime], Any]
-
-
-def check_digest_time(value: time) -> time:
-    """Refuse digest times in 01:00-03:00 local (DST changes repeat or skip them)."""
-    if DST_UNSAFE[0] <= value < DST_UNSAFE[1]:
-        raise SettingsError(
-            "FAULTBOT_DIGEST_TIME",
-            f"{value:%H:%M} is between 01:00 and 03:00, when daylight-saving changes "
-            "skip or repeat the hour; pick a time outside that window (e.g. 07:30)",
-        )
-    return value
 
 
 def _default_builder(session: Session, day: date, tz: ZoneInfo, sites: Any, now: datetime) -> Any:

@@ -70,3 +70,16 @@ def test_bad_values_name_the_variable(variable: str, value: str) -> None:
         load_settings({variable: value})
     assert err.value.variable == variable
     assert variable in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["01:00", "02:30", "02:59"])
+def test_digest_time_in_the_dst_window_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings({"FAULTBOT_DIGEST_TIME": value})
+    assert err.value.variable == "FAULTBOT_DIGEST_TIME"
+    assert "daylight-saving" in err.value.problem
+
+
+def test_digest_time_just_outside_the_dst_window_is_fine() -> None:
+    assert load_settings({"FAULTBOT_DIGEST_TIME": "03:00"}).digest_time == time(3, 0)
+    assert load_settings({"FAULTBOT_DIGEST_TIME": "00:59"}).digest_time == time(0, 59)
