@@ -40,6 +40,8 @@ class TriageConfig:
     evidence_text_cap: int = 120
     # memory bounds (a 10,000-charger fleet fits well inside them)
     max_chargers: int = 50_000
+    max_ports_per_charger: int = 64
+    max_open_transactions: int = 16  # per charger; stops that never came are forgotten
     max_vehicles: int = 100_000
     max_port_history: int = 25
     max_port_faults: int = 16

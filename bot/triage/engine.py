@@ -233,7 +233,10 @@ class TriageEngine:
         if port is None:
             cfg = self.cfg
             port = PortState(connector, cfg.max_port_history, cfg.max_port_faults, cfg.max_ignored)
-            cs.ports[connector] = port
+            # A charger inventing connector ids must not grow memory: past the cap the
+            # report is still diagnosed, but its port keeps no history.
+            if len(cs.ports) < cfg.max_ports_per_charger:
+                cs.ports[connector] = port
         return port
 
     def _known_port(self, charger: str, connector: int) -> PortState | None:
@@ -470,13 +473,13 @@ class TriageEngine:
                 port.session = session
                 port.history.append(PortEvent(ts, "session_start", port.status, f.id_tag or ""))
             if tx:
-                cs.tx_ports[tx] = port_no
+                self._map_tx(cs, tx, port_no)
         elif session is None:
             if f.kind == "stop" or tx is None:
                 return []
             session = SessionInfo(tx, f.id_tag, ts)  # joined mid-session
             port.session = session
-            cs.tx_ports[tx] = port_no
+            self._map_tx(cs, tx, port_no)
         if f.id_tag and not session.id_tag:
             session.id_tag = f.id_tag
         out: list[Diagnosis] = []
@@ -494,6 +497,11 @@ class TriageEngine:
                 cs.tx_ports.pop(session.transaction_id, None)
             port.history.append(PortEvent(ts, "session_stop", port.status, f.reason or ""))
         return out
+
+    def _map_tx(self, cs: ChargerState, tx: str, port_no: int) -> None:
+        cs.tx_ports[tx] = port_no
+        while len(cs.tx_ports) > self.cfg.max_open_transactions:
+            del cs.tx_ports[next(iter(cs.tx_ports))]
 
     def _meter_check(self, cs: ChargerState, port: PortState, energy_wh: float,
                      session: SessionInfo) -> list[Diagnosis]:

@@ -32,3 +32,19 @@ def test_unknown_code_buffer_is_bounded_when_nobody_drains_it() -> None:
         f.status("CP-2", 1, "Available", i * 60 + 30)
     got = f.engine.recent_unknown_codes()
     assert len(got) == 10 and got[-1].code == "Z29"
+
+
+def test_invented_connector_ids_are_diagnosed_but_not_kept() -> None:
+    f = Feed(engine(max_ports_per_charger=4))
+    for c in range(1, 20):
+        d = f.fault("CP-3", c * 1000, c * 60, error="GroundFailure")
+        assert d.category == "ground_fault" and d.connector == c * 1000
+    view = f.engine.charger_view("CP-3")
+    assert view is not None and len(view.ports) == 4
+
+
+def test_sessions_that_never_stop_do_not_pile_up() -> None:
+    f = Feed(engine(max_open_transactions=3))
+    for i in range(10):
+        f.start("CP-4", 1, f"TAG-{i}", 100 + i, 0, i * 60)
+    assert len(f.engine._chargers["CP-4"].tx_ports) == 3
