@@ -290,7 +290,7 @@ class _Charger:
             else:
                 payload = (
                     f'{{"connectorId":{connector},"transactionId":{tx},"meterValue":[{{"timestamp":'
-                    f'"{_iso(tm)}","sampledValue":[{{"value":"{energy:.0f}",'
+                    f'"{_iso(tm)}","sampledValue":[{{"value":"{int(energy)}",'
                     f'"measurand":"Energy.Active.Import.Register","unit":"Wh"}},'
                     f'{{"value":"{power:.0f}","measurand":"Power.Active.Import","unit":"W"}}]}}]}}'
                 )
@@ -391,7 +391,7 @@ class _Charger:
                     "timestamp": _iso(t),
                     "sampledValue": [
                         {
-                            "value": round(energy / 1000.0, 3),
+                            "value": int(energy) / 1000.0,  # whole Wh, as kWh
                             "measurand": "Energy.Active.Import.Register",
                             "unitOfMeasure": {"unit": "kWh"},
                         },

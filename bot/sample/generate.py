@@ -467,7 +467,7 @@ class _Feed:
             return
         values = [
             {
-                "value": f"{energy:.0f}",
+                "value": str(int(energy)),  # registers truncate, like meterStop
                 "context": "Sample.Periodic",
                 "measurand": "Energy.Active.Import.Register",
                 "unit": "Wh",
@@ -515,7 +515,7 @@ class _Feed:
                     "timestamp": _iso(ts),
                     "sampledValue": [
                         {
-                            "value": round(energy / 1000.0, 3),
+                            "value": int(energy) / 1000.0,  # whole Wh, as kWh
                             "measurand": "Energy.Active.Import.Register",
                             "unitOfMeasure": {"unit": "kWh"},
                         },
