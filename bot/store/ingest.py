@@ -570,7 +570,8 @@ class _LogWriter:
         return inserted
 
     def _insert_sqlite(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
-        conn.exec_driver_sql(_SQLITE_TUNING)
+        for pragma in _SQLITE_TUNING:
+            conn.exec_driver_sql(pragma)
         added = conn.exec_driver_sql(self._single, rows).rowcount
         if added <= 0:
             return set()
@@ -603,9 +604,12 @@ class _LogWriter:
         return found
 
 
-# A larger page cache for the writing connection: the fingerprint index takes random
-# inserts, and evicting its pages is what makes big logs slow (PRAGMA is per connection).
-_SQLITE_TUNING = "PRAGMA cache_size=-65536"
+# For the writing connection (PRAGMAs are per connection): the fingerprint index takes
+# random inserts, so a batch dirties many pages. A larger page cache keeps the index in
+# memory, and a larger WAL before auto-checkpoint lets pages dirtied by many batches be
+# written back (and fsynced) once instead of after every commit. Measured on 680k
+# frames: commit cost per frame 12.7 -> 8.7 us at 5,000-frame batches.
+_SQLITE_TUNING: tuple[str, ...] = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=20000")
 
 
 def _same(value: datetime) -> datetime:
