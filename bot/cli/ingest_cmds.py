@@ -223,6 +223,9 @@ def log_command(charger: str, since: str | None, limit: int, database_url: str |
     finally:
         engine.dispose()
     items = [{"m": m, "when": _when(m.occurred_at, zone)} for m in messages]
+    versions = sorted(
+        {m.ocpp_version + (" (inferred)" if m.version_inferred else "") for m in messages}
+    )
     click.echo(
         render(
             "log.j2",
@@ -231,6 +234,7 @@ def log_command(charger: str, since: str | None, limit: int, database_url: str |
             zone=str(zone),
             since=_when(start, zone) if start else None,
             latest=latest,
+            versions=versions,
         )
     )
 

@@ -28,6 +28,7 @@ class LoadSummary:
     faults: int = 0  # fault-bearing messages read (DESIGN contract 2)
     new_faults: int = 0  # ... of which new
     violations: int = 0  # messages kept despite schema/plausibility problems
+    inferred: int = 0  # messages whose OCPP version was inferred (not declared)
     rejected: list[LineError] = field(default_factory=list)  # first REJECTED_KEPT, in order
     rejected_count: int = 0
 
@@ -91,6 +92,8 @@ class Loader:
         for m in messages:
             if m.violations:
                 summary.violations += 1
+            if m.version_inferred:
+                summary.inferred += 1
             if m.is_fault_bearing:
                 summary.faults += 1
         summary.new_faults += sum(1 for m in result.new if m.is_fault_bearing)

@@ -105,6 +105,7 @@ def test_ingest_mixed_file_reports_each_bad_line(db_url: str, tmp_path: Path) ->
     assert "not JSON" in out and "sideways" in out and "--charger" in out
     assert "3 lines could not be read" in out
     assert "5 new" in out and "fault report" in out
+    assert "OCPP version inferred (not declared) for 5 messages" in out
     assert _stored(db_url) == len(GOOD)
 
     again = _run(db_url, "ingest", str(path))  # idempotent: nothing new, same exit code
@@ -152,6 +153,7 @@ def test_log_is_forgiving_and_readable(db_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.output.splitlines()
     assert lines[0].startswith("CP-012: 4 messages")
+    assert lines[0].endswith("OCPP 1.6 (inferred))")
     assert "→ BootNotification" in lines[1] and "Acme X1" in lines[1]
     assert "← BootNotification reply" in lines[2] and "300 s" in lines[2]
     assert "Faulted OtherError code F400" in lines[4]

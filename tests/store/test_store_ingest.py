@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -249,3 +250,21 @@ def test_two_workers_ingesting_overlapping_data(db_engine: Engine) -> None:
         last[(m.charger, m.fact.connector)] = m
     for (charger, connector), m in last.items():
         assert _port(db_engine, charger, connector).updated_at == m.occurred_at
+
+
+def test_fast_log_insert_writes_times_as_the_orm_does(db_engine: Engine) -> None:
+    """The log insert bypasses the column types; times must still compare and load
+    exactly like ORM-written ones (SQLite keeps them as text)."""
+    from datetime import timedelta, timezone
+
+    oslo = timezone(timedelta(hours=1))
+    when = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=oslo)
+    m = heartbeat("CP-T", when)
+    Ingestor(db_engine).ingest([m])
+    with Session(db_engine) as s:
+        row = s.scalars(select(MessageRow).where(MessageRow.ts == when)).one()
+        assert row.ts == when and row.ts.utcoffset() == timedelta(0)
+        assert row.occurred_at == when
+        charger = s.get(Charger, "CP-T")
+        assert charger is not None and charger.last_seen == row.ts
+        assert s.scalar(select(func.count()).where(Charger.last_seen == MessageRow.ts)) == 1
