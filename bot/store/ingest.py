@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
@@ -518,7 +517,9 @@ class _LogWriter:
     """The hot statement, sent to the driver as plain SQL with values converted here
     once (the ORM's per-row type machinery cost about 20 µs a row).
 
-    PostgreSQL: multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING fingerprint.
+    PostgreSQL: one INSERT ... SELECT FROM unnest(<one array per column>) ON CONFLICT
+    DO NOTHING RETURNING fingerprint per batch: 15 parameters whatever the batch size
+    (a VALUES list of 15,000 placeholders made psycopg re-scan the query each time).
     SQLite: executemany of INSERT ... ON CONFLICT DO NOTHING (faster than RETURNING
     there), then the new rows are read back by rowid: the insert holds SQLite's write
     lock until commit, so the rows it added are exactly the last `rowcount` rowids.
@@ -529,19 +530,33 @@ class _LogWriter:
         "unique_id", "action", "ocpp_version", "version_inferred", "connector_id",
         "fault_bearing", "raw", "violations", "source",
     )  # fmt: skip
-    ROWS_PER_STATEMENT = 1000  # 15k parameters: inside SQLite's and PostgreSQL's limits
+    PG_ARRAYS = (
+        "text[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
+        "text[]", "text[]", "text[]", "bool[]", "int4[]",
+        "bool[]", "text[]", "text[]", "text[]",
+    )  # fmt: skip
 
     def __init__(self, dialect: Any) -> None:
         self.sqlite = dialect.name == "sqlite"
-        mark = "?" if self.sqlite else "%s"
-        marks = [mark] * len(self.COLUMNS)
-        if not self.sqlite:
-            marks[self.COLUMNS.index("violations")] = "%s::json"
-        self._one = "(" + ", ".join(marks) + ")"
-        self._head = f"INSERT INTO {MSG.name} ({', '.join(self.COLUMNS)}) VALUES "
-        self._tail = " ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint"
-        self._single = self._head + self._one + " ON CONFLICT (fingerprint) DO NOTHING"
-        self._sql: dict[int, str] = {}
+        columns = ", ".join(self.COLUMNS)
+        if self.sqlite:
+            marks = ", ".join("?" * len(self.COLUMNS))
+            self._sql = (
+                f"INSERT INTO {MSG.name} ({columns}) VALUES ({marks}) "
+                "ON CONFLICT (fingerprint) DO NOTHING"
+            )
+        else:
+            arrays = ", ".join(f"%b::{t}" for t in self.PG_ARRAYS)
+            picked = ", ".join(
+                f"c{i}::json" if name == "violations" else f"c{i}"
+                for i, name in enumerate(self.COLUMNS)
+            )
+            names = ", ".join(f"c{i}" for i in range(len(self.COLUMNS)))
+            self._sql = (
+                f"INSERT INTO {MSG.name} ({columns}) SELECT {picked} "
+                f"FROM unnest({arrays}) AS t({names}) "
+                "ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint"
+            )
         # SQLite stores datetimes as text in SQLAlchemy's format; make ours and check that
         # it is byte-for-byte what the column type would write, else use the type itself
         self.when: Callable[[datetime], Any] = _same
@@ -551,28 +566,22 @@ class _LogWriter:
             if proc is not None:
                 self.when = _sqlite_time if proc(probe) == _sqlite_time(probe) else proc
 
-    def _statement(self, n: int) -> str:
-        sql = self._sql.get(n)
-        if sql is None:
-            sql = self._sql[n] = self._head + ", ".join([self._one] * n) + self._tail
-        return sql
-
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         if self.sqlite:
             return self._insert_sqlite(conn, rows)
-        inserted: set[str] = set()
-        step = self.ROWS_PER_STATEMENT
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            params = tuple(chain.from_iterable(chunk))
-            result = conn.exec_driver_sql(self._statement(len(chunk)), params)
-            inserted.update(r[0] for r in result)
-        return inserted
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        # %b: binary arrays; psycopg escapes every element of a text-format array in Python
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sql, columns)
+            return {r[0] for r in cursor.fetchall()}
+        finally:
+            cursor.close()
 
     def _insert_sqlite(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         for pragma in _SQLITE_TUNING:
             conn.exec_driver_sql(pragma)
-        added = conn.exec_driver_sql(self._single, rows).rowcount
+        added = conn.exec_driver_sql(self._sql, rows).rowcount
         if added <= 0:
             return set()
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {MSG.name}").scalar() or 0
