@@ -68,8 +68,8 @@ def render(name: str, **context: Any) -> str:
     return _env().get_template(name).render(**context).rstrip("\n")
 
 
-def _when(dt: datetime, zone: ZoneInfo) -> str:
-    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+def _when(dt: datetime, zone: ZoneInfo, *, named: bool = False) -> str:
+    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z" if named else "%Y-%m-%d %H:%M:%S")
 
 
 def _span(delta: timedelta) -> str:
@@ -303,19 +303,24 @@ def _status_view(
 ) -> list[dict[str, Any]]:
     by_charger: dict[str, list[dict[str, Any]]] = {i: [] for i in sorted(ids)}
     for p in ports:
-        by_charger.setdefault(p.charger_id, []).append(
-            {"p": p, "since": _when(p.status_since, zone), "for": _span(now - p.status_since)}
-        )
+        by_charger.setdefault(p.charger_id, []).append({"p": p})
     view = []
     for cid, rows in by_charger.items():
         ch = chargers.get(cid)
+        site = sites.site_of(cid)
+        local = sites.timezone_of(site) or zone  # the site's own clock when the file gives one
+        for row in rows:
+            since = row["p"].status_since
+            row["since"], row["for"] = _when(since, local, named=True), _span(now - since)
         seen = ch.last_seen if ch is not None else None
         view.append(
             {
                 "id": cid,
-                "site": sites.site_of(cid),
+                "site": site,
                 "charger": ch,
-                "last_seen": f"{_when(seen, zone)} ({_span(now - seen)} ago)" if seen else None,
+                "last_seen": (
+                    f"{_when(seen, local, named=True)} ({_span(now - seen)} ago)" if seen else None
+                ),
                 "ports": rows,
             }
         )
