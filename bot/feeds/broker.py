@@ -10,9 +10,11 @@ Topology (declared idempotently on every (re)connect):
 * faultbot mode: producers publish one contract-1 object per message to the durable
   queue (default `faultbot.feed`).
 * partitioned (partition=(i, n), n > 1): the ingress queue above is consumed by a
-  *router* that republishes each message, unchanged, to the direct exchange
-  `faultbot.part` with routing key `partition_of(charger, n)` (persistent, with
-  publisher confirms) before acking it; worker i consumes `faultbot.part.<i>`.
+  *router* that republishes each message (body and headers unchanged, wrapped with
+  the rest of its batch for the same partition in one envelope, bot.feeds.envelope)
+  to the direct exchange `faultbot.part` with routing key `partition_of(charger, n)`
+  (persistent, with publisher confirms) before acking it; worker i consumes
+  `faultbot.part.<i>` and unwraps.
   Every worker runs the router, but the ingress and partition queues carry
   `x-single-active-consumer`, so exactly one router and one consumer per partition
   are active, and a standby takes over (with the unacked messages) when one dies.
@@ -31,7 +33,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aio_pika
 from aio_pika.abc import (
@@ -43,6 +45,8 @@ from aio_pika.abc import (
 )
 
 from bot.feeds.convert import citrineos_broker
+from bot.feeds.envelope import CONTENT_TYPE as ENVELOPE_TYPE
+from bot.feeds.envelope import Item, unwrap, wrap
 from bot.feeds.health import FeedHealth
 from bot.feeds.partition import (
     PARTITION_EXCHANGE,
@@ -66,19 +70,29 @@ class _Unreadable(Exception):
     pass
 
 
-def _header(message: AbstractIncomingMessage, name: str) -> Any:
+class _Carrier(Protocol):
+    """A broker message or an item unwrapped from a partition envelope."""
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+
+def _header(message: _Carrier, name: str) -> Any:
     value = (message.headers or {}).get(name)
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _decode(message: AbstractIncomingMessage) -> Any:
+def _decode(message: _Carrier) -> Any:
     try:
         return json.loads(message.body)
     except (ValueError, RecursionError):
         raise _Unreadable("body is not JSON") from None
 
 
-def message_object(mode: Mode, message: AbstractIncomingMessage) -> dict[str, Any]:
+def message_object(mode: Mode, message: _Carrier) -> dict[str, Any]:
     """One broker message -> a contract-1 object (raises _Unreadable with the reason)."""
     body = _decode(message)
     if mode == "citrineos":
@@ -91,7 +105,7 @@ def message_object(mode: Mode, message: AbstractIncomingMessage) -> dict[str, An
     return dict(body)
 
 
-def partition_key(mode: Mode, message: AbstractIncomingMessage) -> str:
+def partition_key(mode: Mode, message: _Carrier) -> str:
     """The charger id a message belongs to (headers first: no JSON parse needed)."""
     if mode == "citrineos":
         station = _header(message, "stationId")
@@ -102,6 +116,16 @@ def partition_key(mode: Mode, message: AbstractIncomingMessage) -> str:
     if not isinstance(charger, str) or not charger:
         raise _Unreadable("no charger id")
     return charger
+
+
+def _items(message: AbstractIncomingMessage) -> list[Item]:
+    """What one delivery carries: a partition envelope's items, or the message itself."""
+    if message.content_type == ENVELOPE_TYPE:
+        try:
+            return unwrap(message.body)
+        except ValueError as exc:
+            raise _Unreadable(str(exc)) from None
+    return [Item(message.body, dict(message.headers or {}))]
 
 
 class BrokerFeed:
@@ -261,38 +285,59 @@ class BrokerFeed:
     # --- router (partitioned mode) ------------------------------------------------------------
 
     async def _route(self) -> None:
-        """Republish ingress messages to their partition, a batch at a time: publish
-        all (confirmed), then ack; an unconfirmed one is nacked and comes back."""
+        """Republish ingress messages to their partitions, one batch at a time: the
+        batch's messages for one partition travel as ONE persistent envelope
+        (bot.feeds.envelope), so a batch costs one confirmed publish per partition
+        instead of one per frame. Acks follow the confirms; a partition whose
+        envelope was not confirmed gets its messages nacked, and they come back."""
         while not (self._stopping and self._route_inbox.empty()):
             try:
                 batch = await asyncio.wait_for(self._next_batch(self._route_inbox), 0.5)
             except TimeoutError:
                 continue
-            await asyncio.gather(*(self._route_message(m) for m in batch))
+            await self._route_batch(batch)
 
-    async def _route_message(self, message: AbstractIncomingMessage) -> None:
-        assert self._part_exchange is not None
-        try:
-            charger = partition_key(self.mode, message)
-        except _Unreadable as exc:
-            await self._dead_letter(message, str(exc))
-            await message.ack()
-            return
-        part = partition_of(charger, self.partition[1])
-        out = aio_pika.Message(
-            message.body,
-            headers=dict(message.headers or {}),
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
-        try:
-            await self._part_exchange.publish(out, routing_key=str(part))
-        except Exception as exc:  # not confirmed: leave it for redelivery
-            log.warning("routing to partition %s failed: %s", part, exc)
+    async def _route_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        assert self._part_exchange is not None and self._router_channel is not None
+        groups: dict[int, list[AbstractIncomingMessage]] = {}
+        dead: list[tuple[AbstractIncomingMessage, str]] = []
+        for message in batch:
+            try:
+                charger = partition_key(self.mode, message)
+            except _Unreadable as exc:
+                dead.append((message, str(exc)))
+                continue
+            groups.setdefault(partition_of(charger, self.partition[1]), []).append(message)
+
+        async def publish(part: int, messages: list[AbstractIncomingMessage]) -> bool:
+            assert self._part_exchange is not None
+            envelope = aio_pika.Message(
+                wrap([Item(m.body, dict(m.headers or {})) for m in messages]),
+                content_type=ENVELOPE_TYPE,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            )
+            try:
+                await self._part_exchange.publish(envelope, routing_key=str(part))
+            except Exception as exc:  # not confirmed: leave them for redelivery
+                log.warning("routing to partition %s failed: %s", part, exc)
+                return False
+            return True
+
+        parts = list(groups)
+        confirmed = await asyncio.gather(*(publish(p, groups[p]) for p in parts))
+        for message, reason in dead:
+            await self._dead_letter(message, reason, channel=self._router_channel)
+        failed = [m for p, ok in zip(parts, confirmed, strict=True) if not ok for m in groups[p]]
+        for message in failed:
             with contextlib.suppress(Exception):
                 await message.nack(requeue=True)
+        if failed:
+            for message in batch:
+                if not message.processed:
+                    await message.ack()
             return
-        await message.ack()
+        # Batches run one at a time on this channel: one multiple-ack settles them all.
+        await max(batch, key=lambda m: m.delivery_tag or 0).ack(multiple=True)
 
     # --- consumer -------------------------------------------------------------------------------
 
@@ -338,66 +383,75 @@ class BrokerFeed:
                         await message.nack(requeue=True)  # back to the queue, in order
 
     async def _process(self, batch: list[AbstractIncomingMessage]) -> bool:
-        """Store one batch; True when every message was acked (stored or dead-lettered)."""
+        """Store one batch; True when every message was settled (stored or
+        dead-lettered, then acked). On a sink failure nothing is acked or dead-lettered:
+        the whole batch comes back and is judged again."""
         from bot.ocpp.readers import read_json_objects
 
-        self.health.received += len(batch)
         objects: list[dict[str, Any]] = []
-        owners: list[AbstractIncomingMessage] = []
+        carriers: list[_Carrier] = []
+        dead: list[tuple[_Carrier, str]] = []
         for message in batch:
             try:
-                objects.append(message_object(self.mode, message))
-                owners.append(message)
+                items: list[_Carrier] = list(_items(message))
             except _Unreadable as exc:
-                await self._dead_letter(message, str(exc))
-                await message.ack()
-        records: list[Record] = []
-        record_owners: list[AbstractIncomingMessage] = []
-        source = f"amqp:{self.consume_queue}"
-        for item in read_json_objects(objects, source=source):
-            owner = owners[(item.line or 1) - 1]
-            if isinstance(item, LineError):
-                await self._dead_letter(owner, item.reason)
-                await owner.ack()
+                dead.append((message, str(exc)))
                 continue
-            if self.mode == "citrineos" and item.action_hint is None:
+            for item in items:
+                try:
+                    objects.append(message_object(self.mode, item))
+                    carriers.append(item)
+                except _Unreadable as exc:
+                    dead.append((item, str(exc)))
+        self.health.received += len(objects) + len(dead)
+        records: list[Record] = []
+        record_carriers: list[_Carrier] = []
+        source = f"amqp:{self.consume_queue}"
+        for entry in read_json_objects(objects, source=source):
+            carrier = carriers[(entry.line or 1) - 1]
+            if isinstance(entry, LineError):
+                dead.append((carrier, entry.reason))
+                continue
+            if self.mode == "citrineos" and entry.action_hint is None:
                 # A result's action is only in the headers; the parser may not have the CALL.
-                action = _header(owner, "action")
-                item.action_hint = action if isinstance(action, str) else None
-            item.line = len(records) + 1  # position in this batch, to map rejections back
-            records.append(item)
-            record_owners.append(owner)
-        if not records:
-            return True
-        try:
-            result = await self.runner(records)
-        except Exception as exc:  # store down: nack after backoff, nothing lost
-            self.health.sink_failures += 1
-            self.health.last_error = f"sink: {type(exc).__name__}: {exc}"[:300]
-            log.warning("broker sink failed: %s", exc)
-            return False
-        self.health.note_stored(records, result.stored, result.duplicates)
-        rejected = {e.line: e.reason for e in result.rejected}
-        for position, owner in enumerate(record_owners, 1):
-            if position in rejected:
-                await self._dead_letter(owner, rejected[position])
-        # Every earlier delivery on this channel is settled (batches run one at a
-        # time), so one multiple-ack on the newest settles the whole batch.
+                action = _header(carrier, "action")
+                entry.action_hint = action if isinstance(action, str) else None
+            entry.line = len(records) + 1  # position in this batch, to map rejections back
+            records.append(entry)
+            record_carriers.append(carrier)
+        if records:
+            try:
+                result = await self.runner(records)
+            except Exception as exc:  # store down: nack after backoff, nothing lost
+                self.health.sink_failures += 1
+                self.health.last_error = f"sink: {type(exc).__name__}: {exc}"[:300]
+                log.warning("broker sink failed: %s", exc)
+                return False
+            self.health.note_stored(records, result.stored, result.duplicates)
+            rejected = {e.line: e.reason for e in result.rejected}
+            dead += [(c, rejected[n]) for n, c in enumerate(record_carriers, 1) if n in rejected]
+        for carrier, reason in dead:
+            await self._dead_letter(carrier, reason)
+        # Every earlier delivery on this channel is settled (batches run one at a time),
+        # so one multiple-ack on the newest settles the whole batch.
         unsettled = [m for m in batch if not m.processed]
         if unsettled:
             await max(unsettled, key=lambda m: m.delivery_tag or 0).ack(multiple=True)
         return True
 
-    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
-        assert self._channel is not None
+    async def _dead_letter(
+        self, message: _Carrier, reason: str, *, channel: AbstractChannel | None = None
+    ) -> None:
+        channel = channel or self._channel
+        assert channel is not None
         headers = dict(message.headers or {})
         headers[REASON_HEADER] = reason[:500]
         headers["x-faultbot-queue"] = self.consume_queue
-        await self._channel.default_exchange.publish(
+        await channel.default_exchange.publish(
             aio_pika.Message(
                 message.body,
                 headers=headers,
-                content_type=message.content_type,
+                content_type=getattr(message, "content_type", None) or "application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
             routing_key=self.dead_queue,

@@ -27,11 +27,19 @@ import aio_pika
 import pytest
 from aiohttp import ClientSession
 from conftest import PG_ADMIN_URL, REPO, _truncate_all
-from feeds_amqp import delete, require_rabbitmq
+from feeds_amqp import (
+    citrine_request,
+    citrine_response,
+    delete,
+    drain,
+    publish_citrine,
+    require_rabbitmq,
+)
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from bot.feeds.broker import BrokerFeed, publish_records
+from bot.feeds.broker import REASON_HEADER, BrokerFeed, publish_records
+from bot.feeds.partition import partition_of
 from bot.feeds.sink import PipelineSink
 from bot.incidents.changes import IncidentChange
 from bot.incidents.models import DiagnosisRow, Incident
@@ -220,6 +228,74 @@ def test_two_workers_race_to_open_the_same_incidents(pg_url: str, amqp: tuple[st
         assert_exactly_once(engines[0], objects, chargers)
         assert opened.count == chargers
     finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def as_citrineos(objects: list[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
+    """The same traffic as CitrineOS's router publishes it to its headers exchange."""
+    out: list[tuple[bytes, dict[str, Any]]] = []
+    actions: dict[str, str] = {}
+    for o in objects:
+        frame, ts = o["frame"], o["ts"].replace("Z", ".000Z")
+        if frame[0] == 2:
+            actions[frame[1]] = frame[2]
+            out.append(citrine_request(o["charger"], frame[1], frame[2], frame[3], ts=ts))
+        else:
+            out.append(citrine_response(o["charger"], frame[1], actions[frame[1]], frame[2],
+                                        ts=ts))
+    return out
+
+
+def test_partitioned_workers_citrineos_into_one_database(
+    pg_url: str, amqp: tuple[str, str]
+) -> None:
+    """Two partitioned workers behind the router (frames travel in partition envelopes):
+    each charger's frames reach one worker, everything is stored and triaged once, and
+    what cannot be read reaches the dead-letter queue byte for byte."""
+    url, queue = amqp
+    tag = queue.rsplit("-", 1)[1]
+    exchange, part = f"citrineos-conc-{tag}", f"faultbot.part-conc-{tag}"
+    chargers = 20
+    objects = fleet(chargers)
+    garbage = b"\xff\x00 not json"
+    messages = as_citrineos(objects)
+    messages.insert(len(messages) // 2, (garbage, {"origin": "cs", "stationId": "CP-001"}))
+    engines = [make_engine(pg_url), make_engine(pg_url)]
+    opened = OpenedCounter()
+    sinks = [PipelineSink(e, listeners=[opened]) for e in engines]
+
+    async def main() -> list[aio_pika.abc.AbstractIncomingMessage]:
+        feeds = [BrokerFeed(url, sinks[i], mode="citrineos", queue=queue, exchange=exchange,
+                            partition=(i, 2), partition_exchange=part, batch_size=50,
+                            linger=0.01, connection_name=f"faultbot-part-{i}")
+                 for i in range(2)]
+        for feed in feeds:
+            await feed.start()
+        try:
+            await publish_citrine(url, exchange, messages)
+            await until(lambda: sum(f.health.stored for f in feeds) == len(objects)
+                        and sum(f.health.dead_lettered for f in feeds) == 1)
+        finally:
+            for feed in feeds:
+                await feed.stop()
+        assert all(f.health.stored > 0 for f in feeds)
+        return await drain(url, queue + ".dead")
+
+    try:
+        [dead] = asyncio.run(asyncio.wait_for(main(), 90))
+        assert dead.body == garbage
+        assert dead.headers[REASON_HEADER] == "body is not JSON"
+        assert_exactly_once(engines[0], objects, chargers)
+        assert opened.count == chargers
+        with engines[0].connect() as conn:
+            sources = dict(conn.execute(select(MessageRow.charger_id, MessageRow.source)
+                                        .distinct()).all())
+        for cp, source in sources.items():  # one charger, one worker
+            assert source == f"amqp:{part}.{partition_of(cp, 2)}"
+    finally:
+        asyncio.run(delete(url, queues=[f"{part}.0", f"{part}.1"],
+                           exchanges=[exchange, part]))
         for engine in engines:
             engine.dispose()
 
