@@ -2,32 +2,29 @@
 
     Pipeline(engine).process(records) -> PipelineResult
 
-Per batch (default 5,000 records):
+Per batch (default 5,000 records), in ONE database transaction:
 1. parse every Record (bad ones become LineErrors, the good ones around them go on);
-2. store them with the store's Ingestor; only messages stored for the FIRST time go on,
-   so redelivery and replaying the same file twice are harmless;
+2. store them with the store's Ingestor (through its Loader); only messages stored for
+   the FIRST time go on, so redelivery and replaying the same file twice are harmless;
 3. triage each new message in feed order (TriageEngine.observe);
-4. in ONE transaction: incidents (open/update/resolve), the diagnosis audit rows,
-   the port status history, unknown vendor codes and energy-suspect sessions, each
-   written with bulk statements; then the `listeners` run INSIDE that transaction
-   (before commit) with the session and the batch's IncidentChanges, so the Slack
+4. incidents (open/update/resolve), the diagnosis audit rows, the port status history,
+   unknown vendor codes and energy-suspect sessions, each with bulk statements; then
+   the `listeners` run with the session and the batch's IncidentChanges, so the Slack
    outbox rows commit or roll back together with the incident changes they announce.
 
-Note: the store's Ingestor commits the message log in its own transaction (step 2). If
-the process dies between 2 and 4, those messages are stored but not triaged; a
-restarted worker's `warm_up(since)` rebuilds triage context from the log but does not
-re-emit diagnoses for them.
+Because the message log commits only together with steps 3-4, a crash mid-batch leaves
+nothing stored, and the redelivered batch is triaged in full. (The in-memory triage
+state may then have seen some messages twice; its windows tolerate repeats.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents.changes import IncidentChange
@@ -38,6 +35,8 @@ from bot.incidents.signals import HEALTHY_STATUSES, Signal, port_number, signals
 from bot.incidents.sql import insert_ignore
 from bot.ocpp.events import BootInfo, LineError, Message, Record, StatusReport
 from bot.store.db import make_sessionmaker
+from bot.store.ingest import IngestResult
+from bot.store.loader import Loader, LoadSummary
 from bot.triage.diagnosis import Diagnosis
 
 Listener = Callable[[Session, list[IncidentChange]], None]
@@ -96,12 +95,6 @@ class PipelineResult:
         return sum(1 for c in self.changes if c.kind == kind)
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
 class Pipeline:
     """Keep one per worker process: the parser, store and triage engine carry state
     (CALL correlation, caches, per-port history) from batch to batch."""
@@ -121,8 +114,6 @@ class Pipeline:
     ) -> None:
         from bot.kb.loader import default_knowledge
         from bot.kb.matcher import Matcher
-        from bot.ocpp.parse import Parser
-        from bot.store.ingest import Ingestor
         from bot.store.sites import SiteMap
         from bot.triage.engine import TriageEngine
 
@@ -133,11 +124,13 @@ class Pipeline:
         self.matcher = matcher if matcher is not None else self._matcher(Matcher)
         kwargs = {"config": triage_config} if triage_config is not None else {}
         self.triage = TriageEngine(self.kb, self.matcher, self.sites, **kwargs)
-        self.parser = Parser()
-        self.ingestor = Ingestor(engine)
+        self.batch_size = max(1, batch_size)
+        self.loader = Loader(engine, batch_size=self.batch_size, in_transaction=self._triaged)
+        self.parser = self.loader.parser
+        self.ingestor = self.loader.ingestor
         self.clock = clock or _utcnow
         self.listeners = list(listeners)
-        self.batch_size = max(1, batch_size)
+        self._result = PipelineResult()  # the call in progress, filled batch by batch
         self.hold_down = hold_down
         self._sessions = make_sessionmaker(engine)
         self._status: dict[tuple[str, int], str] = {}  # last status written per port
@@ -153,36 +146,42 @@ class Pipeline:
     # --- feeding ------------------------------------------------------------------
 
     def process(self, items: Iterable[Record | LineError]) -> PipelineResult:
-        total = PipelineResult()
-        for chunk in _chunks(items, self.batch_size):
-            total.add(self._batch(chunk))
-        return total
+        return self.load(items)[1]
+
+    def load(
+        self,
+        items: Iterable[Record | LineError],
+        *,
+        on_progress: Callable[[LoadSummary], None] | None = None,
+    ) -> tuple[LoadSummary, PipelineResult]:
+        """Like `process`, also returning the store's LoadSummary (for the ingest CLI)."""
+        self._result = result = PipelineResult()
+        summary = self.loader.load(items, on_progress=on_progress)
+        return summary, self._finish(summary, result)
 
     def process_messages(self, messages: Sequence[Message]) -> PipelineResult:
         """For feeds that parse themselves: store and triage already parsed messages."""
-        result = PipelineResult(read=len(messages), parsed=len(messages))
-        return self._stored(list(messages), result)
+        self._result = result = PipelineResult()
+        return self._finish(self.loader.load_messages(list(messages)), result)
 
-    def _batch(self, chunk: list[Record | LineError]) -> PipelineResult:
-        result = PipelineResult(read=len(chunk), batches=1)
-        messages, errors = self.parser.parse_many(chunk)
-        result.parsed = len(messages)
-        result.errors.extend(errors)
-        return self._stored(messages, result)
+    @staticmethod
+    def _finish(summary: LoadSummary, result: PipelineResult) -> PipelineResult:
+        result.read = summary.frames
+        result.parsed = summary.frames - summary.rejected_count
+        result.new = summary.stored
+        result.duplicates = summary.duplicates
+        result.errors = summary.rejected
+        return result
 
-    def _stored(self, messages: list[Message], result: PipelineResult) -> PipelineResult:
-        if messages:
-            stored = self.ingestor.ingest(messages)
-            result.new = len(stored.new)
-            result.duplicates = stored.duplicates
-            result.errors.extend(stored.rejected)
-            new = stored.new
-        else:
-            new = []
-        if not new:
-            return result
-        result.first_ts = min(m.occurred_at for m in new)
-        result.last_ts = max(m.occurred_at for m in new)
+    def _triaged(self, stored: IngestResult, conn: Connection) -> None:
+        """The Loader's in-transaction hook: triage and incidents for the new messages."""
+        result = self._result
+        new = stored.new
+        result.batches += 1
+        first = min(m.occurred_at for m in new)
+        last = max(m.occurred_at for m in new)
+        result.first_ts = first if result.first_ts is None else min(result.first_ts, first)
+        result.last_ts = last if result.last_ts is None else max(result.last_ts, last)
 
         events: list[Finding | Signal] = []
         statuses: list[dict[str, Any]] = []
@@ -197,8 +196,7 @@ class Pipeline:
                 result.diagnoses.append(d)
                 fp = getattr(d, "message_fingerprint", "") or m.fingerprint
                 events.append(Finding(d, fp, self._models.get(d.charger)))
-        self._commit(events, statuses, result, settle_at=result.last_ts)
-        return result
+        self._commit(events, statuses, result, settle_at=last, conn=conn)
 
     # --- time ---------------------------------------------------------------------
 
@@ -254,26 +252,41 @@ class Pipeline:
         result: PipelineResult,
         *,
         settle_at: datetime | None,
+        conn: Connection | None = None,
+    ) -> None:
+        if conn is not None:  # inside the batch's transaction: the caller commits
+            with Session(bind=conn) as session:
+                self._write(session, events, statuses, result, settle_at)
+                session.flush()
+            return
+        with self._sessions() as session, session.begin():
+            self._write(session, events, statuses, result, settle_at)
+
+    def _write(
+        self,
+        session: Session,
+        events: list[Finding | Signal],
+        statuses: list[dict[str, Any]],
+        result: PipelineResult,
+        settle_at: datetime | None,
     ) -> None:
         sightings = self.triage.recent_unknown_codes()
         suspects = self.triage.take_energy_suspect_sessions()
-        with self._sessions() as session, session.begin():
-            manager = IncidentManager(session, site_of=self.sites.site_of,
-                                      hold_down=self.hold_down)
-            changes = manager.apply(events)
-            if settle_at is not None:
-                changes += manager.settle(settle_at)
-            manager.flush_rows()
-            if statuses:
-                insert_ignore(session, PortStatus.__table__, statuses, ("message_fingerprint",))
-            if suspects:
-                result.suspect_sessions = _flag_sessions(session, suspects)
-            for listener in self.listeners:
-                listener(session, changes)
-            result.changes.extend(changes)
+        manager = IncidentManager(session, site_of=self.sites.site_of, hold_down=self.hold_down)
+        changes = manager.apply(events)
+        if settle_at is not None:
+            changes += manager.settle(settle_at)
+        manager.flush_rows()
+        if statuses:
+            insert_ignore(session, PortStatus.__table__, statuses, ("message_fingerprint",))
+        if suspects:
+            result.suspect_sessions += _flag_sessions(session, suspects)
         if sightings and self.runtime is not None:
-            self.runtime.record_unknown(sightings)
-            result.unknown_codes = len(sightings)
+            self.runtime.record_unknown(sightings, conn=session.connection())
+            result.unknown_codes += len(sightings)
+        for listener in self.listeners:
+            listener(session, changes)
+        result.changes.extend(changes)
 
     # --- small helpers ------------------------------------------------------------
 

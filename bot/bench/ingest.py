@@ -60,11 +60,6 @@ def _floor(
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        if indexed and engine.dialect.name == "sqlite":
-            from bot.store.ingest import _SQLITE_TUNING
-
-            for pragma in _SQLITE_TUNING:  # the same tuning the ingest gets
-                cur.execute(pragma)
         loads = json.loads
         for start in range(0, len(lines), batch_size):
             chunk = lines[start : start + batch_size]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.kb.knowledge import KnowledgeBase
@@ -246,8 +246,11 @@ class RuntimeEntries:
         return bool(keys) and not keys.isdisjoint(loose_keys(code))
 
     # -- unknown codes -----------------------------------------------------------------
-    def record_unknown(self, items: Sequence[SightingLike]) -> int:
-        """Count sightings with one bulk upsert per batch; returns the distinct codes written."""
+    def record_unknown(
+        self, items: Sequence[SightingLike], *, conn: Connection | None = None
+    ) -> int:
+        """Count sightings with one bulk upsert per batch; returns the distinct codes written.
+        With `conn`, write inside the caller's transaction (the pipeline's batch)."""
         merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         for s in items:
             code = clean(s.code, CODE_LIMIT)
@@ -278,11 +281,16 @@ class RuntimeEntries:
                 row["last_seen"] = seen
                 row["info"] = clean(s.info, TEXT_LIMIT) or row["info"]
         rows = list(merged.values())
-        if rows:
-            with self.engine.begin() as conn:
-                for start in range(0, len(rows), _BATCH_ROWS):
-                    conn.execute(self._upsert(rows[start : start + _BATCH_ROWS]))
+        if rows and conn is not None:
+            self._write_unknown(conn, rows)
+        elif rows:
+            with self.engine.begin() as own:
+                self._write_unknown(own, rows)
         return len(rows)
+
+    def _write_unknown(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), _BATCH_ROWS):
+            conn.execute(self._upsert(rows[start : start + _BATCH_ROWS]))
 
     def _upsert(self, rows: list[dict[str, Any]]) -> Any:
         table = KBUnknownCode.__table__

