@@ -165,7 +165,7 @@ def _records(paths: list[str], charger: str | None) -> Iterator[Record | LineErr
 def ingest(
     files: tuple[str, ...], charger: str | None, batch_size: int, database_url: str | None
 ) -> None:
-    """Store OCPP logs (JSON Lines, contract 1, or common log shapes) in the message log."""
+    """Store and triage OCPP logs (JSON Lines, contract 1, or common log shapes)."""
     for path in files:
         if path != "-" and not Path(path).is_file():
             fail(f"no such file: {path}")
@@ -176,17 +176,29 @@ def ingest(
         if problem:
             fail(f"--charger: {problem}")
     settings = settings_or_exit(database_url)
-    engine = open_store(settings)
-    from bot.store.loader import load
+    from bot.store.sites import SiteMap, SitesError
 
     try:
-        summary = load(engine, _records(list(files), charger), batch_size=batch_size)
+        sites = SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(str(exc))
+    engine = open_store(settings)
+    from bot.pipeline import Pipeline
+
+    try:
+        # The same path as the live feeds: store, triage and incidents, batch by batch.
+        pipeline = Pipeline(engine, sites=sites, batch_size=batch_size)
+        summary, triaged = pipeline.load(_records(list(files), charger))
+        if triaged.last_ts is not None:
+            # time-based rules (silent chargers, recovery hold-downs) as of the log's end
+            triaged.add(pipeline.tick(triaged.last_ts))
     finally:
         engine.dispose()
     click.echo(
         render(
             "ingest_summary.j2",
             s=summary,
+            t=triaged,
             files=["<stdin>" if f == "-" else f for f in files],
             shown=summary.rejected[:REJECTED_SHOWN],
         )
