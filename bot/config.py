@@ -47,6 +47,7 @@ class Settings:
     upstream_csms: str | None = None
     amqp_url: str | None = None
     sites_file: Path | None = None
+    site_prefix: str | None = None  # regex: its first group (or match) names the site
     http_host: str = "0.0.0.0"
     http_port: int = 3000
 
@@ -143,6 +144,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if sites_file is not None and not sites_file.is_file():
         raise SettingsError("FAULTBOT_SITES", f"no such file: {sites_file}")
 
+    site_prefix = _opt(env, "FAULTBOT_SITE_PREFIX")
+    if site_prefix is not None:
+        try:
+            re.compile(site_prefix)
+        except re.error as exc:
+            raise SettingsError("FAULTBOT_SITE_PREFIX", f"bad regular expression: {exc}") from None
+
     raw_port = _opt(env, "PORT") or _opt(env, "FAULTBOT_HTTP_PORT") or "3000"
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise SettingsError("FAULTBOT_HTTP_PORT", f"expected a TCP port, got {raw_port!r}")
@@ -168,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         upstream_csms=_url(env, "FAULTBOT_UPSTREAM_CSMS", ("ws", "wss")),
         amqp_url=_url(env, "FAULTBOT_AMQP_URL", ("amqp", "amqps")),
         sites_file=sites_file,
+        site_prefix=site_prefix,
         http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
         http_port=int(raw_port),
     )

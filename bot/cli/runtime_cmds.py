@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,7 +42,7 @@ def _load_sites(settings: Settings) -> Any:
     from bot.store.sites import SiteMap, SitesError
 
     try:
-        return SiteMap.load(settings.sites_file, os.environ.get("FAULTBOT_SITE_PREFIX"))
+        return SiteMap.from_settings(settings)
     except SitesError as exc:
         fail(f"bad setting FAULTBOT_SITES: {exc}")
 

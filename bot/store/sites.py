@@ -12,7 +12,6 @@ CSV:   charger_id,site,address,timezone   (header optional)
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -81,9 +80,8 @@ class SiteMap:
 
     @classmethod
     def from_settings(cls, settings: Any) -> SiteMap:
-        """From Settings.sites_file and FAULTBOT_SITE_PREFIX (settings field or env)."""
-        prefix = getattr(settings, "site_prefix", None) or os.environ.get(SITE_PREFIX_ENV)
-        return cls.load(getattr(settings, "sites_file", None), prefix or None)
+        """From Settings.sites_file and Settings.site_prefix (FAULTBOT_SITE_PREFIX)."""
+        return cls.load(settings.sites_file, settings.site_prefix)
 
     # --- questions ----------------------------------------------------------------
 

@@ -63,6 +63,7 @@ def test_full_configuration(tmp_path: Path) -> None:
         ("FAULTBOT_HTTP_PORT", "http"),
         ("FAULTBOT_ALERT_MIN_SEVERITY", "loud"),
         ("FAULTBOT_SLASH_COMMAND", "faultbot"),
+        ("FAULTBOT_SITE_PREFIX", "^(CP-"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str) -> None:
