@@ -7,7 +7,6 @@ input or settings. The words printed come from templates/cli/kb_*.j2.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
 from functools import lru_cache
@@ -20,29 +19,13 @@ import jinja2
 from bot.cli.bench_cmds import bench
 from bot.cli.common import EXIT_OK, EXIT_SOME_REJECTED, database_option, fail, open_store
 from bot.cli.common import settings_or_exit as _settings
+from bot.templating import terminal_env
 from bot.vocab import Category, Owner, Severity
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "cli"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _clean(value: Any, limit: int = 200) -> str:
-    """Charger- or operator-supplied text on a terminal: no control/bidi characters, bounded."""
-    text = _CONTROL.sub("?", "" if value is None else str(value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=False,  # terminal text; hostile text goes through `clean`
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["clean"] = _clean
-    return env
+    return terminal_env("cli")
 
 
 def render(name: str, **context: Any) -> str:

@@ -10,21 +10,20 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+from bot.templating import terminal_env
+from bot.text import clean as text_clean
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
 
 def clean(value: Any, limit: int = 300) -> str:
-    """Vendor/hostile text: no control or bidi characters, one line, bounded."""
-    text = _CONTROL.sub("", str(value if value is not None else "")).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Vendor/hostile text (bot.text.clean), with the longer default reports allow."""
+    return text_clean(value, limit)
 
 
 def md(value: Any, limit: int = 300) -> str:
@@ -65,14 +64,7 @@ def local_time(value: datetime | None, tz: ZoneInfo | str, day: date | None = No
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_ROOT)),
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        undefined=StrictUndefined,
-    )
+    env = terminal_env()
     env.filters.update(clean=clean, md=md, duration=duration, pct=pct, signed=signed,
                        local=local_time)
     return env

@@ -14,6 +14,8 @@ import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 
+from bot.text import CONTROL
+
 CODE_LIMIT = 200  # longest code we look at (OCPP allows 50; chargers exceed it)
 TEXT_LIMIT = 500  # longest info/techInfo text we look at (techInfo max is 500)
 
@@ -45,8 +47,6 @@ _NUMERIC = frozenset(
     {CodeFormat.DECIMAL, CodeFormat.HEX, CodeFormat.HEX_BITMASK, CodeFormat.DECIMAL_BITMASK}
 )
 
-# Control and invisible formatting characters (zero-width, bidi overrides, BOM).
-_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
 _WRAP_HEAD = re.compile(r"^[\[\(\{<\"'`]+")
 _WRAP_TAIL = re.compile(r"[\]\)\}>\"'`.,;:!]+$")
@@ -73,7 +73,7 @@ def clean(value: object, limit: int) -> str:
     text = value if isinstance(value, str) else str(value)
     text = text[: limit * 2]
     text = unicodedata.normalize("NFKC", text)
-    text = _CTRL.sub(" ", text)
+    text = CONTROL.sub(" ", text)  # a space, so the words on either side stay apart
     text = _SPACES.sub(" ", text).strip()
     return text[:limit].strip()
 

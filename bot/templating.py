@@ -1,0 +1,43 @@
+"""Where the templates live, and the Jinja2 environment for plain (terminal) text.
+
+The CLI, the digest, the answers and the triage phrasebook all write plain text or
+Markdown, never HTML, so autoescape stays off and charger-supplied text goes through
+the `clean` filter instead. Slack's environment (bot.slack.escape) differs on purpose:
+it escapes every value for mrkdwn.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+
+from bot.text import clean
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "templates"
+
+
+def template_root() -> Path:
+    """The templates/ folder; FAULTBOT_TEMPLATES_DIR points at a replacement tree."""
+    override = os.environ.get("FAULTBOT_TEMPLATES_DIR")
+    return Path(override) if override else TEMPLATE_ROOT
+
+
+def terminal_env(subdir: str | None = None, *, root: Path | None = None) -> jinja2.Environment:
+    """A new environment over templates/<subdir> (the whole tree when None).
+
+    StrictUndefined (a misspelt name fails loudly), block tags leave no stray blank
+    lines, and `clean` is installed. Each call builds a fresh environment, so callers
+    may add their own filters; they keep it (lru_cache) to compile templates once.
+    """
+    base = root or template_root()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(base / subdir if subdir else base)),
+        autoescape=False,  # plain text; hostile text goes through `clean`
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clean"] = clean
+    return env
