@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "slack"
+from bot.templating import template_root
 
 _TABLE = str.maketrans({"<": "&lt;", ">": "&gt;"})
 # Idempotent: an entity we already produced is left alone, so text that passes through
@@ -81,7 +80,7 @@ def _finalize(value: Any) -> Any:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=FileSystemLoader(template_root() / "slack"),
         autoescape=False,
         finalize=_finalize,
         undefined=StrictUndefined,

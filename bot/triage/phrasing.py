@@ -7,32 +7,19 @@ with whitespace collapsed. The templates are compiled once per process.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
-
-
-def template_root() -> Path:
-    override = os.environ.get("FAULTBOT_TEMPLATES_DIR")
-    return Path(override) if override else TEMPLATE_ROOT
+from bot.templating import template_root, terminal_env
 
 
 @lru_cache(maxsize=4)
 def environment(root: str) -> jinja2.Environment:
     # Plain text: escaping for Slack/HTML is the display layer's job.
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+    env = terminal_env(root=Path(root))
     env.filters["duration"] = duration
     env.filters["kwh"] = lambda wh: f"{wh / 1000:.1f}"
     return env
