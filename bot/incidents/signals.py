@@ -11,22 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.ocpp.events import EventReport, Message, StatusReport
-
-# Statuses in which a port can charge (1.6 ChargePointStatus and 2.x ConnectorStatus).
-# Unavailable is left out on purpose: the port cannot charge, whatever the reason.
-HEALTHY_STATUSES = frozenset(
-    {
-        "Available",
-        "Preparing",
-        "Charging",
-        "SuspendedEV",
-        "SuspendedEVSE",
-        "Finishing",
-        "Reserved",
-        "Occupied",
-    }
-)
+from bot.ocpp.events import HEALTHY_STATUSES, EventReport, Message, StatusReport
 
 SignalKind = Literal["healthy", "cleared", "contact"]
 

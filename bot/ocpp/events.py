@@ -71,6 +71,22 @@ class BootReply:
     interval: int | None = None  # heartbeat interval in seconds
 
 
+# Statuses in which a port can charge (1.6 ChargePointStatus and 2.x ConnectorStatus).
+# Unavailable is left out on purpose: the port cannot charge, whatever the reason.
+HEALTHY_STATUSES = frozenset(
+    {
+        "Available",
+        "Preparing",
+        "Charging",
+        "SuspendedEV",
+        "SuspendedEVSE",
+        "Finishing",
+        "Reserved",
+        "Occupied",
+    }
+)
+
+
 @dataclass(slots=True)
 class StatusReport:
     """A connector (or whole-charger, connector 0) status report.

@@ -26,6 +26,7 @@ from typing import Any
 from bot.kb.types import Match, MatchQuery
 from bot.ocpp.events import (
     CALL,
+    HEALTHY_STATUSES,
     BootInfo,
     BootReply,
     EventReport,
@@ -47,7 +48,6 @@ from bot.triage.rules.silent import silent_charger
 from bot.triage.rules.site_wide import POWER_CATEGORIES
 from bot.triage.rules.vehicle import VEHICLE_CATEGORIES
 from bot.triage.state import (
-    HEALTHY_STATUSES,
     LRU,
     ChargerState,
     FaultRecord,

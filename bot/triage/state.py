@@ -19,20 +19,6 @@ from bot.vocab import Category
 
 T = TypeVar("T")
 
-HEALTHY_STATUSES = frozenset(
-    {
-        "Available",
-        "Preparing",
-        "Charging",
-        "SuspendedEV",
-        "SuspendedEVSE",
-        "Finishing",
-        "Reserved",
-        "Occupied",
-    }
-)
-
-
 class Capped(list[T]):
     """A list that keeps only its newest `limit` items (limits are small: tens)."""
 

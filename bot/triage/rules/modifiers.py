@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.ocpp.events import HEALTHY_STATUSES
 from bot.triage.rules.base import FaultContext, Verdict, worse
 from bot.triage.rules.safety import SAFETY_CATEGORIES
 from bot.triage.rules.site_wide import POWER_CATEGORIES
-from bot.triage.state import HEALTHY_STATUSES
 from bot.vocab import Category, Owner, Severity
 
 _NO_RECURRENCE = SAFETY_CATEGORIES | POWER_CATEGORIES | {Category.EMERGENCY_STOP, Category.UNKNOWN}
