@@ -9,32 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+
+from bot.incidents.models import Incident
+from bot.incidents.view import IncidentView, evidence_of
 
 
-@dataclass(slots=True)
-class Cause:
-    """The current explanation of a fault: a contract-2 diagnosis plus its incident."""
+@dataclass(slots=True, kw_only=True)
+class Cause(IncidentView):
+    """The current explanation of a fault: a contract-2 diagnosis plus its incident.
 
-    incident_id: int | None
-    scope: str  # "port", "charger" or "site"
-    category: str
-    severity: str
-    owner: str
-    summary: str
-    action: str
-    confidence: float
+    `resolved_at` is set for past incidents (WhyAnswer.recent).
+    """
+
     rule: str
     evidence: list[str]
-    since: datetime
     updated_at: datetime
-    occurrences: int
-    flapping: bool = False
     recovering_since: datetime | None = None
-    acked_by: str | None = None
-    ports: int = 1
-    resolved_at: datetime | None = None  # set for past incidents (WhyAnswer.recent)
-    connector: int | None = None
 
 
 @dataclass(slots=True)
@@ -133,27 +123,12 @@ class SiteAnswer:
         return self.site is None and len(self.candidates) > 1
 
 
-def cause_of(inc: Any) -> Cause:
+def cause_of(inc: Incident) -> Cause:
     """A Cause from an Incident row."""
-    body = inc.diagnosis if isinstance(inc.diagnosis, dict) else {}
-    return Cause(
-        incident_id=inc.id,
-        scope=inc.scope,
-        category=inc.category,
-        severity=inc.severity,
-        owner=inc.owner,
-        summary=inc.summary,
-        action=inc.action,
-        confidence=inc.confidence,
+    return Cause.from_incident(
+        inc,
         rule=inc.rule,
-        evidence=[str(e) for e in body.get("evidence", [])][:8],
-        since=inc.opened_at,
+        evidence=evidence_of(inc, limit=8),
         updated_at=inc.updated_at,
-        occurrences=inc.occurrences,
-        flapping=bool(inc.flapping),
         recovering_since=inc.recovering_since,
-        acked_by=inc.acked_by,
-        ports=len(inc.ports or []) if inc.scope == "site" else 1,
-        resolved_at=inc.resolved_at,
-        connector=inc.connector,
     )

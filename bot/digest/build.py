@@ -24,6 +24,7 @@ from bot.digest.model import (
 )
 from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.incidents.uptime import PortUptime, day_window, port_uptime
+from bot.incidents.view import open_seconds
 from bot.vocab import Severity
 
 _OWNER_SECTION = {
@@ -109,28 +110,8 @@ def _incidents(session: Session, lo: datetime, hi: datetime) -> list[Incident]:
 
 
 def _line(inc: Incident, now: datetime) -> DigestLine:
-    end = inc.resolved_at or now
-    return DigestLine(
-        incident_id=inc.id,
-        scope=inc.scope,
-        site=inc.site,
-        charger=inc.charger,
-        connector=inc.connector,
-        category=inc.category,
-        severity=inc.severity,
-        owner=inc.owner,
-        summary=inc.summary,
-        action=inc.action,
-        confidence=inc.confidence,
-        since=inc.opened_at,
-        resolved_at=inc.resolved_at,
-        duration_min=max(0.0, (end - inc.opened_at).total_seconds() / 60),
-        occurrences=inc.occurrences,
-        flapping=bool(inc.flapping),
-        acked_by=inc.acked_by,
-        model=inc.model,
-        ports=len(inc.ports or []) if inc.scope == "site" else 1,
-    )
+    minutes = open_seconds(inc.opened_at, inc.resolved_at, now) / 60
+    return DigestLine.from_incident(inc, duration_min=minutes)
 
 
 def _sections(lines: list[DigestLine]) -> list[DigestSection]:

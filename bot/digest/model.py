@@ -25,34 +25,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.incidents.view import IncidentView
+
 SECTION_ORDER = ("on_site", "service", "remote", "recovered")
 
 
-@dataclass(slots=True)
-class DigestLine:
-    incident_id: int
-    scope: str  # "port", "charger" or "site"
-    site: str
-    charger: str | None
-    connector: int | None
-    category: str
-    severity: str
-    owner: str
-    summary: str
-    action: str
-    confidence: float
-    since: datetime  # opened_at (UTC)
-    resolved_at: datetime | None
-    duration_min: float  # open so far, or until resolved
-    occurrences: int
-    flapping: bool = False
-    acked_by: str | None = None
-    model: str | None = None
-    ports: int = 1  # ports involved (site incidents cover several)
+@dataclass(slots=True, kw_only=True)
+class DigestLine(IncidentView):
+    """One incident in a section: the shared incident view plus how long it was open."""
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
+    duration_min: float  # open so far, or until resolved
 
 
 @dataclass(slots=True)

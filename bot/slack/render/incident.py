@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.incidents.models import Incident
+from bot.incidents.view import IncidentView, evidence_of, open_seconds
 from bot.slack.escape import Mrkdwn, render_blocks
 from bot.slack.render.budget import (
     SlackMessage,
@@ -26,23 +27,10 @@ ACK, RESOLVE, SNOOZE, WHY = "incident_ack", "incident_resolve", "incident_snooze
 SNOOZE_CHOICES = ("1h", "4h", "tomorrow")
 
 
-@dataclass(slots=True)
-class IncidentView:
-    """What templates may read about an incident, times already formatted."""
+@dataclass(slots=True, kw_only=True)
+class AlertView(IncidentView):
+    """What alert templates may read about an incident, times already formatted."""
 
-    id: int
-    scope: str
-    site: str
-    charger: str | None
-    connector: int | None
-    category: str
-    severity: str
-    owner: str
-    summary: str
-    action: str
-    confidence: float
-    occurrences: int
-    acked_by: str | None
     resolved_by: str | None
     opened_when: Mrkdwn
     acked_when: Mrkdwn
@@ -53,31 +41,23 @@ class IncidentView:
     rule: str
     suppressed: bool
 
+    @property
+    def id(self) -> int:
+        return self.incident_id
 
-def view_of(incident: Incident, tz: ZoneInfo, now: datetime | None = None) -> IncidentView:
-    end = incident.resolved_at or now or incident.updated_at
-    evidence = incident.diagnosis.get("evidence") if isinstance(incident.diagnosis, dict) else None
-    return IncidentView(
-        id=incident.id,
-        scope=incident.scope,
-        site=incident.site,
-        charger=incident.charger,
-        connector=incident.connector,
-        category=incident.category,
-        severity=incident.severity,
-        owner=incident.owner,
-        summary=incident.summary,
-        action=incident.action,
-        confidence=float(incident.confidence or 0.0),
-        occurrences=incident.occurrences or 1,
-        acked_by=incident.acked_by,
+
+def view_of(incident: Incident, tz: ZoneInfo, now: datetime | None = None) -> AlertView:
+    return AlertView.from_incident(
+        incident,
         resolved_by=incident.resolved_by,
         opened_when=slack_date(incident.opened_at, tz),
         acked_when=slack_date(incident.acked_at, tz),
         resolved_when=slack_date(incident.resolved_at, tz),
         snoozed_when=slack_date(incident.snoozed_until, tz),
-        duration_s=max(0.0, (end - incident.opened_at).total_seconds()),
-        evidence=[str(e) for e in evidence] if isinstance(evidence, list) else [],
+        duration_s=open_seconds(
+            incident.opened_at, incident.resolved_at, now or incident.updated_at
+        ),
+        evidence=evidence_of(incident),
         rule=incident.rule,
         suppressed=bool(incident.suppressed),
     )
