@@ -47,7 +47,7 @@ def _parse_only(lines: list[str]) -> None:
     Parser().parse_many(read_lines(lines, source="bench"))
 
 
-def _floor(
+def floor_insert(
     engine: Engine, lines: list[str], fingerprints: list[str], batch_size: int, indexed: bool
 ) -> None:
     """json.loads + bulk insert of the same rows, one commit per batch."""
@@ -74,7 +74,7 @@ def _floor(
         raw.close()
 
 
-def _make_floor_table(engine: Engine, indexed: bool) -> None:
+def make_floor_table(engine: Engine, indexed: bool) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS {_FLOOR_TABLE}"))
         key = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
@@ -136,9 +136,9 @@ def run(
         for indexed in (False, True):
             name = f"floor{int(indexed)}.db"
             floor_engine = engine if database_url else make_engine(f"sqlite:///{Path(tmp) / name}")
-            _make_floor_table(floor_engine, indexed)
+            make_floor_table(floor_engine, indexed)
             started = time.perf_counter()
-            _floor(floor_engine, lines, fingerprints, batch_size, indexed)
+            floor_insert(floor_engine, lines, fingerprints, batch_size, indexed)
             floors[indexed] = time.perf_counter() - started
             if database_url:
                 with engine.begin() as conn:

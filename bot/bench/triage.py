@@ -37,7 +37,7 @@ def run(
     batch_size: int = 5000,
     echo: Callable[[str], None] = print,
 ) -> dict[str, float]:
-    from bot.bench.ingest import _floor, _make_floor_table
+    from bot.bench.ingest import floor_insert, make_floor_table
     from bot.digest.build import build_digest
     from bot.ocpp.readers import read_lines
     from bot.pipeline import Pipeline
@@ -53,9 +53,9 @@ def run(
 
     with tempfile.TemporaryDirectory(prefix="faultbot-bench-triage-") as tmp:
         floor_engine = make_engine(f"sqlite:///{Path(tmp) / 'floor.db'}")
-        _make_floor_table(floor_engine)
-        floor_s, _ = _timed(lambda: _floor(floor_engine, lines, [str(i) for i in range(n)],
-                                           batch_size))
+        make_floor_table(floor_engine, indexed=False)
+        floor_s, _ = _timed(lambda: floor_insert(floor_engine, lines, [str(i) for i in range(n)],
+                                                 batch_size, indexed=False))
         floor_engine.dispose()
 
         ingest_engine = make_engine(f"sqlite:///{Path(tmp) / 'ingest.db'}")
