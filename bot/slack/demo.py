@@ -12,16 +12,13 @@ import json
 import secrets
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +27,17 @@ from bot.incidents.models import Incident
 from bot.slack.app import build_app, services_of, static_authorize
 from bot.slack.digest_job import DigestScheduler
 from bot.slack.http import serve_in_thread
+from bot.slack.inbound import (
+    APP_ID,
+    BOT_USER,
+    FORM,
+    TEAM,
+    action_body,
+    command_body,
+    event_body,
+    ocpp_line,
+    signed_post,
+)
 from bot.slack.models import SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import OutboxWorker
 from bot.slack.stub import SlackStub
@@ -37,33 +45,8 @@ from bot.slack.stub import SlackStub
 DEMO_CHARGER = "CP-DEMO-1"
 
 
-def _post(url: str, secret: str, body: str, content_type: str) -> int:
-    ts = str(int(time.time()))
-    sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    req = urllib.request.Request(
-        url,
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": sig,
-        },
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return int(resp.status)
-
-
 def _frame(ts: str, action: str, payload: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "ts": ts,
-            "charger": DEMO_CHARGER,
-            "dir": "in",
-            "ocpp": "1.6",
-            "frame": [2, f"demo-{ts}-{action}", action, payload],
-        }
-    )
+    return ocpp_line(ts, DEMO_CHARGER, action, payload)
 
 
 def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | None = None) -> int:
@@ -134,38 +117,25 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                     ).first()
                     or "CP-001"
                 )
-            cmd = urlencode(
-                {
-                    "command": settings.slash_command,
-                    "text": f"why {charger}",
-                    "user_id": "U0ONCALL",
-                    "channel_id": "COPS",
-                    "team_id": "T0STUB",
-                    "response_url": stub.response_url_base + "demo",
-                    "trigger_id": "1.2.3",
-                }
+            cmd = command_body(
+                f"why {charger}",
+                stub.response_url_base + "demo",
+                user="U0ONCALL",
+                command=settings.slash_command,
             )
-            say(
-                f"   /faultbot why {charger} -> HTTP "
-                f"{_post(url, secret, cmd, 'application/x-www-form-urlencoded')}"
-            )
+            status, _ = signed_post(url, cmd, FORM, secret=secret, timeout=30)
+            say(f"   /faultbot why {charger} -> HTTP {status}")
             stub.wait_for("response_url", 1, timeout=30)
-            event = {
-                "type": "event_callback",
-                "team_id": "T0STUB",
-                "event_id": "EvDEMO1",
-                "event": {
-                    "type": "app_mention",
-                    "user": "U0ONCALL",
-                    "channel": "COPS",
-                    "ts": "1790000000.000001",
-                    "text": f"<@UBOT> what's wrong at {sites.site_of(charger)}?",
-                },
+            mention = {
+                "type": "app_mention",
+                "user": "U0ONCALL",
+                "channel": "COPS",
+                "ts": "1790000000.000001",
+                "text": f"<@{BOT_USER}> what's wrong at {sites.site_of(charger)}?",
             }
-            say(
-                f"   @faultbot what's wrong at {sites.site_of(charger)}? -> HTTP "
-                f"{_post(url, secret, json.dumps(event), 'application/json')}"
-            )
+            body = event_body(mention, "EvDEMO1")
+            status, _ = signed_post(url, body, "application/json", secret=secret, timeout=30)
+            say(f"   @faultbot what's wrong at {sites.site_of(charger)}? -> HTTP {status}")
             stub.wait_for("chat.postMessage", len(stub.calls_to("chat.postMessage")) + 1, 30)
 
             say(f"4. An alert thread for {DEMO_CHARGER}: open, escalate, ack, resolve…")
@@ -196,8 +166,8 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                     payload = {
                         "type": "block_actions",
                         "user": {"id": "U0ONCALL"},
-                        "team": {"id": "T0STUB"},
-                        "api_app_id": "A0FAULTBOT",
+                        "team": {"id": TEAM},
+                        "api_app_id": APP_ID,
                         "trigger_id": "1.2.3",
                         "response_url": stub.response_url_base + "a",
                         "channel": {"id": anchor.channel},
@@ -212,8 +182,9 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                             }
                         ],
                     }
-                    body = urlencode({"payload": json.dumps(payload)})
-                    status = _post(url, secret, body, "application/x-www-form-urlencoded")
+                    status, _ = signed_post(
+                        url, action_body(payload), FORM, secret=secret, timeout=30
+                    )
                     say(f"   {action_id} button -> HTTP {status}")
                     n = len(stub.calls_to("chat.update"))
                     stub.wait_for("chat.update", n + 1, timeout=30)

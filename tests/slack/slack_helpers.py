@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import time
-import urllib.error
-import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt import App
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.incidents.models import Incident
+from bot.slack import inbound
 from bot.slack.http import serve_in_thread
 
 
@@ -90,71 +86,5 @@ def serve(app: App) -> Any:
     return serve_in_thread(app)
 
 
-def signed_post(
-    url: str,
-    body: str,
-    content_type: str,
-    *,
-    secret: str = SECRET,
-    timestamp: int | None = None,
-    signature: str | None = None,
-    timeout: float = 10,
-) -> tuple[int, str]:
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    sig = signature or SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    req = urllib.request.Request(
-        url,
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": sig,
-        },
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def command_body(
-    text: str,
-    response_url: str,
-    *,
-    user: str = "U0USER",
-    command: str = "/faultbot",
-    channel: str = "COPS",
-) -> str:
-    return urlencode(
-        {
-            "command": command,
-            "text": text,
-            "user_id": user,
-            "user_name": "someone",
-            "channel_id": channel,
-            "team_id": "T0STUB",
-            "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-    )
-
-
-def action_body(payload: dict[str, Any]) -> str:
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def event_body(event: dict[str, Any], event_id: str) -> str:
-    return json.dumps(
-        {
-            "token": "x",
-            "team_id": "T0STUB",
-            "api_app_id": "A0FAULTBOT",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": "T0STUB", "user_id": "UBOT", "is_bot": True}],
-        }
-    )
+# Signed exactly as `faultbot demo-slack` signs them (bot.slack.inbound), with our secret.
+signed_post = partial(inbound.signed_post, secret=SECRET)

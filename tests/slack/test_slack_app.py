@@ -12,14 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from slack_helpers import (
-    action_body,
-    command_body,
-    event_body,
-    mrkdwn_texts,
-    serve,
-    signed_post,
-)
+from slack_helpers import mrkdwn_texts, serve, signed_post
 from slack_sdk import WebClient
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
@@ -29,34 +22,22 @@ from bot.incidents.models import Incident
 from bot.ocpp.readers import read_lines
 from bot.pipeline import Pipeline
 from bot.slack.app import build_app, services_of, static_authorize
+from bot.slack.inbound import FORM, action_body, command_body, event_body, ocpp_line
 from bot.slack.outbox import OutboxWorker
 from bot.slack.stub import SlackStub
 from bot.store.db import make_engine
 
-FORM = "application/x-www-form-urlencoded"
 HOSTILE_INFO = "<!channel> EMERGENCY_STOP_BUTTON_1 & <https://evil.example|click> @here"
 
 
-def frame(ts: str, charger: str, action: str, payload: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "ts": ts,
-            "charger": charger,
-            "dir": "in",
-            "ocpp": "1.6",
-            "frame": [2, f"{charger}-{ts}", action, payload],
-        }
-    )
-
-
 def boot(ts: str, charger: str) -> str:
-    return frame(
+    return ocpp_line(
         ts, charger, "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "X1"}
     )
 
 
 def faulted(ts: str, charger: str, code: str, info: str, connector: int = 1) -> str:
-    return frame(
+    return ocpp_line(
         ts,
         charger,
         "StatusNotification",
