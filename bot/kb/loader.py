@@ -176,6 +176,19 @@ class _File:
             out.append(value)
         return tuple(out)
 
+    def items(
+        self, fields: dict[str, tuple[ScalarNode, Node]], name: str, parent: Node, what: str
+    ) -> list[Node] | None:
+        """The nodes of the required list `name`; None, with the problem noted, if absent."""
+        if name not in fields:
+            self.add(parent, f"missing required field '{name}'")
+            return None
+        node = fields[name][1]
+        if not isinstance(node, SequenceNode):
+            self.add(node, f"'{name}' must be {what}")
+            return None
+        return list(node.value)
+
     def enum(
         self,
         fields: dict[str, tuple[ScalarNode, Node]],
@@ -304,17 +317,13 @@ class _Builder:
             ctx.add(doc, "missing 'vendor:' (or 'standard:' for the OCPP standard files)")
             return
         file_source = ctx.text(top, "source", doc) or ""
-        if "codes" not in top:
-            ctx.add(doc, "missing required field 'codes'")
-            return
-        codes = top["codes"][1]
-        if not isinstance(codes, SequenceNode):
-            ctx.add(codes, "'codes' must be a list of code entries")
+        codes = ctx.items(top, "codes", doc, "a list of code entries")
+        if codes is None:
             return
         fmt = vendor.code_format if vendor else CodeFormat.SYMBOLIC
         scope_name = vendor.name if vendor else f"standard:{standard}"
         slug = _slug(vendor.name if vendor else str(standard))
-        for node in codes.value:
+        for node in codes:
             entry = self.read_entry(node, ctx, vendor, slug, fmt, file_source)
             if entry is None:
                 continue
@@ -452,14 +461,10 @@ class _Builder:
         top = ctx.mapping(doc, "the file", {"phrasings"})
         if top is None:
             return
-        if "phrasings" not in top:
-            ctx.add(doc, "missing required field 'phrasings'")
+        blocks = ctx.items(top, "phrasings", doc, "a list of blocks")
+        if blocks is None:
             return
-        blocks = top["phrasings"][1]
-        if not isinstance(blocks, SequenceNode):
-            ctx.add(blocks, "'phrasings' must be a list of blocks")
-            return
-        for node in blocks.value:
+        for node in blocks:
             fields = ctx.mapping(node, "a phrasing block", PHRASING_FIELDS)
             if fields is None:
                 continue
@@ -504,15 +509,11 @@ class _Builder:
         top = ctx.mapping(doc, "the file", {"quirks"})
         if top is None:
             return
-        if "quirks" not in top:
-            ctx.add(doc, "missing required field 'quirks'")
-            return
-        items = top["quirks"][1]
-        if not isinstance(items, SequenceNode):
-            ctx.add(items, "'quirks' must be a list")
+        items = ctx.items(top, "quirks", doc, "a list")
+        if items is None:
             return
         ids: dict[str, int] = {}
-        for node in items.value:
+        for node in items:
             fields = ctx.mapping(node, "a quirk", QUIRK_FIELDS)
             if fields is None:
                 continue
