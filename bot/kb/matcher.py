@@ -238,20 +238,16 @@ class Matcher:
         self, vendor: str, fmt: CodeFormat, code: str, model: str, firmware: str, ev: list[str]
     ) -> _Hit | None:
         table = self._runtime_index.get(vendor_key(vendor))
-        if not table:
+        entries = _first_listed(table.get, candidate_keys(code, fmt)) if table else None
+        chosen = self._choose(entries, model, firmware, ev, code, vendor) if entries else None
+        if chosen is None:
             return None
-        for key in candidate_keys(code, fmt):
-            if key in table:
-                chosen = self._choose(table[key], model, firmware, ev, code, vendor)
-                if chosen is None:
-                    return None
-                entry, penalty = chosen
-                ev.append(
-                    f"vendorErrorCode {show(code)} matched the entry {entry.source} "
-                    f"for {entry.vendor} (exact, score 100)"
-                )
-                return _Hit(entry, round(C_TAUGHT - penalty, 3), "exact", ev)
-        return None
+        entry, penalty = chosen
+        ev.append(
+            f"vendorErrorCode {show(code)} matched the entry {entry.source} "
+            f"for {entry.vendor} (exact, score 100)"
+        )
+        return _Hit(entry, round(C_TAUGHT - penalty, 3), "exact", ev)
 
     # -- the steps -------------------------------------------------------------------
     def _match(
@@ -355,13 +351,11 @@ class Matcher:
                     return _Hit(entry, round(base - penalty, 3), "exact", ev)
             # (3) normalised
             keys = candidate_keys(code, fmt)
-            for key in keys:
-                entries = index.keys.get(key)
-                if entries:
-                    listed = True
-                    chosen = self._choose(entries, model, firmware, ev, code, name)
-                    if chosen is None:
-                        break
+            entries = _first_listed(index.keys.get, keys)
+            if entries:
+                listed = True
+                chosen = self._choose(entries, model, firmware, ev, code, name)
+                if chosen:
                     entry, penalty = chosen
                     ev.append(
                         f"vendorErrorCode {show(code)} matched {name} manual entry "
@@ -383,19 +377,17 @@ class Matcher:
         # (5) a code embedded in the text
         for source, text in (("vendorErrorCode", code), ("info", info)):
             for token in _embedded_tokens(text, skip=code):
-                for key in candidate_keys(token, fmt):
-                    entries = index.keys.get(key)
-                    if not entries:
-                        continue
-                    chosen = self._choose(entries, model, firmware, ev, token, name)
-                    if chosen is None:
-                        break
-                    entry, penalty = chosen
-                    ev.append(
-                        f"code {show(token)} in the {source} text matched {name} manual entry "
-                        f"{entry.code} (embedded, score 100)"
-                    )
-                    return _Hit(entry, round(C_EMBEDDED - penalty, 3), "normalized", ev)
+                entries = _first_listed(index.keys.get, candidate_keys(token, fmt))
+                if not entries or not (
+                    chosen := self._choose(entries, model, firmware, ev, token, name)
+                ):
+                    continue
+                entry, penalty = chosen
+                ev.append(
+                    f"code {show(token)} in the {source} text matched {name} manual entry "
+                    f"{entry.code} (embedded, score 100)"
+                )
+                return _Hit(entry, round(C_EMBEDDED - penalty, 3), "normalized", ev)
         return None
 
     def _scheme(
@@ -404,19 +396,21 @@ class Matcher:
         for scheme in self._schemes:
             if scheme.spec.name == exclude:
                 continue
-            for key in candidate_keys(code, scheme.spec.code_format):
-                entries = scheme.raw.get(code.casefold()) or scheme.keys.get(key)
-                if not entries:
-                    continue
-                chosen = self._choose(entries, model, firmware, ev, code, scheme.spec.name)
-                if chosen is None:
-                    break
-                entry, penalty = chosen
-                ev.append(
-                    f"vendorErrorCode {show(code)} matched {scheme.spec.name} scheme entry "
-                    f"{entry.code} (cross-vendor scheme, score 100)"
-                )
-                return _Hit(entry, round(C_SCHEME - penalty, 3), "normalized", ev)
+            keys = candidate_keys(code, scheme.spec.code_format)
+            # as written first, but only for a code that has a key at all
+            entries = (scheme.raw.get(code.casefold()) if keys else None) or _first_listed(
+                scheme.keys.get, keys
+            )
+            if not entries or not (
+                chosen := self._choose(entries, model, firmware, ev, code, scheme.spec.name)
+            ):
+                continue
+            entry, penalty = chosen
+            ev.append(
+                f"vendorErrorCode {show(code)} matched {scheme.spec.name} scheme entry "
+                f"{entry.code} (cross-vendor scheme, score 100)"
+            )
+            return _Hit(entry, round(C_SCHEME - penalty, 3), "normalized", ev)
         return None
 
     def _bitmask(
@@ -669,6 +663,17 @@ def _embedded_tokens(text: str, skip: str = "") -> tuple[str, ...]:
             if len(out) >= _MAX_TOKENS:
                 break
     return tuple(out)
+
+
+def _first_listed(
+    lookup: Callable[[str], list[KBEntry] | None], keys: tuple[str, ...]
+) -> list[KBEntry] | None:
+    """The entries under the first of `keys` that has any: keys come best reading first,
+    so a weaker reading of the code is never tried once a stronger one is listed."""
+    for key in keys:
+        if entries := lookup(key):
+            return entries
+    return None
 
 
 def _first_allowed(
