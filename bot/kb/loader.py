@@ -270,6 +270,8 @@ class _Builder:
         default_factory=dict
     )
     sent_names: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    # standards key -> (standard, file, line) of the entry that holds it
+    standard_keys: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
     # -- files -----------------------------------------------------------------------
     def read_file(self, path: Path, kind: str) -> None:
@@ -331,7 +333,7 @@ class _Builder:
             self.entries.append(entry)
             self.locations[entry.key] = (ctx.display, line_of(node))
             if vendor is None:
-                self.standards.setdefault(symbol_key(entry.code or ""), entry)
+                self.index_standard(entry, node, ctx, scope_name)
 
     def read_vendor(self, node: Node, ctx: _File, scheme: bool) -> VendorSpec | None:
         fields = ctx.mapping(node, "'vendor'", VENDOR_FIELDS)
@@ -449,13 +451,38 @@ class _Builder:
             scope = (scope_name, key, models, entry.firmware)
             first = self.scopes.get(scope)
             if first is not None:
+                what = (
+                    f"code '{spelling}'"
+                    if spelling == entry.code
+                    else f"alias '{spelling}' (of '{entry.code}')"
+                )
                 ctx.add(
                     node,
-                    f"code '{spelling}' is already defined for {scope_name} in the same "
+                    f"{what} is already defined for {scope_name} in the same "
                     f"model/firmware scope at {first[0]}:{first[1]}",
                 )
             else:
                 self.scopes[scope] = (ctx.display, line_of(node))
+
+    def index_standard(self, entry: KBEntry, node: Node, ctx: _File, scope_name: str) -> None:
+        """File a standard entry under its code and every alias (`Mode3Error` is the 1.5 name
+        of EVCommunicationError). Both standard files share one index, so a spelling taken in
+        the other file is a problem too (within one file check_scope already says so)."""
+        for spelling in (entry.code or "", *entry.aliases):
+            key = symbol_key(spelling)
+            holder = self.standard_keys.get(key) if key else None
+            if not key or self.standards.get(key) is entry:
+                continue
+            if holder is None:
+                self.standards[key] = entry
+                self.standard_keys[key] = (scope_name, ctx.display, line_of(node))
+            elif holder[0] != scope_name:
+                kind = "code" if spelling == entry.code else "alias"
+                ctx.add(
+                    node,
+                    f"{kind} '{spelling}' collides with '{self.standards[key].code}' of "
+                    f"{holder[0]} at {holder[1]}:{holder[2]}",
+                )
 
     def read_phrasings(self, doc: Node, ctx: _File) -> None:
         top = ctx.mapping(doc, "the file", {"phrasings"})
