@@ -30,7 +30,7 @@ from bot.kb.knowledge import (
     QuirkKind,
     VendorSpec,
 )
-from bot.kb.normalize import CodeFormat, bit_value, index_key, symbol_key
+from bot.kb.normalize import CodeFormat, bit_value, index_key, is_numeric_code, symbol_key
 from bot.kb.scope import firmware_problem, glob_problem
 from bot.kb.types import KBEntry
 from bot.kb.vendors import vendor_key
@@ -404,11 +404,13 @@ class _Builder:
         if vendor is None and (models or firmware):
             ctx.add(node, "standard entries cannot be scoped to models or firmware")
         if code and fmt.bitmask and vendor is not None:
+            # A number must be one bit; a word (Zaptec's ProhibitedByCommunicationMode) is
+            # allowed: it is matched as written or normalised, never decomposed into bits.
             value = bit_value(index_key(code, fmt), fmt)
-            if value is None:
-                ctx.add(fields["code"][1], f"code '{code}' is not a number in {fmt.value} format")
-            elif value & (value - 1):
+            if value is not None and value & (value - 1):
                 ctx.add(fields["code"][1], f"code '{code}' is not a single bit ({fmt.value})")
+            elif value is None and is_numeric_code(code):
+                ctx.add(fields["code"][1], f"code '{code}' is not a number in {fmt.value} format")
         if None in (code, category, severity, owner, meaning, action):
             return None
         assert code and category and severity and owner and meaning and action
