@@ -4,8 +4,9 @@ Order: operator-taught entries, then within the charger's vendor an exact code, 
 normalised code, a bitmask sum, a code embedded in the text; then fuzzy text over
 the vendor's phrasings and the cross-vendor phrasings; then the OCPP standard
 errorCode. A bare number of one vendor is never answered from another vendor's
-manual; when the vendor is unknown and several manuals share a code, the answer
-says so and its confidence drops. Everything is precomputed at construction;
+manual; when the vendor is unknown and several manuals share a code with different
+advice, the answer says so and its confidence drops (manuals or schemes that give the
+same advice agree: that is no ambiguity). Everything is precomputed at construction;
 repeated queries are served from an LRU cache.
 """
 
@@ -40,7 +41,7 @@ from bot.kb.phrases import PhraseIndex
 from bot.kb.scope import in_firmware_range, model_matches
 from bot.kb.types import KBEntry, Match, MatchQuery
 from bot.kb.vendors import vendor_key
-from bot.vocab import Category
+from bot.vocab import Category, Owner, Severity
 
 if TYPE_CHECKING:
     from bot.kb.runtime import RuntimeEntries
@@ -463,79 +464,131 @@ class Matcher:
         ev: list[str],
     ) -> tuple[_Hit, tuple[str, ...]] | None:
         """The charger's vendor is unknown: look the code up in every manual, honestly."""
-        found: dict[str, KBEntry] = {}
+        found: dict[str, list[KBEntry]] = {}
         shown_code = code
         tokens = [code] if code else []
         for source_text in (code, info):
             tokens.extend(_embedded_tokens(source_text, skip=code))
         for token in tokens:
             for fmt, table in self._global.items():
-                for key in candidate_keys(token, fmt):
-                    if key in table:
-                        for entry in table[key]:
-                            if _rank(entry, model, firmware) is not None:
-                                found.setdefault(entry.vendor or "", entry)
-                        break
+                for entry in _first_listed(table.get, candidate_keys(token, fmt)) or ():
+                    if _rank(entry, model, firmware) is not None:
+                        bucket = found.setdefault(entry.vendor or "", [])
+                        if entry not in bucket:
+                            bucket.append(entry)
             if found:
                 shown_code = token
                 break
         if not found:
             return None
-        vendors = tuple(sorted(found))
-        schemes = [v for v in vendors if self.kb.vendors[v].scheme]
+        chosen: dict[str, tuple[KBEntry, float]] = {}
+        for name, entries in found.items():
+            best = self._choose(entries, model, firmware, [], shown_code, name)
+            if best is not None:
+                chosen[name] = best
+        vendors = tuple(sorted(chosen))
         distinct = is_distinctive(shown_code)
+        schemes = tuple(v for v in vendors if self.kb.vendors[v].scheme)
+        # A distinctive code that a scheme lists is the scheme's; vendors' manuals only decide
+        # when no scheme lists it.
+        pool = schemes if distinct and schemes else vendors
+        said = (
+            f"vendorErrorCode {show(code)}"
+            if shown_code == code
+            else f"code {show(shown_code)} in the text"
+        )
         decider = self._text_or_standard(None, "", info, error_code, [])
-        if len(vendors) == 1 or (distinct and len(schemes) == 1):
-            name = schemes[0] if distinct and schemes else vendors[0]
-            entry = found[name]
-            if self.kb.vendors[name].scheme:
-                confidence, why = C_SCHEME, "cross-vendor scheme"
-            elif distinct:
-                confidence, why = C_OTHER_VENDOR_DISTINCT, "distinctive code"
-            elif vendor_named:
-                confidence, why = C_OTHER_VENDOR_GUESS, "the charger's vendor is another one"
-            else:
-                confidence, why = C_OTHER_VENDOR_NUMBER, "the charger's vendor is unknown"
-            kind = "scheme" if self.kb.vendors[name].scheme else "manual"
-            said = (
-                f"vendorErrorCode {show(code)}"
-                if shown_code == code
-                else (f"code {show(shown_code)} in the text")
-            )
-            ev.append(
-                f"{said} matched {name} {kind} entry {entry.code} (only {name} lists it; {why})"
-            )
-            if decider is not None and confidence < C_SCHEME:
-                if decider.entry.category == entry.category:
-                    confidence = round(min(max(confidence, decider.confidence) + 0.05, 0.8), 3)
-                    ev.append(f"the text/errorCode agrees ({entry.category.value})")
-                elif decider.confidence > confidence:
-                    ev.append(f"but {name}'s meaning ({entry.category.value}) may not apply here")
-                    decider.evidence = ev + decider.evidence
-                    return decider, (name,)
-            return _Hit(entry, confidence, "normalized", ev), ()
-        # Several manuals share the code: let the text or the errorCode decide, else say so.
+        if len({_advice(chosen[v][0]) for v in pool}) == 1:
+            return self._agreed(pool, chosen, said, shown_code, distinct, vendor_named, decider, ev)
+        # Several manuals share the code and disagree: let the text or the errorCode decide.
         ev.append(
             f"vendorErrorCode {show(shown_code)} exists for several vendors "
             f"({', '.join(vendors)}) and the charger's vendor is unknown"
         )
         if decider is not None:
-            agreeing = [e for e in found.values() if e.category == decider.entry.category]
-            entry = agreeing[0] if agreeing else decider.entry
+            wanted = decider.entry.category
+            agreeing = [chosen[v][0] for v in vendors if chosen[v][0].category == wanted]
             ev.extend(decider.evidence)
-            ev.append(f"the text/errorCode points to {entry.category.value}")
             confidence = min(decider.confidence, C_AMBIGUOUS_TEXT)
-            return _Hit(entry, confidence, decider.method, ev), vendors
-        categories = {e.category for e in found.values()}
-        worst = max(found.values(), key=lambda e: e.severity.rank)
-        if len(categories) == 1:
+            if agreeing:  # the code matched this entry; the text/errorCode chose among them
+                entry = agreeing[0]
+                ev.append(
+                    f"the text/errorCode points to {wanted.value}: {entry.vendor}'s entry "
+                    f"{entry.code} has that meaning"
+                )
+                return _Hit(entry, confidence, "normalized", ev), vendors
+            ev.append(f"the text/errorCode points to {wanted.value}; no listed entry means that")
+            return _Hit(decider.entry, confidence, decider.method, ev), vendors
+        entries = [chosen[v][0] for v in vendors]
+        worst = max(entries, key=lambda e: e.severity.rank)
+        if len({e.category for e in entries}) == 1:
+            ev.append(
+                f"they agree on {worst.category.value} but not on who acts or how urgent it is; "
+                f"showing the most severe ({worst.vendor})"
+            )
             return _Hit(worst, C_AMBIGUOUS_AGREE, "normalized", ev), vendors
         ev.append(
             "their meanings differ: "
-            + "; ".join(f"{v}: {found[v].category.value}" for v in vendors)
+            + "; ".join(f"{v}: {chosen[v][0].category.value}" for v in vendors)
             + f"; showing the most severe ({worst.vendor})"
         )
         return _Hit(worst, C_AMBIGUOUS_DISAGREE, "normalized", ev), vendors
+
+    def _agreed(
+        self,
+        pool: tuple[str, ...],
+        chosen: dict[str, tuple[KBEntry, float]],
+        said: str,
+        shown_code: str,
+        distinct: bool,
+        vendor_named: bool,
+        decider: _Hit | None,
+        ev: list[str],
+    ) -> tuple[_Hit, tuple[str, ...]]:
+        """One manual lists the code, or all that list it give the same advice: not ambiguous."""
+        # The entry that lists the code exactly as sent, else the first by name.
+        written = shown_code.casefold()
+        name = min(
+            pool,
+            key=lambda v: (
+                written
+                not in {s.casefold() for s in (chosen[v][0].code or "", *chosen[v][0].aliases)},
+                v,
+            ),
+        )
+        entry, penalty = chosen[name]
+        scheme = all(self.kb.vendors[v].scheme for v in pool)
+        if scheme:
+            confidence, why = C_SCHEME, "cross-vendor scheme"
+        elif distinct:
+            confidence, why = C_OTHER_VENDOR_DISTINCT, "distinctive code"
+        elif vendor_named:
+            confidence, why = C_OTHER_VENDOR_GUESS, "the charger's vendor is another one"
+        else:
+            confidence, why = C_OTHER_VENDOR_NUMBER, "the charger's vendor is unknown"
+        confidence = round(confidence - penalty, 3)
+        kind = "scheme" if self.kb.vendors[name].scheme else "manual"
+        if len(pool) == 1:
+            ev.append(
+                f"{said} matched {name} {kind} entry {entry.code} (only {name} lists it; {why})"
+            )
+        else:
+            listed = ", ".join(f"{v} ({chosen[v][0].code})" for v in pool)
+            who = "schemes" if scheme else "manuals"
+            ev.append(
+                f"{said} is listed by {listed}; the {who} agree ({entry.category.value}, "
+                f"{entry.severity.value}, {entry.owner.value}): answering from {name} {kind} "
+                f"entry {entry.code} ({why})"
+            )
+        if decider is not None and confidence < C_SCHEME:
+            if decider.entry.category == entry.category:
+                confidence = round(min(max(confidence, decider.confidence) + 0.05, 0.8), 3)
+                ev.append(f"the text/errorCode agrees ({entry.category.value})")
+            elif decider.confidence > confidence:
+                ev.append(f"but {name}'s meaning ({entry.category.value}) may not apply here")
+                decider.evidence = ev + decider.evidence
+                return decider, pool
+        return _Hit(entry, confidence, "normalized", ev), ()
 
     def _text_or_standard(
         self, index: _VendorIndex | None, code: str, info: str, error_code: str, ev: list[str]
@@ -663,6 +716,11 @@ def _embedded_tokens(text: str, skip: str = "") -> tuple[str, ...]:
             if len(out) >= _MAX_TOKENS:
                 break
     return tuple(out)
+
+
+def _advice(entry: KBEntry) -> tuple[Category, Severity, Owner]:
+    """What an entry tells people: two entries with the same advice agree."""
+    return entry.category, entry.severity, entry.owner
 
 
 def _first_listed(

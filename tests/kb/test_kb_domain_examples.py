@@ -552,10 +552,26 @@ def test_domain_example_is_answered(domain_matcher: Matcher, case: Case) -> None
         assert m.entry.severity == SEV[case.sev], _describe(m)
     if case.who is not None:
         assert m.entry.owner == WHO[case.who], _describe(m)
+    if m.method == "standard":  # the method says how the answer was found
+        assert m.entry.vendor is None, _describe(m)
     if case.vendor is not None:
         # The charger's own manual answers: never another vendor's entry for the same digits.
         assert m.entry.vendor == case.vendor, _describe(m)
         assert m.confidence >= 0.5, _describe(m)
+
+
+# -- MREC names: ChargeX and EVerest both list them with the same meaning --------------------------
+@pytest.mark.parametrize(
+    ("code", "category"), [(code, cat) for code, cat in EVEREST if code.startswith("MREC")]
+)
+@pytest.mark.parametrize("vendor", [None, "Acme EV GmbH"])
+def test_mrec_names_are_not_ambiguous_when_the_schemes_agree(
+    domain_matcher: Matcher, vendor: str | None, code: str, category: Category
+) -> None:
+    m = domain_matcher.match(MatchQuery(vendor=vendor, code=code, error_code="OtherError"))
+    assert m.entry is not None and m.entry.category == category, _describe(m)
+    assert m.entry.vendor in ("ChargeX MREC", "EVerest"), _describe(m)
+    assert m.ambiguous == () and m.confidence >= 0.8, _describe(m)
 
 
 # -- bitmasks: a vEC that is a sum of bits --------------------------------------------------------
