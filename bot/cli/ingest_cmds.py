@@ -30,14 +30,14 @@ from bot.cli.common import (
     settings_or_exit,
 )
 from bot.ocpp.events import LineError, Record
+from bot.templating import terminal_env
+from bot.text import clean
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "cli"
 REJECTED_SHOWN = 20
 # Files are ingested in bigger transactions than live feeds: each commit writes back the
 # index pages the batch touched, so 20,000 frames per commit cost far less per frame.
 FILE_BATCH = 20_000
 PROGRESS_MIN_BYTES = 4 << 20  # smaller files are done before a bar is worth drawing
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -45,22 +45,10 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # --- rendering -----------------------------------------------------------------------
 
 
-def _clean(value: Any, limit: int = 120) -> str:
-    """Charger-supplied text on a terminal: no control/bidi characters, bounded."""
-    text = _CONTROL.sub("?", "" if value is None else str(value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=False,  # terminal text; hostile text goes through `clean`
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["clean"] = _clean
+    env = terminal_env("cli")
+    env.filters["clean"] = lambda value, limit=120: clean(value, limit)
     return env
 
 
