@@ -182,6 +182,25 @@ Fact = (
 )
 
 
+class _NoViolations(list[str]):
+    """The one shared violations list of every message that has none.
+
+    Most messages have none; one empty list each would be a container per message for
+    the garbage collector to walk while a batch is held. It is read-only so sharing it
+    is safe: adding to it raises (no code adds violations after parsing).
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a message without violations shares a read-only list; assign a new one")
+
+    append = extend = insert = __setitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]
+
+
+NO_VIOLATIONS: list[str] = _NoViolations()
+
+
 @dataclass(slots=True)
 class Message:
     """A parsed OCPP-J frame with its normalized fact (if any)."""
@@ -199,7 +218,8 @@ class Message:
     raw: str  # verbatim frame text
     fingerprint: str  # stable id for idempotent storage (charger, direction, frame)
     fact: Fact | None = None
-    violations: list[str] = field(default_factory=list)  # schema/plausibility problems
+    # schema/plausibility problems; messages without any share NO_VIOLATIONS (read-only)
+    violations: list[str] = field(default_factory=list)
     source: str = ""
     line: int | None = None
 

@@ -219,8 +219,13 @@ def _security(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     )
 
 
+# A Heartbeat fact has no fields, so every heartbeat shares one (a third of all frames
+# in a fleet's traffic: one object less each for memory and the garbage collector).
+_HEARTBEAT = Heartbeat()
+
+
 def _heartbeat(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
-    return Heartbeat()
+    return _HEARTBEAT
 
 
 def _start_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:

@@ -39,6 +39,7 @@ from bot.ocpp.events import (
     CALL,
     CALLERROR,
     CALLRESULT,
+    NO_VIOLATIONS,
     OCPP_VERSIONS,
     LineError,
     Message,
@@ -54,7 +55,14 @@ MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an
 MAX_CHARGER_ID = 200
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-_sha256 = hashlib.sha256
+try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
+    # which is most of the cost for inputs this short
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; else OpenSSL's
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]
+    except ImportError:
+        _sha256 = hashlib.sha256
 
 _VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
     "1.6j": "1.6",
@@ -71,17 +79,19 @@ _VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
 }
 
 
-def _canonical_encoder() -> Callable[[Any], str]:
-    """json.dumps(x, separators=(',', ':'), sort_keys=True, ensure_ascii=False), minus
-    the Python layers around the C encoder (the fingerprint is on the hot path)."""
-    slow = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
+def _compact_encoder(sort_keys: bool) -> Callable[[Any], str]:
+    """json.dumps(x, separators=(',', ':'), sort_keys=sort_keys, ensure_ascii=False),
+    minus the Python layers around the C encoder (the fingerprint is on the hot path)."""
+    slow = json.JSONEncoder(separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=False).encode
     if c_make_encoder is None:  # pragma: no cover - CPython always has it
         return slow
 
     def default(value: Any) -> Any:
         raise TypeError(f"{type(value).__name__} is not JSON")
 
-    chunks = c_make_encoder(None, default, encode_basestring, None, ":", ",", True, False, True)
+    chunks = c_make_encoder(
+        None, default, encode_basestring, None, ":", ",", sort_keys, False, True
+    )
 
     def encode(value: Any) -> str:
         if isinstance(value, str):
@@ -91,7 +101,10 @@ def _canonical_encoder() -> Callable[[Any], str]:
     return encode
 
 
-_dumps = _canonical_encoder()
+_dumps = _compact_encoder(sort_keys=True)  # canonical: what the fingerprint hashes
+# The stored raw frame when a feed had no text for it (decoded webhook or broker bodies,
+# frames built from a broker message's parts): compact, in the order the frame has.
+_compact = _compact_encoder(sort_keys=False)
 
 _MISSING: Any = object()
 
@@ -102,6 +115,11 @@ def fingerprint(charger: str, direction: str, frame: Any) -> str:
     """First 32 hex chars of sha256(charger, direction, canonical JSON of the frame)."""
     canonical = _dumps(frame)
     return _sha256(_utf8(f"{charger}\n{direction}\n{canonical}")).hexdigest()[:32]
+
+
+def _clean(text: str) -> bool:
+    """True when json writes `text` as itself between quotes (no escapes needed)."""
+    return '"' not in text and "\\" not in text and text.isprintable()
 
 
 def normalize_version(declared: Any) -> str | None:
@@ -364,9 +382,23 @@ class Parser:
         violations: list[str],
         occurred: datetime,
     ) -> Message:
-        canonical = _dumps(record.frame)
+        frame = record.frame
+        # Most frames are Heartbeats and empty replies: [2,"id","Action",{}] / [3,"id",{}].
+        # Their canonical JSON is written directly when json would write the id and the
+        # action (a checked action name) as themselves; anything else is encoded.
+        if payload or kind == CALLERROR or not _clean(uid):
+            canonical = _dumps(frame)
+        elif kind == CALL:
+            canonical = f'[2,"{uid}","{action}",{{}}]'
+        else:
+            canonical = f'[3,"{uid}",{{}}]'
         charger, direction = record.charger, record.direction
-        digest = _sha256(_utf8(f"{charger}\n{direction}\n{canonical}")).hexdigest()[:32]
+        text = f"{charger}\n{direction}\n{canonical}"
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape
+            data = text.encode("utf-8", "surrogatepass")
+        digest = _sha256(data).hexdigest()[:32]
         ts = record.ts if record.ts.tzinfo is not None else record.ts.replace(tzinfo=UTC)
         # Positional: keyword construction costs twice as much on this hot path. The
         # order is Message's field order (events.py; new fields only ever go last).
@@ -381,10 +413,10 @@ class Parser:
             payload,
             version,
             inferred,
-            record.raw or canonical,
+            record.raw or _compact(frame),  # verbatim when the feed had the text
             digest,
             fact,
-            violations,
+            violations or NO_VIOLATIONS,
             record.source,
             record.line,
         )

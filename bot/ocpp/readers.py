@@ -38,10 +38,14 @@ from typing import Any, BinaryIO
 
 from bot.ocpp.actions import call_direction
 from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
-from bot.ocpp.times import BadTimestamp, parse_timestamp
+from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
+from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: real frames are a few kB; firmware dumps are not frames
 _PENDING_LIMIT = 10_000  # CALL directions remembered per stream, for bare results
+_BYTES_WS = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
+_fromisoformat = datetime.fromisoformat
+_YEAR_LO, _YEAR_HI = EARLIEST.year, LATEST.year
 
 _DIRECTION_WORDS = {
     "in": "in",
@@ -93,13 +97,19 @@ def read_lines(
 ) -> Iterator[Record | LineError]:
     """Records from lines of bytes (str lines are accepted too)."""
     reader = _LineReader(source, charger)
+    feed, feed_text = reader.feed, reader.feed_text
     for number, line in enumerate(lines, 1):
         if isinstance(line, str):
+            # ASCII text needs no bytes round trip (its length is its size in bytes);
+            # anything else is measured and checked as the bytes a file would hold.
+            if line.isascii() and len(line) <= MAX_LINE_BYTES:
+                yield from feed_text(number, line)
+                continue
             line = line.encode("utf-8", "surrogatepass")
         if len(line) > MAX_LINE_BYTES:
             yield reader.too_long(number, len(line))
             continue
-        yield from reader.feed(number, line)
+        yield from feed(number, line)
 
 
 def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | LineError]:
@@ -176,7 +186,42 @@ class _LineReader:
             text = text[1:].lstrip()
             if not text:
                 return []
+        return self._line(number, text)
+
+    def feed_text(self, number: int, line: str) -> list[Record | LineError]:
+        """feed() for an ASCII str line: the same checks without encoding it first."""
+        text = line.strip(_BYTES_WS)  # what bytes.strip() removes, no more
+        if not text or text[0] == "#":
+            return []
+        if "\x00" in text:
+            return self.feed(number, text.encode())
+        return self._line(number, text)
+
+    def _line(self, number: int, text: str) -> list[Record | LineError]:
+        """One stripped, decoded, non-empty line."""
         first = text[0]
+        if first == "{":
+            # Contract-1 lines, split so the frame is decoded once and kept verbatim:
+            # first the shape our own tools write, then any key order and spacing.
+            common = split_common(text)
+            if common is not None:
+                stamp, charger, direction, frame, ocpp, start, end = common
+                notes: list[str] = []
+                ts = self._stamp(stamp, frame, notes)
+                if type(ts) is LineError:
+                    return [self._with_line(ts, number)]
+                return [
+                    Record(
+                        ts, charger, direction, frame, ocpp, text[start:end], self.source,  # type: ignore[arg-type]
+                        number, tuple(notes) if notes else (),
+                    )
+                ]  # fmt: skip
+            try:
+                obj, start, end = split_contract1(text)
+            except NotSplit:
+                pass
+            else:
+                return [self._contract1(number, obj, text[start:end])]
         if first == "{" or (first == "[" and not (len(text) > 1 and text[1].isalpha())):
             obj = _decode(text)
             if obj is _BAD:
@@ -192,20 +237,22 @@ class _LineReader:
     ) -> list[Record | LineError]:
         """Records from one decoded JSON value (ts: a time found outside it)."""
         if isinstance(obj, dict):
-            return self._from_object(number, obj, ts)
+            return self._from_object(number, obj, ts, text)
         if isinstance(obj, list):
             return self._from_array(number, obj, ts, text)
         return [self._error(number, f"JSON {type(obj).__name__} is not a record or frame", text)]
 
     # --- shapes ----------------------------------------------------------------------
 
-    def _from_object(self, number: int, obj: dict[str, Any], ts: datetime | None) -> list[Any]:
+    def _from_object(
+        self, number: int, obj: dict[str, Any], ts: datetime | None, text: str | None
+    ) -> list[Any]:
         if "frame" in obj:
-            return [self._contract1(number, obj)]
+            return [self._contract1(number, obj, _member_text(text, "frame"))]
         if "message" in obj and ("origin" in obj or "stationId" in obj or "event" in obj):
-            return self._citrine_row(number, obj)
+            return self._citrine_row(number, obj, text)
         if "message" in obj:
-            return self._wrapped(number, obj, ts)
+            return self._wrapped(number, obj, ts, text)
         if ("payload" in obj or "_payload" in obj) and ("origin" in obj or "_origin" in obj):
             return [self._citrine_broker(number, obj)]
         keys = ", ".join(sorted(str(k) for k in obj)[:6])
@@ -218,16 +265,20 @@ class _LineReader:
             )
         ]
 
-    def _contract1(self, number: int, obj: dict[str, Any]) -> Record | LineError:
+    def _contract1(self, number: int, obj: dict[str, Any], raw: str | None) -> Record | LineError:
+        """A contract-1 object; raw is the frame's text in the line (None: no text)."""
         frame = obj["frame"]
         charger = obj.get("charger", self.charger)
-        if isinstance(charger, int) and not isinstance(charger, bool):
-            charger = str(charger)
-        if not isinstance(charger, str):
-            return self._error(number, "no charger id (field 'charger' missing or not text)", None)
+        if type(charger) is not str:
+            if isinstance(charger, int) and not isinstance(charger, bool):
+                charger = str(charger)
+            elif not isinstance(charger, str):
+                return self._error(
+                    number, "no charger id (field 'charger' missing or not text)", None
+                )
         notes: list[str] = []
-        ts = self._time_of(obj.get("ts"), frame, notes)
-        if isinstance(ts, LineError):
+        ts = self._stamp(obj.get("ts"), frame, notes)
+        if type(ts) is LineError:
             return self._with_line(ts, number)
         direction = obj.get("dir")
         if direction is None:
@@ -239,19 +290,17 @@ class _LineReader:
                 return self._error(number, f"dir {_short(direction)} is not 'in' or 'out'", None)
             direction = word
         ocpp = obj.get("ocpp")
+        if ocpp is not None and type(ocpp) is not str:
+            ocpp = str(ocpp)
+        # Positional (Record's field order): keywords cost more on this hot path.
         return Record(
-            ts=ts,
-            charger=charger,
-            direction=direction,
-            frame=frame,
-            ocpp=None if ocpp is None else str(ocpp),
-            raw="",
-            source=self.source,
-            line=number,
-            notes=tuple(notes),
-        )
+            ts, charger, direction, frame, ocpp, raw or "", self.source, number,
+            tuple(notes) if notes else (),
+        )  # fmt: skip
 
-    def _wrapped(self, number: int, obj: dict[str, Any], ts: datetime | None) -> list[Any]:
+    def _wrapped(
+        self, number: int, obj: dict[str, Any], ts: datetime | None, text: str | None
+    ) -> list[Any]:
         frame = obj["message"]
         if isinstance(frame, str):
             return self._frame_text(number, frame, obj.get("timestamp"), None, None, None)
@@ -262,14 +311,14 @@ class _LineReader:
                 number,
                 frame,
                 obj.get("timestamp", obj.get("ts")) if ts is None else ts,
-                None,
+                _member_text(text, "message"),
                 charger=charger if isinstance(charger, str) else None,
                 direction=_DIRECTION_WORDS.get(str(direction).lower()) if direction else None,
                 ocpp=obj.get("ocpp"),
             )
         ]
 
-    def _citrine_row(self, number: int, obj: dict[str, Any]) -> list[Any]:
+    def _citrine_row(self, number: int, obj: dict[str, Any], text: str | None) -> list[Any]:
         event = obj.get("event")
         if event in ("connected", "closed"):
             # Connection events carry no frame; nothing downstream consumes them yet.
@@ -290,7 +339,13 @@ class _LineReader:
             return self._frame_text(number, message, stamp, charger, direction, ocpp)
         return [
             self._bare(
-                number, message, stamp, None, charger=charger, direction=direction, ocpp=ocpp
+                number,
+                message,
+                stamp,
+                _member_text(text, "message"),
+                charger=charger,
+                direction=direction,
+                ocpp=ocpp,
             )
         ]
 
@@ -339,7 +394,9 @@ class _LineReader:
             return [self._error(number, "empty JSON array is not a frame", text)]
         head = arr[0]
         if isinstance(head, list):  # a JSON array of frames on one line
-            return [self._bare(number, frame, ts, None) for frame in arr]
+            texts = _element_texts(text, len(arr))
+            pairs = zip(arr, texts, strict=True)
+            return [self._bare(number, frame, ts, raw) for frame, raw in pairs]
         if (
             len(arr) == 3
             and isinstance(arr[1], str)
@@ -347,8 +404,9 @@ class _LineReader:
             and isinstance(arr[2], list)
             and not (isinstance(head, int) and head in (CALL, CALLRESULT, CALLERROR))
         ):  # a [ts, direction, frame] triple
+            raw = _element_texts(text, 3)[2]
             return [
-                self._bare(number, arr[2], head, None, direction=_DIRECTION_WORDS[arr[1].lower()])
+                self._bare(number, arr[2], head, raw, direction=_DIRECTION_WORDS[arr[1].lower()])
             ]
         return [self._bare(number, arr, ts, text)]
 
@@ -485,6 +543,20 @@ class _LineReader:
 
     # --- helpers ---------------------------------------------------------------------
 
+    def _stamp(self, stamp: Any, frame: Any, notes: list[str]) -> datetime | LineError:
+        """_time_of with the common case first: an ISO time ending in Z, which
+        fromisoformat turns into a UTC datetime (the UTC singleton: nothing to convert)."""
+        if type(stamp) is str and stamp[-1:] == "Z":
+            try:
+                ts = _fromisoformat(stamp)
+            except ValueError:
+                pass
+            else:
+                if ts.tzinfo is UTC and _YEAR_LO <= ts.year < _YEAR_HI:
+                    self.last_ts = ts
+                    return ts
+        return self._time_of(stamp, frame, notes)
+
     def _time_of(self, stamp: Any, frame: Any, notes: list[str]) -> datetime | LineError:
         """The CSMS time for a record: its own, else a payload's, else the last seen."""
         if stamp is not None:
@@ -563,9 +635,28 @@ def _protocol_version(protocol: Any) -> str | None:
     return protocol.removeprefix("ocpp") or None
 
 
+def _member_text(text: str | None, key: str) -> str | None:
+    """The verbatim text of a top-level member's value, when the line's text is known."""
+    if text is None:
+        return None
+    span = member_span(text, key)
+    return None if span is None else text[span[0] : span[1]]
+
+
+def _element_texts(text: str | None, count: int) -> list[str | None]:
+    """The verbatim text of each element of a top-level array (None where unknown)."""
+    spans = element_spans(text) if text is not None else None
+    if spans is None or len(spans) != count:
+        return [None] * count
+    return [text[a:b] for a, b in spans]  # type: ignore[index]
+
+
 def _json_reason(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
+        # json's messages either end in "at" ("Unterminated string starting at") or
+        # not ("Expecting value"); the position reads cleanly either way.
+        msg = exc.msg[:1].lower() + exc.msg[1:]
+        return f"{msg.removesuffix(' at')} at column {exc.colno}"
     if isinstance(exc, RecursionError):
         return "nested too deeply"
     return str(exc)[:80]

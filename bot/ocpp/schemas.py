@@ -33,16 +33,27 @@ _MAX_VIOLATIONS = 8  # a payload that breaks more than this is reported in part
 class PayloadSchema:
     """A compiled schema: a fast yes/no and, on no, the reasons."""
 
-    __slots__ = ("_fast", "_schema", "_slow")
+    __slots__ = ("_empty_valid", "_fast", "_schema", "_slow")
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._schema = schema
         self._slow: Any = None
         self._fast: Callable[[Any], Any] | None = None
+        # Whether {} is valid: the same answer every time, and most replies (and every
+        # Heartbeat) are {}, so it is worked out once.
+        self._empty_valid: bool | None = None
         if fastjsonschema is not None:
             self._fast = fastjsonschema.compile(schema, use_formats=False)
 
     def is_valid(self, payload: Any) -> bool:
+        if not payload and type(payload) is dict:
+            empty = self._empty_valid
+            if empty is None:
+                empty = self._empty_valid = self._check({})
+            return empty
+        return self._check(payload)
+
+    def _check(self, payload: Any) -> bool:
         fast = self._fast
         if fast is None:
             return bool(self._validator().is_valid(payload))
