@@ -37,7 +37,7 @@ def _free_port() -> int:
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # generous: CI may be loaded
             return resp.status, resp.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -53,6 +53,16 @@ def _wait_http(url: str, deadline: float) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} never answered")
+
+
+def _stop(proc: subprocess.Popen[bytes], log: Path) -> str:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return log.read_text(errors="replace")
 
 
 def _estop_line(ts: str) -> dict[str, object]:
@@ -93,11 +103,12 @@ def test_serve_end_to_end(tmp_path: Path, db_url: str) -> None:
             "FAULTBOT_HTTP_PORT": str(port),
         }
         env.pop("SLACK_APP_TOKEN", None)
+        log = tmp_path / "serve.log"  # a file, not a pipe: a full pipe would block the server
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli.main", "serve"],
             cwd=tmp_path,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
@@ -155,13 +166,10 @@ def test_serve_end_to_end(tmp_path: Path, db_url: str) -> None:
             status, _ = _post(base + "/slack/events", form, {"x-slack-signature": "v0=bad",
                                                               "x-slack-request-timestamp": ts})
             assert status == 401
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, _ = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, _ = proc.communicate()
-        text = out.decode(errors="replace")
+        except AssertionError as failure:
+            out = _stop(proc, log)
+            raise AssertionError(f"{failure}\n--- faultbot serve output ---\n{out}") from None
+        out = _stop(proc, log)
+        text = out
         assert proc.returncode == 0, text
         assert "Traceback" not in text, text
