@@ -5,8 +5,14 @@ and answers the methods faultbot uses like Slack does: `ok`, a `ts`, stored mess
 that `chat.update` edits in place. It can be scripted to answer 429 + Retry-After,
 5xx, `ok:false` errors, or to stop listening altogether (an outage).
 
+It also stands in for Socket Mode: `apps.connections.open` (with an xapp- token) hands
+out a ws:// URL of a WebSocket server the stub runs (bot/slack/stub_socket.py), and tests
+push envelopes to the connected app and read its acks.
+
     with SlackStub() as stub:
         client = WebClient(token="xoxb-test", base_url=stub.base_url)
+        envelope_id = stub.socket_send("slash_commands", {...})   # once the app connected
+        ack = stub.wait_socket_ack(envelope_id, timeout=5)       # SocketAck | None
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.slack.stub_socket import SocketAck, SocketConnection, SocketLink
+
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 
 
@@ -33,6 +41,7 @@ class StubCall:
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
     path: str = ""
+    token: str = ""  # the bearer token the caller sent
 
 
 @dataclass(slots=True)
@@ -82,6 +91,7 @@ class SlackStub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._changed = threading.Condition(self._lock)
+        self.socket = SocketLink(host)  # started on the first apps.connections.open
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> SlackStub:
@@ -100,6 +110,7 @@ class SlackStub:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.socket.stop()
 
     def __enter__(self) -> SlackStub:
         return self.start()
@@ -179,12 +190,40 @@ class SlackStub:
                 lines.append(f"    | {text_line}")
         return lines
 
+    # -- Socket Mode -------------------------------------------------------------
+    @property
+    def socket_connections(self) -> list[SocketConnection]:
+        """Every WebSocket connection the app opened, oldest first."""
+        return list(self.socket.connections)
+
+    def wait_socket_connections(self, n: int = 1, timeout: float = 10.0) -> list[SocketConnection]:
+        """Block until the app has opened `n` connections in all (or the timeout passes)."""
+        return self.socket.wait_connections(n, timeout)
+
+    def socket_send(self, envelope_type: str, payload: dict[str, Any], **envelope: Any) -> str:
+        """Push an envelope ("slash_commands", "events_api", "interactive") to the app's
+        current connection; its envelope_id. Raises RuntimeError if none is open."""
+        return self.socket.send(envelope_type, payload, **envelope)
+
+    def wait_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> SocketAck | None:
+        """The app's ack (payload, latency in seconds), or None if none came in time."""
+        return self.socket.wait_ack(envelope_id, timeout)
+
+    def socket_disconnect(self, reason: str = "refresh_requested", grace: float = 10.0) -> int:
+        """Send Slack's `disconnect` message and close that connection once the app has
+        reconnected (or after `grace` s); the number of the connection asked to go."""
+        return self.socket.disconnect(reason, grace)
+
+    def socket_drop(self) -> int:
+        """Close the current connection without a disconnect message; its number."""
+        return self.socket.drop()
+
     # -- the Web API -------------------------------------------------------------
     def _next_ts(self) -> str:
         return f"{1_790_000_000 + next(self._seq)}.{next(self._seq):06d}"
 
     def handle(
-        self, path: str, params: dict[str, Any]
+        self, path: str, params: dict[str, Any], token: str = ""
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
         gate = self._gates.get(method)
@@ -206,18 +245,36 @@ class SlackStub:
                 body = {"ok": False, "error": "ratelimited"}
             else:
                 body = {"ok": False, "error": "internal_error"}
-            self._record(method, params, scripted.status, body, path)
+            self._record(method, params, scripted.status, body, path, token)
             return scripted.status, headers, body
-        with self._lock:
-            body = self._answer(method, params)
-        self._record(method, params, 200, body, path)
+        token = token or str(params.get("token") or "")
+        if method == "apps.connections.open":
+            body = self._connections_open(token)  # outside the lock: may start the server
+        else:
+            with self._lock:
+                body = self._answer(method, params)
+        self._record(method, params, 200, body, path, token)
         return 200, {}, body
 
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        # Slack wants the app-level token here; a bot token is refused.
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket.issue_url()}
+
     def _record(
-        self, method: str, params: dict[str, Any], status: int, body: dict[str, Any], path: str
+        self,
+        method: str,
+        params: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+        path: str,
+        token: str = "",
     ) -> None:
         with self._changed:
-            self.calls.append(StubCall(method, params, time.time(), status, body, path))
+            self.calls.append(StubCall(method, params, time.time(), status, body, path, token))
             self._changed.notify_all()
 
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -308,7 +365,9 @@ def _make_handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             params = _parse(self.rfile.read(length), self.headers.get("Content-Type", ""))
             params.update(dict(parse_qsl(query)))
-            status, headers, body = stub.handle(path, params)
+            auth = self.headers.get("Authorization", "")
+            token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+            status, headers, body = stub.handle(path, params, token)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
