@@ -105,6 +105,7 @@ class SocketLink:
             )
             self._thread.start()
             if not ready.wait(_OP_TIMEOUT) or failure:
+                self._thread = None  # a later start() tries again
                 raise RuntimeError(f"Socket Mode stand-in did not start: {failure or 'timeout'}")
         return self
 

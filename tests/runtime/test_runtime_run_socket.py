@@ -123,6 +123,13 @@ def test_run_socket_mode_end_to_end(tmp_path: Path, db_url: str) -> None:
             # The alert root carries no vendor text; the answer quotes it, escaped.
             assert "&lt;!channel&gt;" in answered
 
+            # Hostile, oversized command text: acked, answered honestly, never echoed raw.
+            ack, answers = _command(stub, "why " + "<!channel>" * 2000, "hostile")
+            latencies["hostile slash command"] = ack.latency
+            assert "<!channel>" not in json.dumps(answers[-1].params)
+            # An event type faultbot does not subscribe to must not upset the process.
+            stub.socket_send("events_api", {"type": "event_callback", "event": {"type": "x"}})
+
             # An app_mention is acked (events carry no payload) and answered in its thread.
             ack, reply = _mention(stub, "1790000100.000100", "Ev0SOCKET1")
             latencies["app_mention"] = ack.latency
