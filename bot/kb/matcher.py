@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 C_EXACT_SCOPED, C_EXACT, C_TAUGHT = 0.97, 0.96, 0.95
 C_NORMALISED, C_SCHEME, C_BITMASK, C_EMBEDDED = 0.9, 0.85, 0.85, 0.85
 C_BITMASK_PARTIAL, C_STANDARD = 0.6, 0.6
+# The vendor's own entry for a standard errorCode (Compleo sends GroundFailure, not a code);
+# less when the charger also sent a vendor code we could not read.
+C_VENDOR_STANDARD, C_VENDOR_STANDARD_UNREAD = 0.8, 0.7
 C_OTHER_VENDOR_DISTINCT, C_OTHER_VENDOR_NUMBER, C_OTHER_VENDOR_GUESS = 0.75, 0.45, 0.3
 C_AMBIGUOUS_AGREE, C_AMBIGUOUS_DISAGREE, C_AMBIGUOUS_TEXT = 0.4, 0.3, 0.7
 C_UNKNOWN = 0.1
@@ -83,6 +86,8 @@ class _VendorIndex:
     raw: dict[str, list[KBEntry]] = field(default_factory=dict)  # casefolded as written
     keys: dict[str, list[KBEntry]] = field(default_factory=dict)  # normalised
     bits: dict[int, list[KBEntry]] = field(default_factory=dict)
+    # symbol_key(ocpp_error_code) -> entries the vendor sends with that errorCode
+    by_error: dict[str, list[KBEntry]] = field(default_factory=dict)
     text: PhraseIndex[KBEntry] = field(default_factory=lambda: PhraseIndex(()))
 
 
@@ -181,6 +186,9 @@ class Matcher:
                 if not is_numeric_code(spelling):
                     texts.append((spelling, entry))
             texts.extend((p, entry) for p in entry.phrasings)
+            error_key = symbol_key(entry.ocpp_error_code or "")
+            if error_key and error_key not in UNINFORMATIVE_ERROR_CODES:
+                index.by_error.setdefault(error_key, []).append(entry)
         index.text = PhraseIndex(texts)
         return index
 
@@ -280,7 +288,7 @@ class Matcher:
             if found is not None:
                 hit, ambiguous = found
         if hit is None:
-            hit = self._text_or_standard(index, code, info, error_code, ev)
+            hit = self._text_or_standard(index, code, info, error_code, ev, model, firmware)
         if hit is None:
             ev.append("no knowledge-base entry matched: unknown")
             return Match(None, C_UNKNOWN, "none", list(dict.fromkeys(ev)), canonical, ambiguous)
@@ -591,13 +599,31 @@ class Matcher:
         return _Hit(entry, confidence, "normalized", ev), ()
 
     def _text_or_standard(
-        self, index: _VendorIndex | None, code: str, info: str, error_code: str, ev: list[str]
+        self,
+        index: _VendorIndex | None,
+        code: str,
+        info: str,
+        error_code: str,
+        ev: list[str],
+        model: str = "",
+        firmware: str = "",
     ) -> _Hit | None:
-        """(6) fuzzy text, (7) the standard errorCode; the more confident one wins."""
+        """(6) fuzzy text, (7) the standard errorCode (the vendor's own entry for it first);
+        the more confident one wins."""
         text = self._text(index, code, info)
-        standard = self._standard(error_code, ev)
+        standard = None
+        if index is not None:
+            standard = self._vendor_standard(index, error_code, code, model, firmware)
+        if standard is None:
+            standard = self._standard(error_code, ev)
         if text is not None and standard is not None:
-            if text.entry.category == standard.entry.category:
+            if text.entry.category == standard.entry.category and (
+                standard.method == "vendor_standard" and text.method == "phrasing"
+            ):  # the vendor's own advice beats a cross-vendor phrasing of the same fault
+                standard.confidence = round(min(standard.confidence + 0.05, 0.9), 3)
+                standard.evidence.append(f"the text agrees ({text.evidence[0]})")
+                text = None
+            elif text.entry.category == standard.entry.category:
                 text.confidence = round(min(text.confidence + 0.05, 0.9), 3)
                 text.evidence.append(f"errorCode {show(error_code)} agrees")
             elif standard.confidence > text.confidence:
@@ -663,6 +689,32 @@ class Matcher:
             for phrase, category in self._vetoes
             if phrase and (f" {phrase} " in padded or fuzz.ratio(phrase, query) >= 90)
         }
+
+    def _vendor_standard(
+        self, index: _VendorIndex, error_code: str, code: str, model: str, firmware: str
+    ) -> _Hit | None:
+        """The vendor's entry for this standard errorCode, when exactly one entry in scope
+        says the vendor sends it (Compleo: GroundFailure is its display letter B)."""
+        if not error_code:
+            return None
+        entries = index.by_error.get(symbol_key(error_code))
+        ranked = [(r, e) for e in entries or () if (r := _rank(e, model, firmware)) is not None]
+        if len(ranked) != 1:
+            return None
+        rank, entry = ranked[0]
+        name = index.spec.name
+        evidence = [
+            f"errorCode {show(error_code)} matched {name} manual entry {entry.code}, the one "
+            f"{name} sends with that errorCode (vendor's entry preferred over the OCPP standard "
+            "entry, score 100)"
+        ]
+        confidence = C_VENDOR_STANDARD_UNREAD if code else C_VENDOR_STANDARD
+        if rank < 0:
+            confidence -= SCOPE_UNKNOWN_PENALTY
+            evidence.append(
+                f"entry is for {_scope_text(entry)}; this charger's model/firmware is unknown"
+            )
+        return _Hit(entry, round(confidence, 3), "vendor_standard", evidence)
 
     def _standard(self, error_code: str, ev: list[str]) -> _Hit | None:
         if not error_code:

@@ -43,7 +43,9 @@ class MatchQuery:
 class Match:
     entry: KBEntry | None  # None = nothing known (an honest unknown)
     confidence: float  # 0..1
-    method: str  # "exact", "normalized", "bitmask", "fuzzy", "phrasing", "standard", "none"
+    # "exact", "normalized", "bitmask", "fuzzy", "phrasing", "standard", "none", or
+    # "vendor_standard": the errorCode, answered from the vendor's own entry for it
+    method: str
     evidence: list[str] = field(default_factory=list)
     vendor: str | None = None  # canonical vendor resolved from the query, if any
     ambiguous: tuple[str, ...] = ()  # vendors that share the code when the vendor is unknown

@@ -135,6 +135,13 @@ CASES += [
          category, sev, who, "Zaptec")
     for code, category, sev, who, info in ZAPTEC_GO
 ]
+CASES += [  # §3: on LTE the Go sends a word, not a bit, as vEC
+    Case("Zaptec Go:ProhibitedByCommunicationMode",
+         MatchQuery(vendor="Zaptec", model="Zaptec Go OCPP", code="ProhibitedByCommunicationMode",
+                    info="Switched to LTE. Closing OCPP until WIFI is active",
+                    error_code="OtherError"),
+         CONN, None, None, "Zaptec"),
+]
 # Zaptec Pro: same warning names at other bit positions (zaptec_protocol_pro_warnings.h).
 CASES += vendor_rows("Zaptec", "zaptec", [
     ("128", PS, "SAF", "V"),  # RELAY_WELDED (Go: 12 V low)
@@ -232,6 +239,18 @@ CASES += vendor_rows("Compleo", "Compleo", [  # §10: display letters / Modbus /
     ("I", UV, "OUT", "E"), ("OverCurrentFailure", OC, "OUT", "D"),
     ("GroundFailure", GF, "SAF", "E"),
 ], firmware="6.1.2")
+CASES += [  # §10: a Compleo fault often arrives as the standard errorCode alone, no vEC
+    Case(f"Compleo errorCode:{error_code}",
+         MatchQuery(vendor="Compleo", firmware="6.1.2", error_code=error_code),
+         category, sev, who, "Compleo")
+    for error_code, category, sev, who in [
+        ("ConnectorLockFailure", CL, "OUT", "D"), ("GroundFailure", GF, "SAF", "E"),
+        ("HighTemperature", HT, "DEG", "S"), ("InternalError", IE, "OUT", "E"),
+        ("OverVoltage", OV, "OUT", "E"), ("PowerMeterFailure", PM, "DEG", "V"),
+        ("PowerSwitchFailure", PS, "SAF", "E"), ("UnderVoltage", UV, "OUT", "E"),
+        ("OverCurrentFailure", OC, "OUT", "D"),
+    ]
+]
 
 BENDER = [  # §11: exact activation info texts (category, Sev, Who)
     ("Residual current detected via sensor", GF, "SAF", "D"),
