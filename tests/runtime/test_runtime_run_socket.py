@@ -13,22 +13,17 @@ cleanly.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from test_runtime_serve import _estop_line, _free_port, _post, _wait_http
+from runtime_helpers import WEBHOOK_SECRET, estop_line, free_port, post, start, stop, wait_http
 
 from bot.feeds.webhook import signed_headers
 from bot.slack.inbound import command_body, event_body
 from bot.slack.stub import SlackStub, StubCall
 from bot.slack.stub_socket import SocketAck
 
-WEBHOOK_SECRET = "feed-secret"
 ACK_DEADLINE = 3.0  # Slack shows the user an error after this
 
 
@@ -70,32 +65,28 @@ def _mention(stub: SlackStub, ts: str, event_id: str) -> tuple[SocketAck, StubCa
 
 
 def test_run_socket_mode_end_to_end(tmp_path: Path, db_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     latencies: dict[str, float] = {}
     with SlackStub() as stub:
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_APP_TOKEN": "xapp-1-A0FAULTBOT-1-test",
-            "SLACK_API_URL": stub.base_url,
-            "FAULTBOT_ALERT_CHANNEL": "C0ALERTS",
-            "FAULTBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "FAULTBOT_HTTP_HOST": "127.0.0.1",
-            "FAULTBOT_HTTP_PORT": str(port),
-        }
-        env.pop("SLACK_SIGNING_SECRET", None)  # Socket Mode needs no signing secret
-        env.pop("FAULTBOT_DIGEST_CHANNEL", None)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.main", "run"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+        proc, log = start(
+            "run",
+            tmp_path,
+            {
+                "DATABASE_URL": db_url,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_APP_TOKEN": "xapp-1-A0FAULTBOT-1-test",
+                "SLACK_API_URL": stub.base_url,
+                "SLACK_SIGNING_SECRET": None,  # Socket Mode needs no signing secret
+                "FAULTBOT_DIGEST_CHANNEL": None,
+                "FAULTBOT_ALERT_CHANNEL": "C0ALERTS",
+                "FAULTBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "FAULTBOT_HTTP_HOST": "127.0.0.1",
+                "FAULTBOT_HTTP_PORT": str(port),
+            },
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_http(base + "/health", time.monotonic() + 60)
+            wait_http(base + "/health")
             [first] = stub.wait_socket_connections(1, timeout=30)
             assert first.open, "the app never opened a Socket Mode connection"
             opened = stub.calls_to("apps.connections.open")
@@ -103,9 +94,9 @@ def test_run_socket_mode_end_to_end(tmp_path: Path, db_url: str) -> None:
 
             # A signed feed frame: emergency stop -> incident -> alert in the alert channel.
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            body = json.dumps(_estop_line(now)).encode()
+            body = json.dumps(estop_line(now)).encode()
             headers = {"content-type": "application/json", **signed_headers(WEBHOOK_SECRET, body)}
-            status, answer = _post(base + "/feed/ocpp", body, headers)
+            status, answer = post(base + "/feed/ocpp", body, headers)
             assert status == 200, answer
             posts = stub.wait_for("chat.postMessage", 1, timeout=20)
             alert = posts[0].params
@@ -154,14 +145,10 @@ def test_run_socket_mode_end_to_end(tmp_path: Path, db_url: str) -> None:
             # The vendor's hostile info text reached Slack only escaped, never as a ping.
             everything = json.dumps([c.params for c in stub.calls])
             assert "<!channel>" not in everything
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, _ = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, _ = proc.communicate()
-        text = out.decode(errors="replace")
+        except AssertionError as failure:
+            out = stop(proc, log)
+            raise AssertionError(f"{failure}\n--- faultbot run output ---\n{out}") from None
+        text = stop(proc, log)
         print("socket ack latency (ms): "
               + ", ".join(f"{k} {v * 1000:.1f}" for k, v in latencies.items()))
         assert proc.returncode == 0, text
