@@ -53,6 +53,10 @@ def call_fact(
     return builder(version, payload, violations)
 
 
+# The actions whose CALLRESULT carries a fact (result_fact returns None for the rest).
+RESULT_FACT_ACTIONS = frozenset({"BootNotification", "StartTransaction"})
+
+
 def result_fact(
     action: str | None,
     payload: dict[str, Any],

@@ -45,7 +45,7 @@ from bot.ocpp.events import (
     Message,
     Record,
 )
-from bot.ocpp.facts import call_error_fact, call_fact, result_fact
+from bot.ocpp.facts import RESULT_FACT_ACTIONS, call_error_fact, call_fact, result_fact
 from bot.ocpp.schemas import known_actions, schema_for
 from bot.ocpp.times import BadTimestamp, describe_gap, format_utc, parse_timestamp
 
@@ -263,14 +263,16 @@ class Parser:
         charger = record.charger
         declared = record.ocpp
         if declared is not None:
-            version = normalize_version(declared)
+            version = _VERSION_ALIASES.get(declared) or normalize_version(declared)
             if version is None:
                 return self._error(record, f"unknown OCPP version {_short(declared)}")
             inferred = False
         else:
             version = self._infer(charger, action, payload)
             inferred = True
-        if action == "BootNotification" or not inferred:
+        if (action == "BootNotification" or not inferred) and self._versions.get(
+            charger
+        ) != version:
             self._remember_version(charger, version)
 
         pending = self._pending
@@ -294,7 +296,16 @@ class Parser:
             if not schema.is_valid(payload):
                 violations.extend(schema.problems(payload))
             fact = call_fact(version, action, payload, violations)
-        occurred = self._occurred_at(record.ts, action, payload, violations)
+        ts = record.ts
+        if (
+            "timestamp" in payload
+            or "generatedAt" in payload
+            or action == "MeterValues"
+            or ts.tzinfo is None
+        ):
+            occurred = self._occurred_at(ts, action, payload, violations)
+        else:  # nothing to compare with the CSMS time (e.g. a Heartbeat)
+            occurred = ts
         return self._message(
             record, CALL, uid, action, payload, version, inferred, fact, violations, occurred
         )
@@ -313,7 +324,7 @@ class Parser:
             version = self._versions.get(charger, "1.6")
             inferred = True
         if declared is not None:
-            declared_version = normalize_version(declared)
+            declared_version = _VERSION_ALIASES.get(declared) or normalize_version(declared)
             if declared_version is None:
                 return self._error(record, f"unknown OCPP version {_short(declared)}")
             version, inferred = declared_version, False
@@ -325,7 +336,9 @@ class Parser:
                 schema = self._schemas[key] = schema_for(version, action, "response")
             if schema is not None and not schema.is_valid(payload):
                 violations.extend(schema.problems(payload))
-            fact = result_fact(action, payload, call_payload, violations)
+            if action in RESULT_FACT_ACTIONS:
+                fact = result_fact(action, payload, call_payload, violations)
+        ts = record.ts
         return self._message(
             record,
             CALLRESULT,
@@ -336,7 +349,7 @@ class Parser:
             inferred,
             fact,
             violations,
-            _aware(record.ts, violations),
+            ts if ts.tzinfo is not None else _aware(ts, violations),
         )
 
     def _call_error(

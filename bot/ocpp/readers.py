@@ -31,7 +31,7 @@ import json
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -97,18 +97,28 @@ def read_lines(
 ) -> Iterator[Record | LineError]:
     """Records from lines of bytes (str lines are accepted too)."""
     reader = _LineReader(source, charger)
-    feed, feed_text = reader.feed, reader.feed_text
+    feed, feed_text, common = reader.feed, reader.feed_text, reader.common
     for number, line in enumerate(lines, 1):
         if isinstance(line, str):
             # ASCII text needs no bytes round trip (its length is its size in bytes);
             # anything else is measured and checked as the bytes a file would hold.
             if line.isascii() and len(line) <= MAX_LINE_BYTES:
+                if line[:1] == "{":
+                    record = common(number, line)
+                    if record is not None:
+                        yield record
+                        continue
                 yield from feed_text(number, line)
                 continue
             line = line.encode("utf-8", "surrogatepass")
         if len(line) > MAX_LINE_BYTES:
             yield reader.too_long(number, len(line))
             continue
+        if line[:1] == b"{":
+            record = _common_bytes(common, number, line)
+            if record is not None:
+                yield record
+                continue
         yield from feed(number, line)
 
 
@@ -127,6 +137,7 @@ def _read_stream(
     stream: BinaryIO, source: str, charger: str | None
 ) -> Iterator[Record | LineError]:
     reader = _LineReader(source, charger)
+    feed, common = reader.feed, reader.common
     number = 0
     readline = stream.readline
     while True:
@@ -146,7 +157,22 @@ def _read_stream(
                     break
             yield reader.too_long(number, size)
             continue
-        yield from reader.feed(number, line)
+        if line[:1] == b"{":
+            record = _common_bytes(common, number, line)
+            if record is not None:
+                yield record
+                continue
+        yield from feed(number, line)
+
+
+def _common_bytes(
+    common: Callable[[int, str], Record | LineError | None], number: int, line: bytes
+) -> Record | LineError | None:
+    try:
+        text = line.decode()
+    except UnicodeDecodeError:  # feed() says where
+        return None
+    return common(number, text)
 
 
 class _LineReader:
@@ -197,25 +223,34 @@ class _LineReader:
             return self.feed(number, text.encode())
         return self._line(number, text)
 
+    def common(self, number: int, text: str) -> Record | LineError | None:
+        """The hot path: a contract-1 line in the shape faultbot's own tools and most
+        producers write (spans.split_common), else None. `text` may still carry the
+        line's trailing whitespace; a line this accepts has no NUL byte, no BOM and
+        nothing else feed() would refuse before decoding."""
+        parts = split_common(text)
+        if parts is None:
+            return None
+        stamp, charger, direction, frame, ocpp, start, end = parts
+        notes: list[str] = []
+        ts = self._stamp(stamp, frame, notes)
+        if type(ts) is LineError:
+            return self._with_line(ts, number)
+        # Positional (Record's field order): keywords cost more on this hot path.
+        return Record(
+            ts, charger, direction, frame, ocpp, text[start:end],  # type: ignore[arg-type]
+            self.source, number, tuple(notes) if notes else (),
+        )  # fmt: skip
+
     def _line(self, number: int, text: str) -> list[Record | LineError]:
         """One stripped, decoded, non-empty line."""
         first = text[0]
         if first == "{":
             # Contract-1 lines, split so the frame is decoded once and kept verbatim:
             # first the shape our own tools write, then any key order and spacing.
-            common = split_common(text)
-            if common is not None:
-                stamp, charger, direction, frame, ocpp, start, end = common
-                notes: list[str] = []
-                ts = self._stamp(stamp, frame, notes)
-                if type(ts) is LineError:
-                    return [self._with_line(ts, number)]
-                return [
-                    Record(
-                        ts, charger, direction, frame, ocpp, text[start:end], self.source,  # type: ignore[arg-type]
-                        number, tuple(notes) if notes else (),
-                    )
-                ]  # fmt: skip
+            record = self.common(number, text)
+            if record is not None:
+                return [record]
             try:
                 obj, start, end = split_contract1(text)
             except NotSplit:

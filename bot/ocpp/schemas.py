@@ -51,7 +51,14 @@ class PayloadSchema:
             if empty is None:
                 empty = self._empty_valid = self._check({})
             return empty
-        return self._check(payload)
+        fast = self._fast
+        if fast is None:
+            return bool(self._validator().is_valid(payload))
+        try:
+            fast(payload)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
 
     def _check(self, payload: Any) -> bool:
         fast = self._fast

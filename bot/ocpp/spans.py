@@ -29,7 +29,8 @@ _COMMON_HEAD = re.compile(
     f'{{{_W}"ts"{_W}:{_W}{_STR}{_W},{_W}"charger"{_W}:{_W}{_STR}{_W},'
     f'{_W}"dir"{_W}:{_W}"(in|out)"{_W},{_W}"frame"{_W}:{_W}'
 )
-_COMMON_TAIL = re.compile(f'{_W}(?:,{_W}"ocpp"{_W}:{_W}{_STR}{_W})?}}')
+# After the closing brace: what a line reader strips (JSON whitespace, \v, \f).
+_COMMON_TAIL = re.compile(f'{_W}(?:,{_W}"ocpp"{_W}:{_W}{_STR}{_W})?}}[ \\t\\n\\r\\v\\f]*')
 
 
 def split_common(text: str) -> tuple[str, str, str, Any, str | None, int, int] | None:
