@@ -190,6 +190,7 @@ def kb_unknown(limit: int, as_json: bool, database_url: str | None) -> None:
                 "code": u.code,
                 "info": u.info,
                 "count": u.count,
+                "chargers": u.chargers,
                 "first_seen": u.first_seen.isoformat(),
                 "last_seen": u.last_seen.isoformat(),
             }

@@ -8,8 +8,10 @@ from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base
+from bot.store.models import CHARGER_ID_LEN
 
-KB_TABLES = ("kb_runtime_entries", "kb_unknown_codes")
+KB_TABLES = ("kb_runtime_entries", "kb_unknown_codes", "kb_unknown_chargers")
+CODE_KEY_LEN = 40  # sha1 hex of the (vendor, model, firmware, code) identity
 
 
 class KBRuntimeEntry(Base):
@@ -55,8 +57,23 @@ class KBUnknownCode(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
+    # The identity above as one short key (links kb_unknown_chargers); see unknown_code_key.
+    code_key: Mapped[str] = mapped_column(String(CODE_KEY_LEN), default="")
+    chargers: Mapped[int] = mapped_column(Integer, default=0)  # distinct chargers seen sending it
 
     __table_args__ = (
         UniqueConstraint("vendor", "model", "firmware", "code"),
         Index("ix_kb_unknown_codes_count", "count"),
+        Index("ix_kb_unknown_codes_code_key", "code_key"),
     )
+
+
+class KBUnknownCharger(Base):
+    """One charger seen sending one unknown code: the exact, cheap way to count distinct
+    chargers per code (insert-ignore a pair per batch, count the pairs)."""
+
+    __tablename__ = "kb_unknown_chargers"
+
+    code_key: Mapped[str] = mapped_column(String(CODE_KEY_LEN), primary_key=True)
+    charger: Mapped[str] = mapped_column(String(CHARGER_ID_LEN), primary_key=True)
+    first_seen: Mapped[datetime]

@@ -3,27 +3,31 @@
 Taught entries are kept in memory and re-read at most every `refresh_s` seconds
 (never per event); `teach` updates the memory at once, so the next identical query
 in this process is answered from the taught entry. Unknown codes are counted with
-one bulk upsert per batch.
+one bulk upsert per batch; the chargers that sent each code are kept as (code, charger)
+pairs (insert-ignore, also bulk), so "seen N times on M chargers" is exact.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.kb.knowledge import KnowledgeBase
-from bot.kb.models import KBRuntimeEntry, KBUnknownCode
+from bot.kb.models import KBRuntimeEntry, KBUnknownCharger, KBUnknownCode
 from bot.kb.normalize import CODE_LIMIT, TEXT_LIMIT, clean, loose_keys
 from bot.kb.scope import glob_problem
 from bot.kb.types import KBEntry, Match, MatchQuery
 from bot.kb.vendors import vendor_key
+from bot.store.models import CHARGER_ID_LEN
 from bot.vocab import Category, Owner, Severity
 
 CODE_MATCH_METHODS = frozenset({"exact", "normalized", "bitmask"})
@@ -45,10 +49,12 @@ class UnknownSighting:
     info: str | None
     seen_at: datetime
     count: int = 1
+    charger: str = ""  # the charger that sent it ('' = not known): counts distinct chargers
 
 
 class SightingLike(Protocol):
-    """Anything shaped like UnknownSighting (triage has its own, with a charger field)."""
+    """Anything shaped like UnknownSighting (triage has its own); an optional `charger`
+    attribute is read when present."""
 
     @property
     def vendor(self) -> str | None: ...
@@ -74,9 +80,18 @@ class UnknownCode:
     first_seen: datetime
     last_seen: datetime
     count: int
+    chargers: int = 0  # distinct chargers seen sending it (0 for rows older than kb_0002)
 
 
-def sighting_for(q: MatchQuery, match: Match, seen_at: datetime) -> UnknownSighting | None:
+def unknown_code_key(vendor: str, model: str, firmware: str, code: str) -> str:
+    """One short key for an unknown code's identity (links kb_unknown_chargers to it)."""
+    joined = "\x1f".join((vendor, model, firmware, code))
+    return hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def sighting_for(
+    q: MatchQuery, match: Match, seen_at: datetime, charger: str = ""
+) -> UnknownSighting | None:
     """A sighting to record when the query carried a code the base could not explain by code.
 
     Answers that came from text, the standard errorCode or a guess across vendors
@@ -100,6 +115,7 @@ def sighting_for(q: MatchQuery, match: Match, seen_at: datetime) -> UnknownSight
         code=code,
         info=clean(q.info, TEXT_LIMIT) or None,
         seen_at=seen_at,
+        charger=charger,
     )
 
 
@@ -252,6 +268,7 @@ class RuntimeEntries:
         """Count sightings with one bulk upsert per batch; returns the distinct codes written.
         With `conn`, write inside the caller's transaction (the pipeline's batch)."""
         merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        pairs: dict[tuple[str, str], datetime] = {}  # (code_key, charger) -> first seen
         for s in items:
             code = clean(s.code, CODE_LIMIT)
             if not code:
@@ -264,7 +281,7 @@ class RuntimeEntries:
             count = max(1, int(getattr(s, "count", 1) or 1))
             row = merged.get(key)
             if row is None:
-                merged[key] = {
+                row = merged[key] = {
                     "vendor": key[0],
                     "model": key[1],
                     "firmware": key[2],
@@ -273,24 +290,86 @@ class RuntimeEntries:
                     "first_seen": seen,
                     "last_seen": seen,
                     "count": count,
+                    "code_key": unknown_code_key(*key),
+                    "chargers": 0,
                 }
+                self._pair(pairs, row["code_key"], getattr(s, "charger", ""), seen)
                 continue
+            self._pair(pairs, row["code_key"], getattr(s, "charger", ""), seen)
             row["count"] += count
             row["first_seen"] = min(row["first_seen"], seen)
             if seen >= row["last_seen"]:
                 row["last_seen"] = seen
                 row["info"] = clean(s.info, TEXT_LIMIT) or row["info"]
-        rows = list(merged.values())
+        # Sorted, so concurrent writers lock rows in the same order.
+        rows = sorted(merged.values(), key=lambda r: r["code_key"])
+        pair_rows = [
+            {"code_key": k, "charger": c, "first_seen": t} for (k, c), t in sorted(pairs.items())
+        ]
         if rows and conn is not None:
-            self._write_unknown(conn, rows)
+            self._write_unknown(conn, rows, pair_rows)
         elif rows:
             with self.engine.begin() as own:
-                self._write_unknown(own, rows)
+                self._write_unknown(own, rows, pair_rows)
         return len(rows)
 
-    def _write_unknown(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    @staticmethod
+    def _pair(
+        pairs: dict[tuple[str, str], datetime], code_key: str, charger: object, seen: datetime
+    ) -> None:
+        name = clean(charger, CHARGER_ID_LEN)
+        if name:
+            first = pairs.get((code_key, name))
+            pairs[(code_key, name)] = seen if first is None else min(first, seen)
+
+    def _write_unknown(
+        self, conn: Connection, rows: list[dict[str, Any]], pair_rows: list[dict[str, Any]]
+    ) -> None:
         for start in range(0, len(rows), _BATCH_ROWS):
             conn.execute(self._upsert(rows[start : start + _BATCH_ROWS]))
+        if pair_rows:
+            self._count_chargers(conn, pair_rows)
+
+    def _count_chargers(self, conn: Connection, pair_rows: list[dict[str, Any]]) -> None:
+        """Insert-ignore the (code, charger) pairs, then add the new ones to `chargers`.
+
+        PostgreSQL and SQLite return the pairs actually inserted, so the increment is exact
+        even with several workers; MySQL/MariaDB recount the touched codes instead."""
+        codes, pairs = KBUnknownCode.__table__, KBUnknownCharger.__table__
+        returning = conn.dialect.name in ("postgresql", "sqlite")
+        new: Counter[str] = Counter()
+        for start in range(0, len(pair_rows), _BATCH_ROWS):
+            stmt = self._insert_ignore(pairs, pair_rows[start : start + _BATCH_ROWS])
+            if returning:
+                new.update(key for (key,) in conn.execute(stmt.returning(pairs.c.code_key)))
+            else:
+                conn.execute(stmt)
+        if returning:
+            if new:
+                conn.execute(
+                    update(codes)
+                    .where(codes.c.code_key == bindparam("b_key"))
+                    .values(chargers=codes.c.chargers + bindparam("b_new")),
+                    [{"b_key": k, "b_new": n} for k, n in sorted(new.items())],
+                )
+            return
+        keys = sorted({r["code_key"] for r in pair_rows})
+        counted = select(func.count()).where(pairs.c.code_key == codes.c.code_key).scalar_subquery()
+        for start in range(0, len(keys), _BATCH_ROWS):
+            chunk = keys[start : start + _BATCH_ROWS]
+            conn.execute(update(codes).where(codes.c.code_key.in_(chunk)).values(chargers=counted))
+
+    def _insert_ignore(self, table: Any, rows: list[dict[str, Any]]) -> Any:
+        name = self.engine.dialect.name
+        if name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+            return mysql_insert(table).values(rows).prefix_with("IGNORE")
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        return insert(table).values(rows).on_conflict_do_nothing()
 
     def _upsert(self, rows: list[dict[str, Any]]) -> Any:
         table = KBUnknownCode.__table__
@@ -340,6 +419,7 @@ class RuntimeEntries:
                     row.first_seen,
                     row.last_seen,
                     row.count,
+                    row.chargers,
                 )
             )
             if len(out) >= limit:

@@ -118,14 +118,20 @@ def test_teach_unknown_export_through_the_cli(run, tmp_path: Path) -> None:  # t
     from bot.store.db import make_engine
 
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    seen = datetime(2026, 11, 20, tzinfo=UTC)
     RuntimeEntries(engine).record_unknown(
-        [UnknownSighting("GE", None, None, "888", "hmm", datetime(2026, 11, 20, tzinfo=UTC))]
+        [
+            UnknownSighting("GE", None, None, "888", "hmm", seen, charger="CP-1"),
+            UnknownSighting("GE", None, None, "888", "hmm", seen, charger="CP-2"),
+            UnknownSighting("GE", None, None, "888", "hmm", seen, charger="CP-1"),
+        ]
     )
     engine.dispose()
     unknown = run("kb", "unknown")
     assert "888" in unknown.output and "GE" in unknown.output
+    assert "3 x on 2 chargers" in unknown.output
     rows = [json.loads(line) for line in run("kb", "unknown", "--json").output.splitlines()]
-    assert rows[0]["code"] == "888" and rows[0]["count"] == 1
+    assert rows[0]["code"] == "888" and rows[0]["count"] == 3 and rows[0]["chargers"] == 2
 
     out = tmp_path / "taught.yaml"
     exported = run("kb", "export", str(out))
