@@ -42,8 +42,10 @@ def parse_timestamp(value: object) -> tuple[datetime, bool]:
                 dt = datetime.fromisoformat(text)
             except ValueError:
                 raise BadTimestamp(f"timestamp {_show(value)} is not a date-time") from None
-        had_zone = dt.tzinfo is not None
-        dt = dt.astimezone(UTC) if had_zone else dt.replace(tzinfo=UTC)
+        zone = dt.tzinfo
+        had_zone = zone is not None
+        if zone is not UTC:  # "Z" and "+00:00" come back as the UTC singleton already
+            dt = dt.astimezone(UTC) if had_zone else dt.replace(tzinfo=UTC)
         if not _EARLIEST_NAIVE_YEAR <= dt.year < _LATEST_NAIVE_YEAR:
             _check_range(dt, value)
         return dt, had_zone
