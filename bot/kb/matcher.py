@@ -3,11 +3,13 @@
 Order: operator-taught entries, then within the charger's vendor an exact code, a
 normalised code, a bitmask sum, a code embedded in the text; then fuzzy text over
 the vendor's phrasings and the cross-vendor phrasings; then the OCPP standard
-errorCode. A bare number of one vendor is never answered from another vendor's
-manual; when the vendor is unknown and several manuals share a code with different
-advice, the answer says so and its confidence drops (manuals or schemes that give the
-same advice agree: that is no ambiguity). Everything is precomputed at construction;
-repeated queries are served from an LRU cache.
+errorCode (the vendor's own entry for that errorCode first, when exactly one fits:
+method "vendor_standard"; "standard" always carries the standard entry). A bare
+number of one vendor is never answered from another vendor's manual; when the
+vendor is unknown and several manuals share a code with different advice, the answer
+says so and its confidence drops (manuals or schemes that give the same advice agree:
+that is no ambiguity). Everything is precomputed at construction; repeated queries
+are served from an LRU cache.
 """
 
 from __future__ import annotations
