@@ -215,7 +215,7 @@ class Message:
     payload: dict[str, Any]
     ocpp_version: str
     version_inferred: bool
-    raw: str  # verbatim frame text
+    raw: str  # verbatim frame text; a compact dump only when a feed delivered no text
     fingerprint: str  # stable id for idempotent storage (charger, direction, frame)
     fact: Fact | None = None
     # schema/plausibility problems; messages without any share NO_VIOLATIONS (read-only)

@@ -35,8 +35,9 @@ _COMMON_TAIL = re.compile(f'{_W}(?:,{_W}"ocpp"{_W}:{_W}{_STR}{_W})?}}[ \\t\\n\\r
 
 def split_common(text: str) -> tuple[str, str, str, Any, str | None, int, int] | None:
     """(ts, charger, dir, frame, ocpp, start, end) for a contract-1 line in the common
-    shape (see _COMMON_HEAD), else None. Equal to what json.loads would give, with the
-    frame decoded once, straight from text[start:end]."""
+    shape (see _COMMON_HEAD; trailing whitespace allowed), else None. The values equal
+    what json.loads would give; the frame is decoded once, straight from
+    text[start:end], which is its exact text."""
     head = _COMMON_HEAD.match(text)
     if head is None:
         return None
@@ -62,10 +63,10 @@ def split_contract1(text: str) -> tuple[dict[str, Any], int, int]:
     The frame is decoded straight from its place in the line and the rest (the
     envelope) from the line with the frame cut out, so the line is decoded once and
     `text[start:end]` is the frame exactly as written. The decoded line equals
-    json.loads(text). Raises NotSplit when that cannot
-    be proven cheaply: the key is not plainly at the top level, is spelled with
-    escapes, or occurs twice; or the text is not valid JSON. Callers then take the
-    general path, which gives the exact error or walks the object with member_span.
+    json.loads(text). Raises NotSplit when that cannot be proven cheaply: the key is
+    not plainly at the top level, is spelled with escapes, or occurs twice; or the text
+    is not valid JSON. Callers then take the general path, which gives the exact error
+    or walks the object with member_span.
     """
     i = text.find(_KEY)
     # Before the key: no nesting and no escapes, and an even number of quotes, so the
