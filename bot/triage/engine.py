@@ -92,6 +92,10 @@ STANDARD_16_CODES = frozenset(
 _MATCH_EVIDENCE_CAP = 300
 
 
+# Match methods that explain a fault without explaining the vendor code the charger sent:
+# that code is still "unknown" and is recorded so an operator can teach it.
+_NOT_BY_CODE = frozenset({"standard", "vendor_standard", "none"})
+
 class TriageEngine:
     def __init__(
         self,
@@ -706,7 +710,7 @@ class TriageEngine:
         said = fault.vendor_code if informative(fault.vendor_code, blank) else None
         if said is None and informative(fault.info, blank):
             said = fault.info
-        if said and (match.entry is None or match.method in ("standard", "none")):
+        if said and (match.entry is None or match.method in _NOT_BY_CODE):
             self._unknown.append(UnknownSighting(
                 vendor=match.vendor or cs.vendor or fault.vendor_sent,
                 model=cs.model,
