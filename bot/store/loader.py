@@ -68,21 +68,25 @@ class Loader:
         on_progress: Callable[[LoadSummary], None] | None = None,
     ) -> LoadSummary:
         summary = LoadSummary()
-        batch: list[Record] = []
+        batch: list[Message] = []
         size = self.batch_size
+        parse = self.parser.parse
         for item in items:
             summary.frames += 1
-            if isinstance(item, LineError):
-                self._reject(summary, [item])
+            # Parsed as it arrives, so the record and its decoded frame are freed at
+            # once rather than held in the batch for the garbage collector to walk.
+            result = item if isinstance(item, LineError) else parse(item)
+            if isinstance(result, LineError):
+                self._reject(summary, [result])
                 continue
-            batch.append(item)
+            batch.append(result)
             if len(batch) >= size:
-                self._flush(batch, summary)
+                self._store(batch, summary)
                 batch = []
                 if on_progress is not None:
                     on_progress(summary)
         if batch:
-            self._flush(batch, summary)
+            self._store(batch, summary)
         if on_progress is not None:
             on_progress(summary)
         summary.rejected.sort(key=_line_order(summary.rejected))
@@ -94,12 +98,6 @@ class Loader:
         if messages:
             self._store(messages, summary)
         return summary
-
-    def _flush(self, batch: list[Record], summary: LoadSummary) -> None:
-        messages, errors = self.parser.parse_many(batch)
-        if errors:
-            self._reject(summary, errors)
-        self._store(messages, summary)
 
     def _ingest(self, messages: list[Message]) -> IngestResult:
         if self.in_transaction is None:
