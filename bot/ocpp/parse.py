@@ -122,6 +122,28 @@ def _clean(text: str) -> bool:
     return '"' not in text and "\\" not in text and text.isprintable()
 
 
+def _short_canonical(kind: int, uid: str, action: str | None, payload: dict[str, Any]) -> str:
+    """The canonical JSON of the commonest frames, written directly; "" for the rest.
+
+    Most frames are Heartbeats, empty replies and one-field replies ([2,"id","Action",{}],
+    [3,"id",{}], [3,"id",{"currentTime":"..."}]). With no more than one key there is
+    nothing to sort, so when json would write every string as itself (see _clean; a
+    CALL's action is a checked action name) the text is known without encoding it.
+    """
+    if kind == CALLERROR or not _clean(uid):
+        return ""
+    if not payload:
+        body = "{}"
+    elif len(payload) == 1:
+        ((key, value),) = payload.items()
+        if type(key) is not str or type(value) is not str or not (_clean(key) and _clean(value)):
+            return ""
+        body = f'{{"{key}":"{value}"}}'
+    else:
+        return ""
+    return f'[2,"{uid}","{action}",{body}]' if kind == CALL else f'[3,"{uid}",{body}]'
+
+
 def normalize_version(declared: Any) -> str | None:
     """'1.6' / '2.0.1' / '2.1' for the spellings feeds use; None if unknown."""
     fast = _VERSION_ALIASES.get(declared)
@@ -396,15 +418,7 @@ class Parser:
         occurred: datetime,
     ) -> Message:
         frame = record.frame
-        # Most frames are Heartbeats and empty replies: [2,"id","Action",{}] / [3,"id",{}].
-        # Their canonical JSON is written directly when json would write the id and the
-        # action (a checked action name) as themselves; anything else is encoded.
-        if payload or kind == CALLERROR or not _clean(uid):
-            canonical = _dumps(frame)
-        elif kind == CALL:
-            canonical = f'[2,"{uid}","{action}",{{}}]'
-        else:
-            canonical = f'[3,"{uid}",{{}}]'
+        canonical = _short_canonical(kind, uid, action, payload) or _dumps(frame)
         charger, direction = record.charger, record.direction
         text = f"{charger}\n{direction}\n{canonical}"
         try:

@@ -224,9 +224,18 @@ def test_json_errors_read_cleanly() -> None:
     "uid", ["plain", 'q"uote', "back\\slash", "tab\there", "caf\u00e9", "\u2028", "\ud800"]
 )
 def test_short_canonical_form_matches_the_encoder(uid: str) -> None:
-    for frame in ([2, uid, "Heartbeat", {}], [3, uid, {}]):
-        m = parsed(Record(ts=T0, charger="C", direction="in", frame=frame))
-        assert m.fingerprint == fingerprint("C", "in", frame)
+    payloads: list[dict[str, Any]] = [
+        {},
+        {"currentTime": uid},
+        {uid: "x"},
+        {"a": 1},
+        {"a": None},
+        {"b": "x", "a": "y"},
+    ]
+    for payload in payloads:
+        for frame in ([2, uid, "DataTransfer", payload], [3, uid, payload]):
+            m = parsed(Record(ts=T0, charger="C", direction="in", frame=frame))
+            assert m.fingerprint == fingerprint("C", "in", frame), frame
 
 
 def test_messages_without_violations_share_a_read_only_list() -> None:
