@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.store.base import Base
 from bot.store.models import CHARGER_ID_LEN
 
-KB_TABLES = ("kb_runtime_entries", "kb_unknown_codes", "kb_unknown_chargers")
 CODE_KEY_LEN = 40  # sha1 hex of the (vendor, model, firmware, code) identity
 
 

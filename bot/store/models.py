@@ -123,6 +123,3 @@ class ChargingSession(Base):
         UniqueConstraint("charger_id", "transaction_id"),
         Index("ix_charging_sessions_open", "charger_id", "connector_id", "stopped_at"),
     )
-
-
-STORE_TABLES = ("chargers", "connectors", "messages", "charging_sessions")

@@ -3,27 +3,12 @@ labelled by stage) so stages evolve their tables independently; `upgrade heads` 
 
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 
+from bot.store.all_models import load_all_models
 from bot.store.base import Base
 
-# Every module that declares tables; imported so autogenerate sees the whole schema.
-MODEL_MODULES = (
-    "bot.store.models",
-    "bot.kb.models",
-    "bot.incidents.models",
-    "bot.slack.models",
-    "bot.feeds.models",
-)
-for name in MODEL_MODULES:
-    try:
-        importlib.import_module(name)
-    except ModuleNotFoundError as exc:  # a stage not built yet has no tables
-        if exc.name != name:
-            raise
-
+load_all_models()  # so autogenerate sees the whole schema
 target_metadata = Base.metadata
 
 
