@@ -41,6 +41,7 @@ from bot.slack.inbound import (
 from bot.slack.models import SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import OutboxWorker
 from bot.slack.stub import SlackStub
+from bot.templating import terminal_env
 
 DEMO_CHARGER = "CP-DEMO-1"
 
@@ -87,27 +88,25 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         services = services_of(app)
         services._sites = sites
         pipeline = Pipeline(engine, sites=sites, listeners=[services.publisher.on_changes])
+        steps = terminal_env("slack").get_template("demo_steps.j2").module  # the words
 
-        say(f"1. Loading the sample feed ({sample.feed.name}) through the pipeline…")
+        say(steps.loading(sample.feed.name))
         result = pipeline.process(read_file(sample.feed))
         services.deliver()
-        say(
-            f"   {result.new} messages, {len(result.diagnoses)} diagnoses, "
-            f"{result.count('opened')} incidents opened; "
-            f"{len(stub.ok_calls('chat.postMessage'))} alert roots posted."
-        )
+        roots = len(stub.ok_calls("chat.postMessage"))
+        say(steps.loaded(result.new, len(result.diagnoses), result.count("opened"), roots))
         last = result.last_ts
         assert last is not None
 
-        say("2. Posting the daily digest…")
+        say(steps.posting_digest())
         local_date = (last + timedelta(days=1)).astimezone(settings.timezone).date()
         digest = DigestScheduler(engine, settings, client, sites=sites, worker=worker)
         run = digest.post("CDIGEST", local_date, last + timedelta(hours=8))
         worker.run_once()
-        say(f"   {run.messages} digest message(s) for {digest.report_day(local_date)}.")
+        say(steps.digest_posted(run.messages, digest.report_day(local_date)))
 
         with serve_in_thread(app) as url:
-            say(f"3. Signed slash command and mention through {url} …")
+            say(steps.signed(url))
             with Session(engine) as s:
                 charger = (
                     s.scalars(
@@ -124,7 +123,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                 command=settings.slash_command,
             )
             status, _ = signed_post(url, cmd, FORM, secret=secret, timeout=30)
-            say(f"   /faultbot why {charger} -> HTTP {status}")
+            say(steps.command_result(settings.slash_command, charger, status))
             stub.wait_for("response_url", 1, timeout=30)
             mention = {
                 "type": "app_mention",
@@ -135,10 +134,10 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
             }
             body = event_body(mention, "EvDEMO1")
             status, _ = signed_post(url, body, "application/json", secret=secret, timeout=30)
-            say(f"   @faultbot what's wrong at {sites.site_of(charger)}? -> HTTP {status}")
+            say(steps.mention_result(sites.site_of(charger), status))
             stub.wait_for("chat.postMessage", len(stub.calls_to("chat.postMessage")) + 1, 30)
 
-            say(f"4. An alert thread for {DEMO_CHARGER}: open, escalate, ack, resolve…")
+            say(steps.alert_thread(DEMO_CHARGER))
             base = last + timedelta(minutes=5)
             fault = {
                 "connectorId": 1,
@@ -185,7 +184,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                     status, _ = signed_post(
                         url, action_body(payload), FORM, secret=secret, timeout=30
                     )
-                    say(f"   {action_id} button -> HTTP {status}")
+                    say(steps.button_result(action_id, status))
                     n = len(stub.calls_to("chat.update"))
                     stub.wait_for("chat.update", n + 1, timeout=30)
         deadline = time.monotonic() + 30
@@ -195,13 +194,10 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         with Session(engine) as s:
             failed = s.scalars(select(SlackOutbox).where(SlackOutbox.status == "failed")).all()
         say("")
-        say(f"What the Slack stand-in received ({len(stub.calls)} calls):")
+        say(steps.received(len(stub.calls)))
         for line in stub.transcript():
             say(line)
         if failed:
-            say(
-                f"{len(failed)} outbox rows failed: "
-                + "; ".join(f"{r.method} {r.channel}: {r.last_error}" for r in failed[:5])
-            )
+            say(steps.failed(failed))
         engine.dispose()
         return len(stub.calls)
