@@ -257,10 +257,6 @@ class Ingestor:
             result.chargers_seen.add(m.charger)
         if not rows:
             return result
-        if self.dialect == "postgresql":
-            # one lock order for every worker, so overlapping batches cannot deadlock
-            rows.sort(key=lambda r: r[0])
-
         if conn is not None:
             self._write(conn, rows, first, result)
             return result
@@ -542,8 +538,11 @@ class _LogWriter:
     once (the ORM's per-row type machinery cost about 20 µs a row).
 
     PostgreSQL: one INSERT ... SELECT FROM unnest(<one array per column>) ON CONFLICT
-    DO NOTHING RETURNING fingerprint per batch: 15 parameters whatever the batch size
+    DO NOTHING RETURNING fingerprint per batch: 16 parameters whatever the batch size
     (a VALUES list of 15,000 placeholders made psycopg re-scan the query each time).
+    Rows go in fingerprint order (one lock order for every worker, so overlapping
+    batches cannot deadlock), but their ids are drawn from the sequence first and given
+    in input order: ids keep the order messages were folded in (bot.fold replays by id).
     SQLite: executemany of INSERT ... ON CONFLICT DO NOTHING (faster than RETURNING
     there), then the new rows are read back by rowid: the insert holds SQLite's write
     lock until commit, so the rows it added are exactly the last `rowcount` rowids.
@@ -555,7 +554,7 @@ class _LogWriter:
         "fault_bearing", "raw", "violations", "source",
     )  # fmt: skip
     PG_ARRAYS = (
-        "text[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
+        "int8[]", "text[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
         "text[]", "text[]", "text[]", "bool[]", "int4[]",
         "bool[]", "text[]", "text[]", "text[]",
     )  # fmt: skip
@@ -571,11 +570,17 @@ class _LogWriter:
             )
         else:
             arrays = ", ".join(f"%b::{t}" for t in self.PG_ARRAYS)
+            pg_columns = ("id", *self.COLUMNS)
+            columns = ", ".join(pg_columns)
             picked = ", ".join(
                 f"c{i}::json" if name == "violations" else f"c{i}"
-                for i, name in enumerate(self.COLUMNS)
+                for i, name in enumerate(pg_columns)
             )
-            names = ", ".join(f"c{i}" for i in range(len(self.COLUMNS)))
+            names = ", ".join(f"c{i}" for i in range(len(pg_columns)))
+            self._ids_sql = (
+                f"SELECT nextval(pg_get_serial_sequence('{MSG.name}', 'id')) "
+                "FROM generate_series(1, %s)"
+            )
             self._sql = (
                 f"INSERT INTO {MSG.name} ({columns}) SELECT {picked} "
                 f"FROM unnest({arrays}) AS t({names}) "
@@ -593,10 +598,14 @@ class _LogWriter:
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         if self.sqlite:
             return self._insert_sqlite(conn, rows)
-        columns = [list(c) for c in zip(*rows, strict=True)]
         # %b: binary arrays; psycopg escapes every element of a text-format array in Python
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
+            cursor.execute(self._ids_sql, (len(rows),))
+            ids = sorted(r[0] for r in cursor.fetchall())
+            lock_order = sorted(range(len(rows)), key=lambda i: rows[i][0])
+            columns = [[ids[i] for i in lock_order]]
+            columns += [[rows[i][c] for i in lock_order] for c in range(len(self.COLUMNS))]
             cursor.execute(self._sql, columns)
             return {r[0] for r in cursor.fetchall()}
         finally:
