@@ -11,6 +11,14 @@ Decisions (documented because Slack threads and uptime depend on them):
   only once the port stayed healthy for `hold_down` (default 10 min) of feed time, and
   `resolved_at` is the moment it recovered. A fault inside the hold-down counts a flap
   and keeps the same incident; a flapping port escalates once, never reopens.
+- Every decision is made by event time, never at batch boundaries: a `Clock` event (the
+  feed clock crossing a grid point, bot.fold.clock) resolves what is due by then, and a
+  fault after the hold-down has run out *at the fault's own time* starts a new incident
+  even if no Clock came in between. So the same events give the same incidents however
+  they are batched.
+- A late fault report (the port had already reported healthy after it) is a past outage:
+  its incident opens and resolves at once, at the port's later healthy report; when an
+  incident is open on that slot it only counts as an occurrence.
 - Connectivity incidents resolve at the first frame the charger sends again.
 - Suppressed diagnoses (phantoms, advisories while charging) are stored as diagnosis
   rows only and never open an incident, so nobody is paged.
@@ -21,6 +29,8 @@ Decisions (documented because Slack threads and uptime depend on them):
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +51,13 @@ DEFAULT_HOLD_DOWN = timedelta(minutes=10)
 RECURRENCE_STEPS = (3, 10, 30, 100)  # occurrence counts that escalate an open incident
 FLAP_ESCALATION = 3  # flaps that make an incident "flapping" (escalated once)
 _CHUNK = 500  # IN-list size for batch loads
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Feed time reached `now`: recoveries whose hold-down has run out by then resolve."""
+
+    now: datetime
 
 
 @dataclass(slots=True)
@@ -64,6 +81,9 @@ class Finding:
         return hashlib.sha256(raw.encode()).hexdigest()[:64]
 
 
+Event = Finding | Signal | Clock
+
+
 def _rank(severity: str) -> int:
     try:
         return Severity(severity).rank
@@ -85,6 +105,11 @@ class IncidentManager:
         self.site_of = site_of or (lambda charger: charger)
         self.hold_down = hold_down
         self._open: dict[str, Incident] = {}  # slot key -> open incident
+        self._recovering_loaded = False
+        # (hold-down ends, n, slot) of recovering incidents: a Clock event pops what is due
+        # in O(log n), so feed time can be passed with every message.
+        self._due: list[tuple[datetime, int, str]] = []
+        self._seq = itertools.count()
         self._loaded_chargers: set[str] = set()
         self._loaded_sites: set[str] = set()
         self._changes: list[IncidentChange] = []
@@ -111,37 +136,60 @@ class IncidentManager:
                 conds.append(and_(Incident.scope == "site", Incident.site.in_(part)))
             stmt = select(Incident).where(Incident.open_key.is_not(None), or_(*conds))
             for inc in self.session.scalars(stmt):
-                self._open[slot_of_key(inc.open_key or "")] = inc
+                slot = slot_of_key(inc.open_key or "")
+                self._open[slot] = inc
+                self._track(slot, inc)
 
     # --- the main entry -----------------------------------------------------------
 
-    def apply(self, events: Iterable[Finding | Signal]) -> list[IncidentChange]:
-        """Apply findings and signals in feed order; returns the changes they caused."""
+    def apply(self, events: Iterable[Event]) -> list[IncidentChange]:
+        """Apply findings, signals and clock events in feed order; returns the changes."""
         events = list(events)
         self.preload(
-            e.diagnosis.charger if isinstance(e, Finding) else e.charger for e in events
+            e.diagnosis.charger if isinstance(e, Finding) else e.charger
+            for e in events
+            if not isinstance(e, Clock)
         )
         for event in events:
             if isinstance(event, Finding):
                 self._finding(event)
+            elif isinstance(event, Clock):
+                self._settle_due(event.now)
             else:
                 self._signal(event)
         return self._drain()
 
     def settle(self, now: datetime) -> list[IncidentChange]:
-        """Resolve incidents whose hold-down has passed by `now` (feed time or wall time)."""
-        cutoff = now - self.hold_down
-        stmt = select(Incident).where(
-            Incident.open_key.is_not(None),
-            Incident.recovering_since.is_not(None),
-            Incident.recovering_since <= cutoff,
-        )
-        for inc in self.session.scalars(stmt):
-            self._open.setdefault(slot_of_key(inc.open_key or ""), inc)
-        for slot, inc in list(self._open.items()):
-            if inc.recovering_since is not None and inc.recovering_since <= cutoff:
-                self._resolve(slot, inc, inc.recovering_since, "recovered")
+        """Resolve incidents whose hold-down has passed by `now` (a Clock event alone)."""
+        self._settle_due(now)
         return self._drain()
+
+    def _settle_due(self, now: datetime) -> None:
+        if not self._recovering_loaded:
+            # Recovering incidents of chargers outside this batch are due too: load them
+            # once (they are few: an incident recovers for at most the hold-down).
+            self._recovering_loaded = True
+            stmt = select(Incident).where(
+                Incident.open_key.is_not(None), Incident.recovering_since.is_not(None)
+            )
+            for inc in self.session.scalars(stmt):
+                slot = slot_of_key(inc.open_key or "")
+                if self._open.setdefault(slot, inc) is inc:
+                    self._track(slot, inc)
+        due = self._due
+        while due and due[0][0] <= now:
+            _, _, slot = heapq.heappop(due)
+            inc = self._open.get(slot)
+            since = inc.recovering_since if inc is not None else None
+            if inc is not None and since is not None and since + self.hold_down <= now:
+                self._resolve(slot, inc, since, "recovered")
+
+    def _track(self, slot: str, inc: Incident) -> None:
+        """Remember when a recovering incident's hold-down ends (stale entries are
+        skipped when popped: the incident is checked again then)."""
+        if inc.recovering_since is not None:
+            heapq.heappush(self._due, (inc.recovering_since + self.hold_down,
+                                       next(self._seq), slot))
 
     def flush_rows(self) -> int:
         """Write the queued diagnosis rows in one statement (duplicates are ignored)."""
@@ -166,6 +214,8 @@ class IncidentManager:
             inc = self._open.get(slot.key)
             if inc is None:
                 inc = self._open_new(slot, finding)
+                if d.recovered_at is not None and inc.open_key is not None and inc.occurrences == 1:
+                    self._resolve(slot.key, inc, d.recovered_at, "recovered")
             else:
                 self._merge(slot, inc, finding)
                 inc = self._open.get(slot.key, inc)
@@ -274,8 +324,15 @@ class IncidentManager:
 
     def _merge(self, slot: Slot, inc: Incident, finding: Finding) -> None:
         d = finding.diagnosis
-        if d.ts < inc.opened_at:  # late, out-of-order frame: count it, change nothing
-            inc.occurrences += 1
+        if d.ts < inc.opened_at or d.recovered_at is not None:
+            inc.occurrences += 1  # a late, out-of-order report: count it, change nothing
+            return
+        if (inc.recovering_since is not None
+                and inc.recovering_since + self.hold_down <= d.ts):
+            # The hold-down had run out before this fault: that outage ended, this is a
+            # new one (decided by the fault's own time, not by when a batch ended).
+            self._resolve(slot.key, inc, inc.recovering_since, "recovered")
+            self._open_new(slot, finding)
             return
         same_cause = inc.category == d.category.value
         weaker = d.category == Category.UNKNOWN and inc.category != Category.UNKNOWN.value
@@ -365,6 +422,7 @@ class IncidentManager:
         if inc is None or sig.ts < inc.updated_at or inc.recovering_since is not None:
             return
         inc.recovering_since = sig.ts
+        self._track(slot, inc)
 
     def _site_port_recovered(self, inc: Incident, sig: Signal) -> None:
         port = [sig.charger, sig.connector or 0]
@@ -382,6 +440,7 @@ class IncidentManager:
         inc.ports = out
         if all(p[2] for p in out) and inc.recovering_since is None:
             inc.recovering_since = max(datetime.fromisoformat(p[2]) for p in out)
+            self._track(slot_of_key(inc.open_key or ""), inc)
 
     # --- resolution and people ----------------------------------------------------
 
