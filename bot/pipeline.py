@@ -13,25 +13,42 @@ Per batch (default 5,000 records), in ONE database transaction:
    outbox rows commit or roll back together with the incident changes they announce.
 
 Because the message log commits only together with steps 3-4, a crash mid-batch leaves
-nothing stored, and the redelivered batch is triaged in full. (The in-memory triage
-state may then have seen some messages twice; its windows tolerate repeats.)
+nothing stored, and the redelivered batch is triaged in full.
+
+Same input, same answer (bot.fold): messages are folded one by one in the order they were
+stored; time-based rules (silent chargers, recovery hold-downs) run when the feed clock
+crosses a grid point, between two messages, so batch boundaries decide nothing. The
+in-memory context is checkpointed with the id of the last message folded; a new process
+(or this one, after a failed batch) loads the checkpoint and replays the messages stored
+after it before it folds anything new, so restarts and crashes change nothing either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.fold import checkpoint
+from bot.fold.clock import DEFAULT_TICK, FeedClock
 from bot.incidents.changes import IncidentChange
 from bot.incidents.keys import is_silence
-from bot.incidents.manager import DEFAULT_HOLD_DOWN, Finding, IncidentManager
+from bot.incidents.manager import (
+    DEFAULT_HOLD_DOWN,
+    Clock,
+    Event,
+    Finding,
+    IncidentManager,
+)
 from bot.incidents.models import PortStatus
-from bot.incidents.signals import HEALTHY_STATUSES, Signal, port_number, signals_from
+from bot.incidents.signals import HEALTHY_STATUSES, port_number, signals_from
 from bot.incidents.sql import insert_ignore
 from bot.ocpp.events import BootInfo, LineError, Message, Record, StatusReport
 from bot.store.db import make_sessionmaker
@@ -40,10 +57,18 @@ from bot.store.loader import Loader, LoadSummary
 from bot.triage.diagnosis import Diagnosis
 
 Listener = Callable[[Session, list[IncidentChange]], None]
-Clock = Callable[[], datetime]
+WallClock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5_000
 _MODEL_CACHE_LIMIT = 200_000
+# A checkpoint costs a pickle of the whole context (tens of MB for 10,000 chargers), so it
+# is written after this many folded messages or seconds, not every batch; a restart
+# replays at most that much of the log.
+CHECKPOINT_EVERY = 50_000
+CHECKPOINT_SECONDS = 60.0
+_REPLAY_CHUNK = 20_000
 
 
 def _utcnow() -> datetime:
@@ -105,13 +130,20 @@ class Pipeline:
         *,
         kb: Any = None,
         sites: Any = None,
-        clock: Clock | None = None,
+        clock: WallClock | None = None,
         listeners: Sequence[Listener] = (),
         batch_size: int = DEFAULT_BATCH,
         hold_down: timedelta = DEFAULT_HOLD_DOWN,
         matcher: Any = None,
         triage_config: Any = None,
+        fold_name: str = "main",
+        owns: Callable[[str], bool] | None = None,
+        tick_every: timedelta = DEFAULT_TICK,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
+        """`fold_name` names this fold's checkpoint; workers that share a database
+        (broker partitions) each need their own, and `owns(charger)` says which
+        chargers' messages are theirs when the stored log is replayed."""
         from bot.kb.loader import default_knowledge
         from bot.kb.matcher import Matcher
         from bot.store.sites import SiteMap
@@ -123,7 +155,8 @@ class Pipeline:
         self.runtime = _runtime_entries(engine)
         self.matcher = matcher if matcher is not None else self._matcher(Matcher)
         kwargs = {"config": triage_config} if triage_config is not None else {}
-        self.triage = TriageEngine(self.kb, self.matcher, self.sites, **kwargs)
+        self._new_triage = lambda: TriageEngine(self.kb, self.matcher, self.sites, **kwargs)
+        self.triage = self._new_triage()
         self.batch_size = max(1, batch_size)
         self.loader = Loader(engine, batch_size=self.batch_size, in_transaction=self._triaged)
         self.parser = self.loader.parser
@@ -135,6 +168,14 @@ class Pipeline:
         self._sessions = make_sessionmaker(engine)
         self._status: dict[tuple[str, int], str] = {}  # last status written per port
         self._models: dict[str, str | None] = {}  # charger -> model (None = unknown)
+        self.fold_name = fold_name
+        self.owns = owns
+        self.feed_clock = FeedClock(tick_every)
+        self.checkpoint_every = max(1, checkpoint_every)
+        self._restored = False  # the context matches the committed log (see _context)
+        self._last_id = 0  # the highest message id folded into the context
+        self._unsaved = 0  # messages folded since the last checkpoint
+        self._saved_at = time.monotonic()
 
     def _matcher(self, matcher_cls: Any) -> Any:
         # Operator-taught codes (RuntimeEntries) are consulted next to the bundled ones.
@@ -155,14 +196,21 @@ class Pipeline:
         on_progress: Callable[[LoadSummary], None] | None = None,
     ) -> tuple[LoadSummary, PipelineResult]:
         """Like `process`, also returning the store's LoadSummary (for the ingest CLI)."""
+        self._context()
         self._result = result = PipelineResult()
-        summary = self.loader.load(items, on_progress=on_progress)
+        with self._restore_on_failure():
+            summary = self.loader.load(items, on_progress=on_progress)
+            self._maybe_checkpoint()
         return summary, self._finish(summary, result)
 
     def process_messages(self, messages: Sequence[Message]) -> PipelineResult:
         """For feeds that parse themselves: store and triage already parsed messages."""
+        self._context()
         self._result = result = PipelineResult()
-        return self._finish(self.loader.load_messages(list(messages)), result)
+        with self._restore_on_failure():
+            summary = self.loader.load_messages(list(messages))
+            self._maybe_checkpoint()
+        return self._finish(summary, result)
 
     @staticmethod
     def _finish(summary: LoadSummary, result: PipelineResult) -> PipelineResult:
@@ -182,100 +230,212 @@ class Pipeline:
         last = max(m.occurred_at for m in new)
         result.first_ts = first if result.first_ts is None else min(result.first_ts, first)
         result.last_ts = last if result.last_ts is None else max(result.last_ts, last)
-
-        events: list[Finding | Signal] = []
+        events: list[Event] = []
         statuses: list[dict[str, Any]] = []
+        self._fold(new, events, statuses, result.diagnoses)
+        self._commit(events, statuses, result, conn=conn)
+        self._last_id = max(self._last_id, _max_message_id(conn))
+        self._unsaved += len(new)
+        if self._unsaved >= self.checkpoint_every:
+            self._save_checkpoint(conn)
+
+    def _fold(
+        self,
+        messages: Iterable[Message],
+        events: list[Event],
+        statuses: list[dict[str, Any]],
+        diagnoses: list[Diagnosis],
+    ) -> None:
+        """The fold step, message by message: the same for new messages and for a replay
+        of stored ones (which discards what it returns)."""
         observe = self.triage.observe
-        for m in new:
+        clock = self.feed_clock
+        for m in messages:
+            before = clock.now
+            due = clock.advance(m.ts)
+            if due is not None:
+                self._time_passed(due, events, diagnoses)
+            if clock.now is not None and clock.now != before:
+                events.append(Clock(clock.now))  # hold-downs that ran out by now resolve
             self._remember_model(m)
-            events.extend(signals_from(m))
+            signals = signals_from(m)
+            if signals:
+                events.extend(signals)
+                if len(signals) > 1 and clock.now is not None:
+                    events.append(Clock(clock.now))  # a late recovery may be over already
             row = self._status_row(m)
             if row is not None:
                 statuses.append(row)
             for d in observe(m):
-                result.diagnoses.append(d)
+                diagnoses.append(d)
                 fp = getattr(d, "message_fingerprint", "") or m.fingerprint
                 events.append(Finding(d, fp, self._models.get(d.charger)))
-        self._commit(events, statuses, result, settle_at=last, conn=conn)
 
-    # --- time ---------------------------------------------------------------------
-
-    def tick(self, now: datetime | None = None) -> PipelineResult:
-        """Run the time-based rules (silent chargers, ...) and settle recoveries whose
-        hold-down has passed. `now` defaults to the clock; replays pass feed time."""
-        now = now or self.clock()
-        result = PipelineResult(first_ts=now, last_ts=now)
-        events: list[Finding | Signal] = []
+    def _time_passed(self, now: datetime, events: list[Event], diagnoses: list[Diagnosis]) -> None:
+        """The feed clock reached a grid point: recoveries due by then resolve, then the
+        time-based rules run (silent chargers, flapping that calmed down)."""
+        events.append(Clock(now))
         for d in self.triage.tick(now):
-            result.diagnoses.append(d)
+            diagnoses.append(d)
             since = None
             if is_silence(d.rule):  # the outage began with the last frame, not the tick
                 view = self.triage.charger_view(d.charger)
                 since = view.last_seen if view is not None else None
             events.append(Finding(d, getattr(d, "message_fingerprint", ""),
                                   self._models.get(d.charger), since))
-        self._commit(events, [], result, settle_at=now)
+
+    # --- time ---------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> PipelineResult:
+        """Move the feed clock to `now` as if a message had arrived then, running what is
+        due. The feeds never call this (their clock is the log's); it answers "what if
+        nothing more arrived until `now`" for tests and tools, and it is not replayed
+        after a restart (the log alone is)."""
+        self._context()
+        now = now or self.clock()
+        result = PipelineResult(first_ts=now, last_ts=now)
+        events: list[Event] = []
+        due = self.feed_clock.advance(now)
+        if due is not None:
+            self._time_passed(due, events, result.diagnoses)
+        if events:
+            self._commit(events, [], result)
         return result
 
-    def warm_up(self, since: datetime, *, batch: int = 20_000) -> int:
-        """Replay stored messages since `since` through the triage engine without
-        emitting anything, so a restarted worker has context. Returns messages seen."""
+    # --- the fold's context: checkpoint and replay --------------------------------
+
+    def _context(self) -> None:
+        if not self._restored:
+            self.restore()
+
+    def restore(self) -> int:
+        """Make the in-memory context the one a single uninterrupted run would have:
+        load the checkpoint, then fold the stored messages after it without emitting
+        anything. Returns the messages replayed."""
+        self.triage = self._new_triage()
+        self.feed_clock = FeedClock(self.feed_clock.every)
+        self._status, self._models = {}, {}
+        self.loader.parser = self.parser = parser = type(self.loader.parser)()
+        with self.engine.connect() as conn:
+            snap = checkpoint.load(conn, self.fold_name)
+        after = 0
+        if snap is not None:
+            state = snap.state
+            self.triage.import_state(state["triage"])
+            parser.import_state(state["parser"])
+            self._status, self._models = state["status"], state["models"]
+            self.feed_clock.now = snap.feed_time
+            after = snap.last_message_id
+        replayed, self._last_id = self._replay(after)
+        self.triage.recent_unknown_codes()  # recorded when they were first folded
+        self.triage.take_energy_suspect_sessions()
+        self._unsaved = replayed
+        self._restored = True
+        if replayed:
+            log.info("fold %r: replayed %d stored messages after the checkpoint",
+                     self.fold_name, replayed)
+        return replayed
+
+    def warm_up(self, since: datetime | None = None) -> int:
+        """Kept for callers of the old API: the context now comes from the checkpoint
+        and the log (`restore`), never from a time window."""
+        return self.restore()
+
+    def _replay(self, after: int) -> tuple[int, int]:
         from bot.store.models import MessageRow
 
-        seen = 0
-        cols = (MessageRow.charger_id, MessageRow.ts, MessageRow.direction,
+        cols = (MessageRow.id, MessageRow.charger_id, MessageRow.ts, MessageRow.direction,
                 MessageRow.raw, MessageRow.ocpp_version, MessageRow.source)
         stmt = (
             select(*cols)
-            .where(MessageRow.occurred_at >= since)
-            .order_by(MessageRow.occurred_at, MessageRow.id)
-            .execution_options(yield_per=batch)
+            .where(MessageRow.id > after)
+            .order_by(MessageRow.id)
+            .execution_options(yield_per=_REPLAY_CHUNK)
         )
-        replay_parser = type(self.parser)()
+        parse, owns = self.loader.parser.parse, self.owns
+        seen, last = 0, after
+        sink: list[Any] = []
         with self._sessions() as session:
             for rows in session.execute(stmt).partitions():
-                records = [_record(*r) for r in rows]
-                messages, _ = replay_parser.parse_many(records)
-                for m in messages:
-                    self._remember_model(m)
-                    self._status_row(m)
-                    self.triage.observe(m)
-                    seen += 1
-        return seen
+                messages = []
+                for row in rows:
+                    last = row[0]
+                    if owns is not None and not owns(row[1]):
+                        continue
+                    m = parse(_record(*row[1:]))
+                    if isinstance(m, Message):
+                        messages.append(m)
+                self._fold(messages, sink, [], sink)
+                sink.clear()
+                seen += len(messages)
+        return seen, last
+
+    def checkpoint(self) -> None:
+        """Save the context now (the ingest CLI does at the end of each run)."""
+        if not self._restored or self._unsaved == 0:
+            return
+        with self.engine.begin() as conn:
+            self._save_checkpoint(conn)
+
+    def _maybe_checkpoint(self) -> None:
+        if self._unsaved and time.monotonic() - self._saved_at >= CHECKPOINT_SECONDS:
+            self.checkpoint()
+
+    def _save_checkpoint(self, conn: Connection) -> None:
+        state = {
+            "triage": self.triage.export_state(),
+            "parser": self.loader.parser.export_state(),
+            "status": self._status,
+            "models": self._models,
+        }
+        checkpoint.save(conn, self.fold_name,
+                        checkpoint.Snapshot(self._last_id, self.feed_clock.now, state))
+        self._unsaved = 0
+        self._saved_at = time.monotonic()
+
+    @contextlib.contextmanager
+    def _restore_on_failure(self) -> Iterator[None]:
+        """A batch that failed rolled back its messages, but the context had folded
+        them: rebuild it from the committed log before anything else is folded."""
+        try:
+            yield
+        except BaseException:
+            self._restored = False
+            raise
+
+    def on_rollback(self) -> None:
+        """For the Loader: a batch this pipeline folded was rolled back."""
+        self.restore()
 
     # --- the incident transaction -------------------------------------------------
 
     def _commit(
         self,
-        events: list[Finding | Signal],
+        events: list[Event],
         statuses: list[dict[str, Any]],
         result: PipelineResult,
         *,
-        settle_at: datetime | None,
         conn: Connection | None = None,
     ) -> None:
         if conn is not None:  # inside the batch's transaction: the caller commits
             with Session(bind=conn) as session:
-                self._write(session, events, statuses, result, settle_at)
+                self._write(session, events, statuses, result)
                 session.flush()
             return
         with self._sessions() as session, session.begin():
-            self._write(session, events, statuses, result, settle_at)
+            self._write(session, events, statuses, result)
 
     def _write(
         self,
         session: Session,
-        events: list[Finding | Signal],
+        events: list[Event],
         statuses: list[dict[str, Any]],
         result: PipelineResult,
-        settle_at: datetime | None,
     ) -> None:
         sightings = self.triage.recent_unknown_codes()
         suspects = self.triage.take_energy_suspect_sessions()
         manager = IncidentManager(session, site_of=self.sites.site_of, hold_down=self.hold_down)
         changes = manager.apply(events)
-        if settle_at is not None:
-            changes += manager.settle(settle_at)
         manager.flush_rows()
         if statuses:
             insert_ignore(session, PortStatus.__table__, statuses, ("message_fingerprint",))
@@ -326,6 +486,12 @@ def _runtime_entries(engine: Engine) -> Any:
     except ImportError:
         return None
     return RuntimeEntries(engine)
+
+
+def _max_message_id(conn: Connection) -> int:
+    from bot.store.models import MessageRow
+
+    return conn.execute(select(func.max(MessageRow.id))).scalar() or 0
 
 
 def _record(charger: str, ts: datetime, direction: str, raw: str, ocpp: str,

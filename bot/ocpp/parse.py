@@ -189,6 +189,14 @@ class Parser:
         # (version, action, kind) -> schema; bounded because actions are (_good_actions)
         self._schemas: dict[tuple[str, str, str], Any] = {}
 
+    def export_state(self) -> dict[str, Any]:
+        """What later replies depend on (open CALLs, declared versions), for a checkpoint."""
+        return {"pending": self._pending, "versions": self._versions}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        self._pending = state["pending"]
+        self._versions = state["versions"]
+
     def parse_many(
         self, records: Iterable[Record | LineError]
     ) -> tuple[list[Message], list[LineError]]:

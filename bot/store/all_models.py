@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "bot.incidents.models",
     "bot.slack.models",
     "bot.feeds.models",
+    "bot.fold.models",
 )
 
 

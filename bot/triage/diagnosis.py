@@ -28,6 +28,9 @@ class Diagnosis:
     supersedes: bool = False  # replaces the earlier diagnosis of the same message
     flapping: bool = False  # the port is flapping: keep one incident, not many
     site_event: str | None = None  # key of a site-level cause this port is part of
+    # A late report (older than the port's newest status): when the port had already been
+    # seen healthy again, so the incident stage records a past outage, not an open one.
+    recovered_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the contract-2 object (no extra keys)."""

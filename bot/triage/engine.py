@@ -223,6 +223,24 @@ class TriageEngine:
     def chargers(self) -> list[str]:
         return list(self._chargers.keys())
 
+    # --- checkpoint -------------------------------------------------------------------
+
+    _STATE = ("_chargers", "_models", "_site_faults", "_vehicles", "_seen", "_flapping")
+
+    def export_state(self) -> dict[str, Any]:
+        """Everything the rules remember (plain data, picklable) for the fold checkpoint.
+        The side channels are not included: the pipeline drains them every batch."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Take over a state from `export_state` (of this engine's code version)."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        for cs in self._chargers.values():
+            cs.quirks_key = None  # quirks come from the knowledge base, which may have changed
+        self._unknown.clear()
+        self._suspect.clear()
+
     # --- state access -----------------------------------------------------------------
 
     def _charger(self, charger: str) -> ChargerState:
@@ -361,6 +379,9 @@ class TriageEngine:
             if query != code:
                 notes.append("__invalid_error_code__")
         diags = self._diagnose(m, cs, port, fault, onset=onset, late=late)
+        if late and port.status in HEALTHY_STATUSES:
+            for d in diags:
+                d.recovered_at = port.status_at
         if fault.v2 and fault.query_code is None and diags:
             rec = self._seen.get(m.fingerprint)
             if rec is not None:

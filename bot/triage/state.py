@@ -140,6 +140,10 @@ class LRU(OrderedDict[Any, Any]):
         super().__init__()
         self.limit = limit
 
+    def __reduce__(self) -> Any:
+        # Pickled into the fold checkpoint: rebuild with the limit, then the items in order.
+        return (type(self), (self.limit,), None, None, iter(self.items()))
+
     def touch(self, key: Any) -> Any:
         value = self.get(key)
         if value is not None:

@@ -1,0 +1,41 @@
+"""The feed clock: time as the message log tells it, advanced only by stored messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+DEFAULT_TICK = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class FeedClock:
+    """The newest CSMS time (`Message.ts`) folded so far, and the tick grid.
+
+    CSMS time, not the payload's own time: a charger's clock may be hours off, and a
+    buffered report delivered after a reconnect carries an old payload time but a new
+    CSMS time, so it is in order here.
+    """
+
+    every: timedelta = DEFAULT_TICK
+    now: datetime | None = None
+
+    def advance(self, ts: datetime) -> datetime | None:
+        """Move to `ts` if it is later. Returns the newest grid point crossed on the way
+        (when time-based rules are due), or None. A late `ts` changes nothing."""
+        previous = self.now
+        if previous is not None and ts <= previous:
+            return None
+        self.now = ts
+        if previous is None:
+            return None
+        point = self.grid_point(ts)
+        return point if point > previous else None
+
+    def grid_point(self, ts: datetime) -> datetime:
+        """The last grid point at or before `ts` (grid points are whole multiples of
+        `every` since the epoch, so they do not depend on where a feed started)."""
+        step = self.every.total_seconds()
+        since = (ts - _EPOCH).total_seconds()
+        return _EPOCH + timedelta(seconds=(since // step) * step)
