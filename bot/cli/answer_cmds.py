@@ -19,8 +19,16 @@ def _sites(settings: Any) -> Any:
         fail(f"bad sites file: {exc}")
 
 
-def _now(text: str | None) -> datetime:
+def _now(text: str | None, session: Any = None) -> datetime:
+    """--now, else the log's own clock (so answers are a function of the stored
+    messages), else the wall clock for an empty store."""
     if not text:
+        if session is not None:
+            from bot.fold.checkpoint import log_time
+
+            logged = log_time(session.connection())
+            if logged is not None:
+                return logged
         return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -51,7 +59,8 @@ def why(charger: str, connector: int | None, now_text: str | None,
     settings = settings_or_exit(database_url)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        answer = answer_why(session, charger, connector, _now(now_text), sites=_sites(settings))
+        now = _now(now_text, session)
+        answer = answer_why(session, charger, connector, now, sites=_sites(settings))
     click.echo(render_why(answer, str(settings.timezone)), nl=False)
     if not answer.found:
         raise SystemExit(EXIT_UNUSABLE)
@@ -70,7 +79,7 @@ def site(name: str, now_text: str | None, database_url: str | None) -> None:
     settings = settings_or_exit(database_url)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        answer = answer_site(session, name, _now(now_text), sites=_sites(settings))
+        answer = answer_site(session, name, _now(now_text, session), sites=_sites(settings))
     click.echo(render_site(answer, str(settings.timezone)), nl=False)
     if not answer.found:
         raise SystemExit(EXIT_UNUSABLE)
@@ -92,16 +101,18 @@ def digest(day_text: str | None, fmt: str, now_text: str | None,
 
     settings = settings_or_exit(database_url)
     tz = settings.timezone
-    now = _now(now_text)
     if day_text:
         try:
-            day = date.fromisoformat(day_text)
+            day: date | None = date.fromisoformat(day_text)
         except ValueError:
             fail(f"--date: expected YYYY-MM-DD, got {day_text!r}")
     else:
-        day = now.astimezone(tz).date() - timedelta(days=1)
+        day = None
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
+        now = _now(now_text, session)
+        if day is None:
+            day = now.astimezone(tz).date() - timedelta(days=1)
         result = build_digest(session, day, tz, _sites(settings), now)
     click.echo(render_digest(result, fmt), nl=False)  # type: ignore[arg-type]
 
@@ -151,9 +162,7 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
         migrate(engine)
         pipeline = Pipeline(engine, sites=sites)
         result = pipeline.process(read_file(paths.feed))
-        if result.last_ts is not None:
-            result.add(pipeline.tick(result.last_ts))
-        now = result.last_ts or datetime.now(UTC)
+        now = pipeline.feed_clock.now or datetime.now(UTC)  # the log's own clock
 
         final: dict[str, Any] = {}  # the final diagnosis of each message
         for d in result.diagnoses:

@@ -177,9 +177,9 @@ def ingest(
         # The same path as the live feeds: store, triage and incidents, batch by batch.
         pipeline = Pipeline(engine, sites=sites, batch_size=batch_size)
         summary, triaged = pipeline.load(_records(list(files), charger))
-        if triaged.last_ts is not None:
-            # time-based rules (silent chargers, recovery hold-downs) as of the log's end
-            triaged.add(pipeline.tick(triaged.last_ts))
+        # Time-based rules ran inside the fold, by the log's own clock; save the context
+        # so the next ingest or feed continues exactly from here.
+        pipeline.checkpoint()
     finally:
         engine.dispose()
     click.echo(

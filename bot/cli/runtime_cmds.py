@@ -12,7 +12,6 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -23,7 +22,6 @@ from bot.config import Settings
 
 log = logging.getLogger("faultbot")
 
-WARM_UP = timedelta(hours=24)  # history replayed into triage after a restart
 
 
 @dataclass
@@ -95,6 +93,19 @@ def _stop_background(slack: _Slack | None, stop: threading.Event) -> None:
         thread.join(timeout=10)
 
 
+def _fold_of_this_worker() -> dict[str, Any]:
+    """Broker partitions share one database: each worker folds (and checkpoints) only
+    the chargers of its partition."""
+    from bot.feeds.options import load_feed_options
+    from bot.feeds.partition import partition_of
+
+    index, count = load_feed_options().amqp_partition
+    if count <= 1:
+        return {}
+    return {"fold_name": f"partition-{index}-of-{count}",
+            "owns": lambda charger: partition_of(charger, count) == index}
+
+
 def _serve(settings: Settings, *, force_http: bool) -> None:
     from bot.feeds.runner import install_signal_handlers, run_feeds
     from bot.feeds.sink import pipeline_sink
@@ -106,9 +117,10 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     if settings.slack_enabled:
         slack = _start_slack(settings, engine, sites, http_mode=http_mode)
     listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
-    sink = pipeline_sink(engine, sites=sites, listeners=listeners)
-    replayed = sink.warm_up(datetime.now(UTC) - WARM_UP)
-    log.info("triage warmed up on %d stored messages", replayed)
+    sink = pipeline_sink(engine, sites=sites, listeners=listeners, **_fold_of_this_worker())
+    replayed = sink.restore()
+    log.info("triage context restored (%d stored messages replayed after the checkpoint)",
+             replayed)
 
     web_app = web.Application()
     if slack is not None and http_mode:

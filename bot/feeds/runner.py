@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -31,24 +30,6 @@ from bot.feeds.options import FeedOptions, load_feed_options
 from bot.feeds.sink import FrameSink, SinkRunner
 
 log = logging.getLogger(__name__)
-
-TICK_INTERVAL_S = 60.0
-
-
-async def _ticker(
-    runner: SinkRunner, tick: Callable[[], object], interval: float, stop_event: asyncio.Event
-) -> None:
-    """Call `tick` on the sink's thread (batches and ticks never interleave) until stop."""
-    while not stop_event.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop_event.wait(), interval)
-        if stop_event.is_set():
-            return
-        try:
-            await runner.call(tick)
-        except Exception as exc:  # the store is down: the next tick tries again
-            log.warning("triage tick failed: %s", exc)
-
 
 def install_signal_handlers(stop_event: asyncio.Event) -> None:
     """SIGTERM/SIGINT set `stop_event` (call from inside the running loop)."""
@@ -92,15 +73,15 @@ async def run_feeds(
     health: HealthState | None = None,
     state_engine: Engine | None = None,
     serve_http: bool | None = None,
-    tick_interval: float = TICK_INTERVAL_S,
 ) -> HealthState:
     """Run every configured feed until `stop_event` is set.
 
     With `web_app` given, the routes are added to it (synchronously, before this
     coroutine first awaits) and the caller serves it; with None, run_feeds serves its
-    own app on settings.http_host:http_port. A sink with a `tick()` (the pipeline) is
-    ticked every `tick_interval` seconds, so time-based rules (silent chargers,
-    recovery hold-downs) fire even when no frame arrives.
+    own app on settings.http_host:http_port. Nothing here ticks the pipeline: its
+    time-based rules (silent chargers, recovery hold-downs) run on the feed's own
+    clock as frames arrive (bot.fold), so a live feed and a replay of the same frames
+    decide the same; when the whole feed stops, /health reports the lag instead.
     """
     options = options or load_feed_options()
     health = health or HealthState(max_lag=timedelta(seconds=options.max_lag_seconds))
@@ -158,9 +139,6 @@ async def run_feeds(
                 health=health.feed("steve"),
             )
             tasks.append(asyncio.create_task(poller.run(stop_event)))
-        tick = getattr(sink, "tick", None)
-        if callable(tick) and tick_interval > 0:
-            tasks.append(asyncio.create_task(_ticker(runner, tick, tick_interval, stop_event)))
         await stop_event.wait()
     finally:
         for stop in reversed(stoppers):

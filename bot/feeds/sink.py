@@ -47,8 +47,8 @@ class PipelineSink:
 
     Durable on return: the message log and the batch's incident transaction have both
     committed. One per worker process: the Pipeline carries triage context (per-port
-    history, CALL correlation) from batch to batch. `tick()` runs the time-based rules
-    (silent chargers, recovery hold-downs); the feed runner calls it periodically.
+    history, CALL correlation) from batch to batch, checkpointed in the database, so a
+    restarted worker continues where the last one stopped (bot.fold).
     """
 
     def __init__(self, engine: Engine, **pipeline_kwargs: Any) -> None:
@@ -63,15 +63,16 @@ class PipelineSink:
         return SinkResult(stored=result.new, duplicates=result.duplicates,
                           rejected=list(result.errors))
 
-    def tick(self, now: datetime | None = None) -> int:
-        """Time-based rules at `now` (default: the pipeline's clock); diagnoses made."""
+    def tick(self, now: datetime) -> int:
+        """Move the feed clock to `now` (tests and tools; feeds never need it)."""
         with self._lock:
             return len(self.pipeline.tick(now).diagnoses)
 
-    def warm_up(self, since: datetime) -> int:
-        """Rebuild triage context from the stored log (a restarted worker)."""
+    def restore(self) -> int:
+        """Load the fold's checkpoint and replay the log after it (a restarted worker);
+        returns the messages replayed. Done lazily by the first batch otherwise."""
         with self._lock:
-            return self.pipeline.warm_up(since)
+            return self.pipeline.restore()
 
 
 def pipeline_sink(engine: Engine, **pipeline_kwargs: Any) -> PipelineSink:
