@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from db_reset import truncate_all as _truncate_all
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,22 +69,6 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def _truncate_all(engine: Engine) -> None:
-    with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                text(
-                    "select tablename from pg_tables where schemaname='public' "
-                    "and tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        if tables:
-            joined = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

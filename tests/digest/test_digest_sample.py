@@ -84,8 +84,14 @@ def test_digest_on_the_sample_feed(sample_digest: Digest) -> None:
     # the voltage dip's outage is excluded as a utility interruption at Depot North
     depot = next(f for f in d.sites if f.site == "Depot North")
     assert any(e.reason == "utility" and e.ports == 4 for e in depot.exclusions)
+    # CP-017's vehicle-following EV fault (18:05-18:09) and its unrelated fault two
+    # hours later (20:10) are two incidents. (They used to merge into one when both fell
+    # in one batch, and that merged incident was the "vehicle" exclusion asserted here.)
+    cp17 = sorted((ln.category, ln.since.strftime("%H:%M")) for s in d.sections
+                  for ln in s.lines if ln.charger == "CP-017")
+    assert ("ev_communication", "18:05") in cp17 and ("unknown", "20:10") in cp17
     riverside = next(f for f in d.sites if f.site == "Riverside Garage")
-    assert any(e.reason == "vehicle" for e in riverside.exclusions)
+    assert not any(e.reason == "vehicle" for e in riverside.exclusions)
 
 
 def test_digest_renders_three_ways(sample_digest: Digest) -> None:

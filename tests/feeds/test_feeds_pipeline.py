@@ -228,9 +228,11 @@ def test_loader_sink_stores_and_pairs_replies_across_batches(db_engine: Engine) 
     assert incidents(db_engine, "CP-L1") == []  # the loader stores, it does not triage
 
 
-def test_run_feeds_ticks_the_pipeline(db_engine: Engine) -> None:
-    """run_feeds with the default sink: a webhook frame is triaged, and the periodic tick
-    (on the pipeline's clock, here fixed at 08:16) resolves the recovered port."""
+def test_run_feeds_resolves_on_the_feed_clock(db_engine: Engine) -> None:
+    """run_feeds with the default sink: a webhook frame is triaged, and a recovered port's
+    incident resolves when the feed's own clock passes its hold-down (a later frame from
+    any charger), not on a wall-clock timer, so a replay of the same frames decides the
+    same. Until then the hold-down holds, whatever the wall clock says."""
     import socket
 
     from aiohttp import ClientSession
@@ -242,14 +244,15 @@ def test_run_feeds_ticks_the_pipeline(db_engine: Engine) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    clock = datetime(2026, 11, 20, 8, 16, tzinfo=UTC)
-    sink = default_sink(db_engine, clock=lambda: clock)
+    sink = default_sink(db_engine, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
     objs = [*contract1("CP-R1"), recovery("CP-R1")]
     body = "\n".join(json.dumps(o) for o in objs).encode()
+    later = json.dumps({"ts": "2026-11-20T08:16:00Z", "charger": "CP-R2", "dir": "in",
+                        "frame": [2, "hb-1", "Heartbeat", {}], "ocpp": "1.6"}).encode()
 
-    def resolved() -> bool:
+    def estop() -> Any:
         rows = [r for r in incidents(db_engine, "CP-R1") if r.category == "emergency_stop"]
-        return bool(rows) and rows[0].resolved_at is not None
+        return rows[0] if rows else None
 
     async def main() -> None:
         settings = load_settings({"FAULTBOT_WEBHOOK_SECRET": SECRET,
@@ -257,25 +260,31 @@ def test_run_feeds_ticks_the_pipeline(db_engine: Engine) -> None:
                                   "FAULTBOT_HTTP_PORT": str(port)}, dotenv=False)
         stop = asyncio.Event()
         task = asyncio.create_task(run_feeds(settings, sink, web_app=None, stop_event=stop,
-                                             options=FeedOptions(), tick_interval=0.1))
+                                             options=FeedOptions()))
         try:
             async with ClientSession() as client:
-                async def post() -> int:
-                    async with client.post(f"http://127.0.0.1:{port}/feed/ocpp", data=body,
-                                           headers=signed_headers(SECRET, body)) as r:
+                async def post(data: bytes) -> int:
+                    async with client.post(f"http://127.0.0.1:{port}/feed/ocpp", data=data,
+                                           headers=signed_headers(SECRET, data)) as r:
                         return r.status
 
-                async def posted() -> None:
+                async def posted(data: bytes) -> None:
                     while True:
                         try:
-                            if await post() == 200:
+                            if await post(data) == 200:
                                 return
                         except OSError:  # not listening yet
                             pass
                         await asyncio.sleep(0.05)
 
-                await asyncio.wait_for(posted(), 10)
-            await until(resolved)
+                await asyncio.wait_for(posted(body), 10)
+                await asyncio.sleep(0.3)
+                inc = estop()
+                assert inc is not None and inc.resolved_at is None  # in its hold-down
+                await asyncio.wait_for(posted(later), 10)
+            inc = estop()
+            assert inc is not None and inc.resolved_at == datetime(2026, 11, 20, 8, 5,
+                                                                   tzinfo=UTC)
         finally:
             stop.set()
             await asyncio.wait_for(task, 20)
