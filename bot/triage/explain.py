@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.fold.clock import FeedClock
 from bot.ocpp.events import Message
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.engine import TriageEngine
@@ -27,13 +28,13 @@ class Replay:
 
 
 def replay(messages: Iterable[Message], engine: TriageEngine, *,
-           charger: str | None = None, tick_every_s: float = 300.0) -> Replay:
+           charger: str | None = None) -> Replay:
     out = Replay()
     slots: dict[str, int] = {}
     final: list[Diagnosis | None] = []
     owners: list[str] = []
     seen: set[str] = set()
-    last_tick = None
+    clock = FeedClock()  # the same clock and grid as the pipeline's fold
     for m in messages:
         if m.fingerprint in seen:
             out.duplicates += 1
@@ -41,6 +42,9 @@ def replay(messages: Iterable[Message], engine: TriageEngine, *,
         seen.add(m.fingerprint)
         out.messages += 1
         out.inferred += m.version_inferred
+        due = clock.advance(m.ts)
+        if due is not None:
+            out.timed.extend(engine.tick(due))
         if m.is_fault_bearing:
             slots[m.fingerprint] = len(final)
             final.append(None)
@@ -52,10 +56,6 @@ def replay(messages: Iterable[Message], engine: TriageEngine, *,
             if final[i] is not None:
                 out.superseded += 1
             final[i] = d
-        # The feed's own clock drives time-based rules during a replay.
-        if last_tick is None or (m.ts - last_tick).total_seconds() >= tick_every_s:
-            out.timed.extend(engine.tick(m.ts))
-            last_tick = m.ts
     out.diagnoses = [d for d, who in zip(final, owners, strict=True)
                      if d is not None and (charger is None or who == charger)]
     if charger is not None:

@@ -33,3 +33,27 @@ def test_ingest_then_why(tmp_path: Path, db_url: str) -> None:
     assert answer.exit_code == 0, answer.output
     assert "CP-012" in answer.output
     assert "emergency" in answer.output.lower()
+
+
+def test_ingest_batch_size_changes_nothing(tmp_path: Path) -> None:
+    """Issue 9: `--batch-size 1000/5000/20000` on the sample print the same triage line,
+    and `faultbot digest --format json` afterwards is byte-identical."""
+    from bot.sample.generate import write_sample
+
+    paths = write_sample(tmp_path)
+    runner = CliRunner()
+    triage_lines, digests = set(), set()
+    for batch in (1000, 5000, 20000):
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / f'b{batch}.db'}",
+               "FAULTBOT_SITES": str(paths.sites)}
+        out = runner.invoke(cli, ["ingest", "--batch-size", str(batch), str(paths.feed)],
+                            env=env)
+        assert out.exit_code == 1, out.output  # the sample's six unreadable lines
+        (line,) = [ln for ln in out.output.splitlines() if ln.strip().startswith("triage:")]
+        triage_lines.add(line)
+        digest = runner.invoke(cli, ["digest", "--date", "2026-11-20", "--format", "json"],
+                               env=env)
+        assert digest.exit_code == 0, digest.output
+        digests.add(digest.output)
+    assert len(triage_lines) == 1 and "60 incidents opened" in triage_lines.pop()
+    assert len(digests) == 1
