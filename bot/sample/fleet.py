@@ -140,7 +140,11 @@ def generate_fleet_lines(
         for connector in range(1, vendor.connectors + 1):
             sub_rng = random.Random(rng.getrandbits(32))
             streams.append(sim.connector(connector, sub_rng, index))
-    for _, _, line in heapq.merge(*streams):
+    for t, _, line in heapq.merge(*streams):
+        # A session still running at the end would otherwise go on alone for hours,
+        # and by the log's clock every other charger would then look silent.
+        if t > end:
+            return
         yield line
 
 
