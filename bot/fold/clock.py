@@ -20,6 +20,7 @@ class FeedClock:
 
     every: timedelta = DEFAULT_TICK
     now: datetime | None = None
+    _next: datetime | None = None  # the first grid point after `now` (a cache)
 
     def advance(self, ts: datetime) -> datetime | None:
         """Move to `ts` if it is later. Returns the newest grid point crossed on the way
@@ -29,9 +30,17 @@ class FeedClock:
             return None
         self.now = ts
         if previous is None:
+            self._next = self.grid_point(ts) + self.every
+            return None
+        following = self._next
+        if following is None:
+            following = self.grid_point(previous) + self.every
+        if ts < following:
+            self._next = following
             return None
         point = self.grid_point(ts)
-        return point if point > previous else None
+        self._next = point + self.every
+        return point
 
     def grid_point(self, ts: datetime) -> datetime:
         """The last grid point at or before `ts` (grid points are whole multiples of
