@@ -108,6 +108,8 @@ class CodeReader:
         return self._read(text) if text else None
 
     def _read_uncached(self, text: str) -> Reading | Declined | None:
+        if _is_code_name(text):
+            return None
         words = self.words(text)
         if not words:
             return None
@@ -124,15 +126,37 @@ class CodeReader:
         cleared = sorted(set(words) & self.lexicon.cleared)
         if cleared:
             return Declined(f"the words {', '.join(cleared)!s} say it is over or not a fault")
-        longest = max(n for n, _, _ in found)
-        top = sorted((i, term) for n, i, term in found if n == longest)
         families = self.lexicon.families
-        categories = {families[i].entry.category for i, _ in top}
-        if len(categories) > 1:
-            named = " and ".join(dict.fromkeys(families[i].name for i, _ in top))
-            return Declined(f"the words name both {named}")
-        family_i, term = top[0]
+        # Per category: its longest term, then how many of the words its terms cover.
+        best: dict[object, tuple[int, int, int, tuple[str, ...]]] = {}
+        covered: dict[object, set[str]] = {}
+        for n, family_i, term in found:
+            category = families[family_i].entry.category
+            covered.setdefault(category, set()).update(term)
+            held = best.get(category)
+            if held is None or (n, -family_i) > (held[0], -held[1]):
+                best[category] = (n, family_i, 0, term)
+        ranked = sorted(
+            ((b[0], len(covered[c]), c) for c, b in best.items()), key=lambda x: x[:2], reverse=True
+        )
+        if len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
+            tied = [families[best[c][1]].name for n, k, c in ranked if (n, k) == ranked[0][:2]]
+            return Declined(f"the words name both {' and '.join(tied)}")
+        _, family_i, _, term = best[ranked[0][2]]
         return Reading(families[family_i], term, words)
+
+
+_ID_PART = re.compile(r"[A-Za-z]{0,2}[0-9][A-Za-z0-9]*")
+
+
+def _is_code_name(text: str) -> bool:
+    """`CP_a101`, `E_OV_02`: short letter prefixes around a number name a code, they do not
+    describe it (Tesla's CP is its charge port, not a control pilot)."""
+    parts = [p for p in _NON_WORD.sub(" ", text).split() if p]
+    if not parts or len(parts) > 4:
+        return False
+    has_id = any(_ID_PART.fullmatch(p) for p in parts)
+    return has_id and all(len(p) <= 3 or _ID_PART.fullmatch(p) for p in parts)
 
 
 def _close_together(term: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
