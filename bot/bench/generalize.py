@@ -160,12 +160,12 @@ def run(only: str | None, show_wrong: int, echo: Callable[[str], None] = print) 
         f"symbolic codes (codes with words): {len(symbolic)}, right {sym_right} ({sym_share:.1%})"
     )
     echo(f"codes without words answered wrong: {len(numeric_wrong)}")
-    ok = wrong_share <= MAX_WRONG and sym_share >= MIN_SYMBOLIC_RIGHT
+    wrong_ok, sym_ok = wrong_share <= MAX_WRONG, sym_share >= MIN_SYMBOLIC_RIGHT
     echo(
-        f"acceptance: wrong <= {MAX_WRONG:.0%} ({'met' if wrong_share <= MAX_WRONG else 'NOT met'}), "
-        f"symbolic right >= {MIN_SYMBOLIC_RIGHT:.0%} "
-        f"({'met' if sym_share >= MIN_SYMBOLIC_RIGHT else 'NOT met'})"
+        f"acceptance: wrong <= {MAX_WRONG:.0%} ({'met' if wrong_ok else 'NOT met'}), "
+        f"symbolic right >= {MIN_SYMBOLIC_RIGHT:.0%} ({'met' if sym_ok else 'NOT met'})"
     )
+    ok = wrong_ok and sym_ok
     if wrong:
         echo("")
         echo(f"wrong answers ({len(wrong)}; first {min(show_wrong, len(wrong))}):")
