@@ -78,12 +78,18 @@ class CodeReader:
 
     def words(self, text: str) -> tuple[str, ...]:
         """The words of a code or text, split and expanded."""
-        text = _ACRONYM.sub(" ", text[: MAX_WORDS * 20])
-        text = _CAMEL.sub(" ", text)
         out: list[str] = []
-        for raw in _NON_WORD.sub(" ", text.casefold()).split()[:MAX_WORDS]:
-            out.extend(self._expand(raw))
-        return tuple(out)
+        for piece in _NON_WORD.sub(" ", text[: MAX_WORDS * 20]).split()[:MAX_WORDS]:
+            folded = piece.casefold()
+            if folded in self.lexicon.words:  # V2G, 4G, ISO15118: one word, digits and all
+                out.extend(self.lexicon.words[folded])
+                continue
+            split = _CAMEL.sub(" ", _ACRONYM.sub(" ", piece)).casefold().split()
+            for raw in split:
+                out.extend(self._expand(raw))
+            if len(out) >= MAX_WORDS:
+                break
+        return tuple(out[:MAX_WORDS])
 
     def _expand(self, word: str) -> tuple[str, ...]:
         words = self.lexicon.words
@@ -127,26 +133,30 @@ class CodeReader:
         if cleared:
             return Declined(f"the words {', '.join(cleared)!s} say it is over or not a fault")
         families = self.lexicon.families
-        # Per category: its longest term, then how many of the words its terms cover.
-        best: dict[object, tuple[int, int, int, tuple[str, ...]]] = {}
+        # Per category: its longest term, how many words its terms cover, how many terms.
+        best: dict[object, tuple[int, int, tuple[str, ...]]] = {}
         covered: dict[object, set[str]] = {}
+        terms: dict[object, int] = {}
         for n, family_i, term in found:
             category = families[family_i].entry.category
             covered.setdefault(category, set()).update(term)
+            terms[category] = terms.get(category, 0) + 1
             held = best.get(category)
             if held is None or (n, -family_i) > (held[0], -held[1]):
-                best[category] = (n, family_i, 0, term)
+                best[category] = (n, family_i, term)
         ranked = sorted(
-            ((b[0], len(covered[c]), c) for c, b in best.items()), key=lambda x: x[:2], reverse=True
+            (((b[0], len(covered[c]), terms[c]), c) for c, b in best.items()),
+            key=lambda x: x[0],
+            reverse=True,
         )
-        if len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
-            tied = [families[best[c][1]].name for n, k, c in ranked if (n, k) == ranked[0][:2]]
+        if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+            tied = [families[best[c][1]].name for score, c in ranked if score == ranked[0][0]]
             return Declined(f"the words name both {' and '.join(tied)}")
-        _, family_i, _, term = best[ranked[0][2]]
+        _, family_i, term = best[ranked[0][1]]
         return Reading(families[family_i], term, words)
 
 
-_ID_PART = re.compile(r"[A-Za-z]{0,2}[0-9][A-Za-z0-9]*")
+_ID_PART = re.compile(r"[A-Za-z]{0,2}[0-9]+")  # a101, L2, 0101 (not 6mA: a measurement)
 
 
 def _is_code_name(text: str) -> bool:
