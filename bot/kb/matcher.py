@@ -73,6 +73,7 @@ _MARKED = re.compile(
     r"|\b(?:error|err|code|fault)\b[\s:#=]{0,3}([\w\-]{1,40})|^([\w\-]{1,40})\s{0,3}:",
     re.IGNORECASE,
 )
+_HAS_WORD = re.compile(r"[a-z]{3,}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*")
 _MAX_TOKENS = 24
 _P = TypeVar("_P")
@@ -358,7 +359,7 @@ class Matcher:
             found = self._other_vendors(code, info, error_code, model, firmware, named_stranger, ev)
             if found is not None:
                 hit, ambiguous = found
-                if named_stranger and self._borrowed(hit.entry):
+                if named_stranger and self._borrowed(hit.entry, code):
                     hint = _hint(hit.entry, code or info, vendor_sent)
                     ev = [*ev[:1], f"hint, not used for the answer: {hint}"]
                     hit, ambiguous = None, ()
@@ -375,7 +376,7 @@ class Matcher:
                 hint=hint,
             )  # fmt: skip
         borrowed_from = None
-        if canonical is None and self._borrowed(hit.entry):
+        if canonical is None and self._borrowed(hit.entry, code):
             # No vendor named at all: another maker's manual is only a guess, and says whose.
             borrowed_from = hit.entry.vendor
             if hit.confidence >= C_BORROWED:
@@ -390,10 +391,13 @@ class Matcher:
             hint, borrowed_from,
         )  # fmt: skip
 
-    def _borrowed(self, entry: KBEntry) -> bool:
-        """An entry from a maker's manual (not a cross-vendor scheme or phrasing)."""
+    def _borrowed(self, entry: KBEntry, code: str = "") -> bool:
+        """An entry from a maker's manual, or a scheme entry for a code too plain to name
+        the scheme (EVgo's `F004` looks like any maker's code; ChargeX's `CX004` does not)."""
         spec = self.kb.vendors.get(entry.vendor or "")
-        return spec is not None and not spec.scheme
+        if spec is None:
+            return False
+        return not spec.scheme or (bool(code) and not names_a_scheme(code))
 
     def _with_words(
         self, hit: _Hit | None, code: str, info: str, error_code: str, ev: list[str]
@@ -548,6 +552,8 @@ class Matcher:
     def _scheme(
         self, code: str, model: str, firmware: str, ev: list[str], exclude: str | None = None
     ) -> _Hit | None:
+        if exclude and not names_a_scheme(code):
+            return None  # another maker's plain `F004` is its own code, not EVgo's
         for scheme in self._schemes:
             if scheme.spec.name == exclude:
                 continue
@@ -793,8 +799,8 @@ class Matcher:
             sources.append(("vendorErrorCode", code))
         for label, raw in sources:
             query = process_text(raw) if raw else ""
-            if len(query) < 3:
-                continue
+            if len(query) < 3 or not _HAS_WORD.search(query):
+                continue  # `F1` is no text: token-set scoring would find it inside any phrase
             vetoed = self._vetoed(query)
             said = f"{label} {show(raw)}"
             candidates: list[_Hit] = []
@@ -894,6 +900,12 @@ class Matcher:
 
 _CODE_LIST = re.compile(r"\s*[,;|]\s*")
 MAX_CODES = 8  # a value with more codes than this is read as its first MAX_CODES
+
+
+def names_a_scheme(code: str) -> bool:
+    """Codes distinctive enough to be a scheme's even under another vendor name: at least
+    two letters (`CX004`, `MREC8EmergencyStop`), not one letter and digits (`F004`)."""
+    return sum(c.isalpha() for c in code) >= 2
 
 
 def split_codes(value: str) -> tuple[str, ...]:

@@ -312,3 +312,27 @@ def test_lexicon_mistakes_are_reported_with_their_line(tmp_path: Path) -> None:
     ), found
     assert any("term 'overtemp' uses 'overtemp'" in f for f in found), found
     assert any("term 'fan!': only letters, digits and spaces" in f for f in found), found
+
+
+def test_evgo_compound_codes_each_get_their_measurement(real: Matcher) -> None:
+    """EVgo MREC: concurrent codes as CSV in vendorErrorCode, the N-th info value belongs to
+    the N-th code (mrec.evgo.com/def/format.html)."""
+    m = real.match(MatchQuery(vendor="com.evgo.mrec", code="F009,F006", info="96,20",
+                              error_code="OtherError"))  # fmt: skip
+    assert m.entry is not None and m.entry.key == "evgo-mrec:F006"  # isolation: safety leads
+    assert "F009 (96): high_temperature" in m.evidence[0]
+    assert "F006 (20): isolation_fault" in m.evidence[0]
+
+
+def test_a_plain_one_letter_scheme_code_is_not_another_makers(real: Matcher) -> None:
+    """EVgo's F004 looks like any maker's code: under another maker it is not EVgo's."""
+    m = real.match(MatchQuery(vendor="Wallbox", code="F004"))
+    assert m.entry is None or m.entry.vendor != "EVgo MREC"
+    named = real.match(MatchQuery(vendor="com.evgo.mrec", code="F004"))
+    assert named.entry is not None and named.entry.key == "evgo-mrec:F004"
+
+
+def test_a_short_code_is_not_found_inside_a_phrase(real: Matcher) -> None:
+    """`F1` used to match the phrase `F400: EMERGENCY_STOP_BUTTON_1` at score 100."""
+    m = real.match(MatchQuery(vendor="Nobody Knows GmbH", code="F1"))
+    assert m.entry is None or m.entry.category is not Category.EMERGENCY_STOP

@@ -25,7 +25,7 @@ def _says(m: object) -> str:
 
 
 # Codes that, normalised, are in exactly one maker's manual (ABL's hex 0xF8 is `F8`).
-SHARED = [("F8", "ABL"), ("0xC3", "ABL"), ("131", "GE")]
+SHARED = [("F1", "ABL"), ("F9", "ABL"), ("0xC3", "ABL"), ("131", "GE")]
 
 
 @pytest.mark.parametrize(("code", "owner"), SHARED)
@@ -44,7 +44,7 @@ def test_a_named_unknown_vendor_never_gets_another_vendors_category(
 
 
 def test_the_hint_sets_no_category_owner_or_confidence(real: Matcher) -> None:
-    named = real.match(MatchQuery(vendor="OpenSchemeX", code="F8"))
+    named = real.match(MatchQuery(vendor="OpenSchemeX", code="F1"))
     assert named.entry is None and named.method == "none" and named.confidence == 0.1
 
 

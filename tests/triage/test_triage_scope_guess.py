@@ -8,10 +8,10 @@ from triage_frames import Feed, engine
 
 def test_the_diagnosis_summary_names_whose_manual_a_guess_comes_from() -> None:
     f = Feed(engine())
-    d = f.fault("CP-77", 1, 0, code="F8")
+    d = f.fault("CP-77", 1, 0, code="F1")
     assert d.summary.startswith("A guess from ABL's manual (the charger names no maker):")
     assert d.confidence < 0.5
     named = Feed(engine())
-    d2 = named.fault("CP-78", 1, 0, code="F8", vendor_id="OpenSchemeX")
+    d2 = named.fault("CP-78", 1, 0, code="F1", vendor_id="OpenSchemeX")
     assert "ABL" not in d2.summary and d2.category == "unknown"
-    assert any("hint, not used for the answer: ABL's manual uses F8" in e for e in d2.evidence)
+    assert any("hint, not used for the answer: ABL's manual uses F1" in e for e in d2.evidence)
