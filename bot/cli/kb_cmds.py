@@ -169,6 +169,9 @@ def kb_stats(root: str | None) -> None:
             blocks=len(kb.phrasings),
             phrases=sum(len(b.phrases) for b in kb.phrasings),
             quirks=len(kb.quirks),
+            with_codes=sum(1 for v in kb.vendors if per_vendor[v]),
+            without_codes=sorted((v for v in kb.vendors if not per_vendor[v]), key=str.casefold),
+            lexicon=kb.lexicon,
         )
     )
 

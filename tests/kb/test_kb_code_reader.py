@@ -336,3 +336,31 @@ def test_a_short_code_is_not_found_inside_a_phrase(real: Matcher) -> None:
     """`F1` used to match the phrase `F400: EMERGENCY_STOP_BUTTON_1` at score 100."""
     m = real.match(MatchQuery(vendor="Nobody Knows GmbH", code="F1"))
     assert m.entry is None or m.entry.category is not Category.EMERGENCY_STOP
+
+
+def test_lint_catches_a_term_that_reads_as_another_family(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    text = (root / "lexicon.yaml").read_text(encoding="utf-8")
+    # "released" is a cleared word: a term containing it could never be read.
+    text = text.replace('terms: ["lock", "latch",', 'terms: ["lock released", "lock", "latch",')
+    (root / "lexicon.yaml").write_text(text, encoding="utf-8")
+    found = [str(p) for p in lint_knowledge(root)]
+    assert any("term 'lock released' of 'the connector lock' reads as" in f for f in found), found
+
+
+def test_lint_wants_a_reason_for_a_vendor_file_without_codes(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    (root / "vendors" / "silent.yaml").write_text(
+        'vendor:\n  name: Silent Co\n  sends: ["Silent Co"]\n  code_format: decimal\n'
+        'source: "nowhere"\ncodes: []\n',
+        encoding="utf-8",
+    )
+    found = [str(p) for p in lint_knowledge(root)]
+    assert any("vendor 'Silent Co' has no codes and its notes do not say why" in f
+               for f in found), found  # fmt: skip
