@@ -25,6 +25,7 @@ def _stranger(code: str, info: str | None = None, error: str = "OtherError") -> 
     return MatchQuery(vendor="Nobody Knows GmbH", code=code, info=info, error_code=error)
 
 
+HLC = "high-level communication with the vehicle (ISO 15118 / DIN 70121)"
 # One or more codes per word family of the lexicon, in the spellings chargers use.
 FAMILIES = [
     ("EmergencyStopPressed", Category.EMERGENCY_STOP, "the emergency stop"),
@@ -32,13 +33,13 @@ FAMILIES = [
     ("MushroomButton", Category.EMERGENCY_STOP, "the emergency stop"),
     ("PilotShortToGround", Category.EV_COMMUNICATION, "the control pilot shorted to ground"),
     ("CP_SHORT", Category.EV_COMMUNICATION, "the control pilot shorted to ground"),
-    ("PPInvalid", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("ProximityPilotError", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("SlacTimeout", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("PlcModemLost", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("HLC_SESSION_ABORTED", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("ISO15118Failure", Category.EV_COMMUNICATION, "communication with the vehicle"),
-    ("V2G_MSG_TIMEOUT", Category.EV_COMMUNICATION, "communication with the vehicle"),
+    ("PPInvalid", Category.EV_COMMUNICATION, "the proximity pilot"),
+    ("ProximityPilotError", Category.EV_COMMUNICATION, "the proximity pilot"),
+    ("SlacTimeout", Category.EV_COMMUNICATION, HLC),
+    ("PlcModemLost", Category.EV_COMMUNICATION, HLC),
+    ("HLC_SESSION_ABORTED", Category.EV_COMMUNICATION, HLC),
+    ("ISO15118Failure", Category.EV_COMMUNICATION, HLC),
+    ("V2G_MSG_TIMEOUT", Category.EV_COMMUNICATION, HLC),
     ("RCDTripped", Category.GROUND_FAULT, "residual or leakage current"),
     ("RCM_DC_6mA", Category.GROUND_FAULT, "residual or leakage current"),
     ("GFCI_TRIP", Category.GROUND_FAULT, "residual or leakage current"),
@@ -81,6 +82,8 @@ FAMILIES = [
     ("WatchdogReset", Category.INTERNAL_ERROR, "the charger's own electronics or software"),
     ("ResetFailed", Category.RESET_FAILURE, "a failed reset"),
     ("LowTemperature", Category.HIGH_TEMPERATURE, "a temperature too low"),
+    ("CP_DIODE_FAULT", Category.EV_COMMUNICATION, "the control pilot"),
+    ("EVShiftPositionInvalid", Category.EV_COMMUNICATION, "the vehicle"),
 ]
 
 
