@@ -420,6 +420,8 @@ class Matcher:
                 reading, said = got, f"{label} {show(raw)}"
             elif got is not None and got.family.entry.category == reading.family.entry.category:
                 notes.append(f"the {label}'s words agree")
+            elif got is not None:  # the code's own words decide; the disagreement is shown
+                notes.append(f"the {label}'s words point to {got.family.name} instead")
         if reading is None:
             if hit is not None:
                 hit.evidence.extend(notes)

@@ -367,3 +367,10 @@ def test_lint_wants_a_reason_for_a_vendor_file_without_codes(tmp_path: Path) -> 
     found = [str(p) for p in lint_knowledge(root)]
     assert any("vendor 'Silent Co' has no codes and its notes do not say why" in f
                for f in found), found  # fmt: skip
+
+
+def test_code_words_decide_and_a_disagreeing_info_is_shown(real: Matcher) -> None:
+    m = real.match(_stranger("LidOpenDetected", info="fan stalled"))
+    assert m.entry is not None and m.entry.category is Category.DOOR_OR_TAMPER
+    assert any("the info's words point to the cooling system instead" in e for e in m.evidence)
+    assert m.confidence <= 0.6
