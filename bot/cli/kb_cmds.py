@@ -85,6 +85,8 @@ def lookup_json(query: Any, match: Any) -> dict[str, Any]:
         "ambiguous": list(match.ambiguous),
         "entry": _entry_json(entry),
         "parts": [_entry_json(p) for p in match.parts],
+        "hint": match.hint,
+        "borrowed_from": match.borrowed_from,
     }
 
 
@@ -167,6 +169,9 @@ def kb_stats(root: str | None) -> None:
             blocks=len(kb.phrasings),
             phrases=sum(len(b.phrases) for b in kb.phrasings),
             quirks=len(kb.quirks),
+            with_codes=sum(1 for v in kb.vendors if per_vendor[v]),
+            without_codes=sorted((v for v in kb.vendors if not per_vendor[v]), key=str.casefold),
+            lexicon=kb.lexicon,
         )
     )
 
@@ -270,6 +275,20 @@ def bench_match(queries: int, entries: int, seed: int) -> None:
     run(queries=queries, entries=entries, seed=seed, echo=click.echo)
 
 
+@click.command("generalize")
+@click.option("--source", help="Only this vendor or scheme (its canonical name).")
+@click.option("--show-wrong", default=50, show_default=True, type=click.IntRange(0, 10_000))
+@click.option("--check", is_flag=True, help="Exit 1 when the acceptance figures are not met.")
+def bench_generalize(source: str | None, show_wrong: int, check: bool) -> None:
+    """Leave one source out: right / unknown / wrong on codes faultbot has never seen."""
+    from bot.bench.generalize import run
+
+    ok = run(only=source, show_wrong=show_wrong, echo=click.echo)
+    if check and not ok:
+        sys.exit(1)
+
+
 bench.add_command(bench_match)
+bench.add_command(bench_generalize)
 
 commands: list[click.Command] = [lookup, kb_group]

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.kb.normalize import CodeFormat, clean, symbol_key
+from bot.kb.reader import Lexicon
 from bot.kb.scope import in_firmware_range, model_matches
 from bot.kb.types import KBEntry
 from bot.kb.vendors import VendorNames, VendorResolver
@@ -81,6 +82,7 @@ class KnowledgeBase:
     vendors: dict[str, VendorSpec]
     phrasings: list[PhrasingBlock]
     quirks: list[Quirk]
+    lexicon: Lexicon | None = None  # the code-text reader's vocabulary (knowledge/lexicon.yaml)
     standards: dict[str, KBEntry] = field(default_factory=dict)  # symbol_key(code) -> entry
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
     root: Path | None = None

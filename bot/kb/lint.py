@@ -26,8 +26,10 @@ def lint_knowledge(root: Path | None = None, full: bool | None = None) -> list[P
         full = (root / "phrasings.yaml").is_file() or (root / "standards").is_dir()
     if full and root.is_dir():
         problems.extend(_coverage(kb, root))
+        problems.extend(_silent_vendors(kb, root))
         if not problems:  # the matcher is only meaningful on a base that loads cleanly
             problems.extend(_phrase_conflicts(kb))
+            problems.extend(_lexicon_conflicts(kb))
     return sorted(set(problems))
 
 
@@ -49,6 +51,48 @@ def _coverage(kb: KnowledgeBase, root: Path) -> list[Problem]:
         key = symbol_key(code)
         if key not in UNINFORMATIVE_ERROR_CODES and key not in kb.standards:
             problems.append(Problem(standards, 1, f"no entry for OCPP 1.6 errorCode '{code}'"))
+    return problems
+
+
+# A vendor file without codes must say why (no public source), in its notes.
+_WHY_NO_CODES = ("gap", "not public", "no public", "no code list", "no vendor code list")
+
+
+def _silent_vendors(kb: KnowledgeBase, root: Path) -> list[Problem]:
+    problems = []
+    for spec in kb.vendors.values():
+        if kb.entries_for(spec.name) or spec.scheme:
+            continue
+        if not any(marker in spec.notes.casefold() for marker in _WHY_NO_CODES):
+            problems.append(
+                Problem(
+                    spec.file or _display(root, "vendors"),
+                    1,
+                    f"vendor {spec.name!r} has no codes and its notes do not say why "
+                    "(say 'gap' or 'not public' and where you looked)",
+                )
+            )
+    return problems
+
+
+def _lexicon_conflicts(kb: KnowledgeBase) -> list[Problem]:
+    """Every term of the code-text reader's lexicon must read as its own category."""
+    from bot.kb.reader import CodeReader, Reading
+
+    if kb.lexicon is None:
+        return []
+    reader = CodeReader(kb.lexicon)
+    problems = []
+    for family in kb.lexicon.families:
+        file, line = kb.locations.get(family.entry.key, ("lexicon.yaml", 1))
+        for term in family.terms:
+            said = " ".join(term)
+            got = reader.read(said)
+            if isinstance(got, Reading) and got.family.entry.category == family.entry.category:
+                continue
+            what = got.family.name if isinstance(got, Reading) else getattr(got, "why", "nothing")
+            message = f"term {said!r} of {family.name!r} reads as {what}"
+            problems.append(Problem(file, line, message))
     return problems
 
 

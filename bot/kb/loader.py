@@ -31,6 +31,7 @@ from bot.kb.knowledge import (
     VendorSpec,
 )
 from bot.kb.normalize import CodeFormat, bit_value, index_key, is_numeric_code, symbol_key
+from bot.kb.reader import Lexicon, WordFamily
 from bot.kb.scope import firmware_problem, glob_problem
 from bot.kb.types import KBEntry
 from bot.kb.vendors import vendor_key
@@ -40,6 +41,7 @@ KNOWLEDGE_DIR_ENV = "FAULTBOT_KNOWLEDGE_DIR"
 STANDARD_FILES = ("ocpp16", "ocpp201")  # files that use `standard:` instead of `vendor:`
 _NULL_TAG = "tag:yaml.org,2002:null"
 _SLUG = re.compile(r"[^a-z0-9]+")
+_ONE_WORD = re.compile(r"^[a-z0-9]{1,40}$")
 _E = TypeVar("_E", bound=StrEnum)
 
 ENTRY_FIELDS = {
@@ -50,6 +52,10 @@ VENDOR_FIELDS = {"name", "sends", "models", "code_format", "notes"}
 CODE_FILE_FIELDS = {"vendor", "standard", "source", "codes"}
 PHRASING_FIELDS = {
     "category", "severity", "owner", "meaning", "action", "escalation", "phrases", "not", "source",
+}  # fmt: skip
+LEXICON_FIELDS = {"source", "words", "cleared", "families"}
+FAMILY_FIELDS = {
+    "name", "category", "severity", "owner", "terms", "meaning", "action", "escalation", "source",
 }  # fmt: skip
 QUIRK_FIELDS = {
     "id", "vendor", "models", "firmware", "kind", "window_s", "codes", "explanation", "source",
@@ -263,6 +269,7 @@ class _Builder:
     phrasing_lines: list[tuple[str, int]] = field(default_factory=list)
     quirks: list[Quirk] = field(default_factory=list)
     quirk_lines: list[tuple[str, int]] = field(default_factory=list)
+    lexicon: Lexicon | None = None
     standards: dict[str, KBEntry] = field(default_factory=dict)
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
     # (vendor or standard, code key, models, firmware) -> where it was first defined
@@ -298,6 +305,8 @@ class _Builder:
                 self.read_code_document(doc, ctx, path)
             elif kind == "phrasings":
                 self.read_phrasings(doc, ctx)
+            elif kind == "lexicon":
+                self.read_lexicon(doc, ctx)
             else:
                 self.read_quirks(doc, ctx)
 
@@ -567,6 +576,83 @@ class _Builder:
             )
             self.quirk_lines.append((ctx.display, line_of(node)))
 
+    def read_lexicon(self, doc: Node, ctx: _File) -> None:
+        top = ctx.mapping(doc, "the file", {"lexicon"})
+        if top is None:
+            return
+        node = top["lexicon"][1] if "lexicon" in top else doc
+        fields = ctx.mapping(node, "'lexicon'", LEXICON_FIELDS)
+        if fields is None:
+            return
+        source = ctx.text(fields, "source", node, required=True) or ""
+        words: dict[str, tuple[str, ...]] = {}
+        if "words" in fields:
+            mapping = fields["words"][1]
+            if not isinstance(mapping, MappingNode):
+                ctx.add(mapping, "'words' must be a mapping of word: the words it stands for")
+            else:
+                for key, value in mapping.value:
+                    word = key.value.strip().casefold() if isinstance(key, ScalarNode) else ""
+                    said = value.value if isinstance(value, ScalarNode) else ""
+                    meant = tuple(said.casefold().split())
+                    if not _ONE_WORD.match(word) or not meant:
+                        ctx.add(
+                            key,
+                            f"word {word!r} must be one word (letters and digits) "
+                            "standing for one or more words",
+                        )
+                    elif word in words:
+                        ctx.add(key, f"word {word!r} appears twice")
+                    else:
+                        words[word] = meant
+        cleared = frozenset(w.casefold() for w in ctx.text_list(fields, "cleared"))
+        families: list[WordFamily] = []
+        nodes = ctx.items(fields, "families", node, "a list of word families") or []
+        seen_terms: dict[tuple[str, ...], str] = {}
+        for fam in nodes:
+            f = ctx.mapping(fam, "a word family", FAMILY_FIELDS)
+            if f is None:
+                continue
+            name = ctx.text(f, "name", fam, required=True, limit=LIMITS["name"])
+            category = ctx.enum(f, "category", Category, fam, exclude=("unknown",))
+            severity = ctx.enum(f, "severity", Severity, fam)
+            owner = ctx.enum(f, "owner", Owner, fam)
+            meaning = ctx.text(f, "meaning", fam, required=True)
+            action = ctx.text(f, "action", fam, required=True)
+            escalation = ctx.text(f, "escalation", fam)
+            terms: list[tuple[str, ...]] = []
+            for term in ctx.text_list(f, "terms"):
+                split = tuple(term.casefold().split())
+                if not all(_ONE_WORD.match(w) for w in split):
+                    ctx.add(fam, f"term {term!r}: only letters, digits and spaces")
+                    continue
+                if split in seen_terms and seen_terms[split] != name:
+                    ctx.add(fam, f"term {term!r} is also a term of {seen_terms[split]!r}")
+                    continue
+                bad = [w for w in split if w in words and w not in words[w]]
+                if bad:
+                    ctx.add(
+                        fam,
+                        f"term {term!r} uses {bad[0]!r}, which 'words' turns into "
+                        f"{' '.join(words[bad[0]])!r}: write that instead",
+                    )
+                    continue
+                seen_terms[split] = name or ""
+                terms.append(split)
+            if not terms:
+                ctx.add(fam, "a word family needs a non-empty 'terms' list")
+            if None in (name, category, severity, owner, meaning, action) or not terms:
+                continue
+            assert name and category and severity and owner and meaning and action
+            entry = KBEntry(
+                key=f"lexicon:{_slug(name)}", vendor=None, code=None, category=category,
+                severity=severity, owner=owner, meaning=meaning, action=action,
+                escalation=escalation, source=ctx.text(f, "source", fam) or source,
+            )  # fmt: skip
+            families.append(WordFamily(name, entry, tuple(terms)))
+            self.locations[entry.key] = (ctx.display, line_of(fam))
+        self.lexicon = Lexicon(words, cleared, tuple(families), source)
+
     @staticmethod
     def read_window(
         fields: dict[str, tuple[ScalarNode, Node]], node: Node, ctx: _File, kind: QuirkKind | None
@@ -618,6 +704,7 @@ class _Builder:
             vendors=self.vendors,
             phrasings=self.phrasings,
             quirks=self.quirks,
+            lexicon=self.lexicon,
             standards=self.standards,
             locations=self.locations,
             root=self.root,
@@ -634,7 +721,7 @@ def _files(root: Path) -> Iterator[tuple[Path, str]]:
         if folder.is_dir():
             for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
                 yield path, "codes"
-    for name, kind in (("phrasings", "phrasings"), ("quirks", "quirks")):
+    for name, kind in (("phrasings", "phrasings"), ("quirks", "quirks"), ("lexicon", "lexicon")):
         for suffix in (".yaml", ".yml"):
             path = root / f"{name}{suffix}"
             if path.is_file():

@@ -40,6 +40,7 @@ from bot.kb.normalize import (
     symbol_key,
 )
 from bot.kb.phrases import PhraseIndex
+from bot.kb.reader import CodeReader, Declined, Reading
 from bot.kb.scope import in_firmware_range, model_matches
 from bot.kb.types import KBEntry, Match, MatchQuery
 from bot.kb.vendors import vendor_key
@@ -58,6 +59,10 @@ C_VENDOR_STANDARD, C_VENDOR_STANDARD_UNREAD = 0.8, 0.7
 C_OTHER_VENDOR_DISTINCT, C_OTHER_VENDOR_NUMBER, C_OTHER_VENDOR_GUESS = 0.75, 0.45, 0.3
 C_AMBIGUOUS_AGREE, C_AMBIGUOUS_DISAGREE, C_AMBIGUOUS_TEXT = 0.4, 0.3, 0.7
 C_UNKNOWN = 0.1
+# Another maker's manual for a charger that names no maker: a guess, below 0.5.
+C_BORROWED = 0.45
+# The code-text reader: modest, and always below a table match.
+C_WORDS, C_WORDS_STEP, C_WORDS_MAX = 0.5, 0.1, 0.7
 FUZZY_CUTOFF = 88.0  # token_set_ratio; below this "over temperature" ~ "under temperature"
 SCOPE_UNKNOWN_PENALTY, SCOPE_RIVAL_PENALTY = 0.15, 0.3
 SHOW = 60  # longest piece of charger-sent text quoted back in evidence
@@ -68,6 +73,7 @@ _MARKED = re.compile(
     r"|\b(?:error|err|code|fault)\b[\s:#=]{0,3}([\w\-]{1,40})|^([\w\-]{1,40})\s{0,3}:",
     re.IGNORECASE,
 )
+_HAS_WORD = re.compile(r"[a-z]{3,}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*")
 _MAX_TOKENS = 24
 _P = TypeVar("_P")
@@ -157,6 +163,7 @@ class Matcher:
         self._all_text: PhraseIndex[KBEntry] = PhraseIndex(
             (p, e) for e in kb.entries if e.vendor is not None for p in e.phrasings
         )
+        self._reader = CodeReader(kb.lexicon) if kb.lexicon is not None else None
         self._runtime_generation = -1
         self._runtime_index: dict[str, dict[str, list[KBEntry]]] = {}
         self._runtime_lock = Lock()
@@ -264,6 +271,67 @@ class Matcher:
     def _match(
         self, vendor_sent: str, model: str, firmware: str, code: str, info: str, error_code: str
     ) -> Match:
+        codes = split_codes(code)
+        if len(codes) > 1:
+            return self._match_many(vendor_sent, model, firmware, codes, info, error_code)
+        return self._match_one(vendor_sent, model, firmware, code, info, error_code)
+
+    def _match_many(
+        self,
+        vendor_sent: str,
+        model: str,
+        firmware: str,
+        codes: tuple[str, ...],
+        info: str,
+        error_code: str,
+    ) -> Match:
+        """A value carrying several concurrent codes: each is read on its own, with its own
+        measurement from `info` when `info` lists one per code; the most severe one leads."""
+        infos = split_codes(info)
+        paired = infos if len(infos) == len(codes) else ("",) * len(codes)
+        results = [
+            self._match_one(vendor_sent, model, firmware, c, i, error_code)
+            for c, i in zip(codes, paired, strict=True)
+        ]
+        lead_i = max(
+            range(len(results)),
+            key=lambda i: (
+                results[i].entry is not None,
+                results[i].entry.severity.rank if results[i].entry else 0,
+                results[i].confidence,
+                -i,
+            ),
+        )
+        lead = results[lead_i]
+        listed = []
+        for c, i, r in zip(codes, paired, results, strict=True):
+            said = f"{show(c)} ({show(i)})" if i else show(c)
+            what = (
+                f"{r.entry.category.value}, {r.entry.severity.value}, confidence {r.confidence}"
+                if r.entry
+                else "unknown"
+            )
+            listed.append(f"{said}: {what}")
+        ev = [
+            f"vendorErrorCode carries {len(codes)} codes, each read on its own: "
+            + "; ".join(listed)
+        ]
+        if not any(i for i in paired) and info:
+            ev.append(f"info {show(info)} does not give one value per code")
+        if lead.entry is None:
+            ev.extend(lead.evidence)
+            return Match(None, C_UNKNOWN, "none", ev, lead.vendor)
+        ev.append(f"the most severe, {show(codes[lead_i])}, leads:")
+        ev.extend(lead.evidence)
+        parts = tuple(r.entry for r in results if r.entry is not None)
+        return Match(
+            lead.entry, lead.confidence, lead.method, list(dict.fromkeys(ev)), lead.vendor,
+            lead.ambiguous, parts, lead.hint, lead.borrowed_from,
+        )  # fmt: skip
+
+    def _match_one(
+        self, vendor_sent: str, model: str, firmware: str, code: str, info: str, error_code: str
+    ) -> Match:
         ev: list[str] = []
         canonical, how = (
             self.kb.resolve_vendor_how(vendor_sent, model) if vendor_sent or model else (None, "")
@@ -276,28 +344,110 @@ class Matcher:
             ev.append(f"vendor {show(vendor_sent)} is not in the knowledge base")
         index = self._vendors.get(canonical) if canonical else None
         fmt = index.spec.code_format if index else CodeFormat.DECIMAL
+        # Scope before similarity: a charger that names a maker we do not know never gets
+        # another maker's manual as its answer, only as a labelled hint.
+        named_stranger = canonical is None and bool(vendor_sent)
 
         hit: _Hit | None = None
+        hint: str | None = None
         ambiguous: tuple[str, ...] = ()
         if code and (canonical or vendor_sent):
             hit = self._taught(canonical or vendor_sent, fmt, code, model, firmware, ev)
         if hit is None and index is not None and (code or info):
             hit = self._in_vendor(index, code, info, model, firmware, ev)
         elif hit is None and index is None and (code or info):
-            found = self._other_vendors(
-                code, info, error_code, model, firmware, bool(vendor_sent), ev
-            )
+            found = self._other_vendors(code, info, error_code, model, firmware, named_stranger, ev)
             if found is not None:
                 hit, ambiguous = found
+                if named_stranger and self._borrowed(hit.entry, code):
+                    hint = _hint(hit.entry, code or info, vendor_sent)
+                    ev = [*ev[:1], f"hint, not used for the answer: {hint}"]
+                    hit, ambiguous = None, ()
         if hit is None:
-            hit = self._text_or_standard(index, code, info, error_code, ev, model, firmware)
+            hit = self._text_or_standard(
+                index, code, info, error_code, ev, model, firmware, borrow=not named_stranger
+            )
+        if self._reader is not None and (hit is None or hit.method == "standard"):
+            hit = self._with_words(hit, code, info, error_code, ev)
         if hit is None:
             ev.append("no knowledge-base entry matched: unknown")
-            return Match(None, C_UNKNOWN, "none", list(dict.fromkeys(ev)), canonical, ambiguous)
+            return Match(
+                None, C_UNKNOWN, "none", list(dict.fromkeys(ev)), canonical, ambiguous,
+                hint=hint,
+            )  # fmt: skip
+        borrowed_from = None
+        if canonical is None and self._borrowed(hit.entry, code):
+            # No vendor named at all: another maker's manual is only a guess, and says whose.
+            borrowed_from = hit.entry.vendor
+            if hit.confidence >= C_BORROWED:
+                hit.confidence = C_BORROWED
+            hit.evidence.append(
+                f"a guess from {borrowed_from}'s manual: the charger names no vendor, "
+                f"so this may be another maker's meaning (confidence capped at {C_BORROWED})"
+            )
         evidence = list(dict.fromkeys(hit.evidence))  # a step may repeat a scope note
         return Match(
-            hit.entry, hit.confidence, hit.method, evidence, canonical, ambiguous, hit.parts
-        )
+            hit.entry, hit.confidence, hit.method, evidence, canonical, ambiguous, hit.parts,
+            hint, borrowed_from,
+        )  # fmt: skip
+
+    def _borrowed(self, entry: KBEntry, code: str = "") -> bool:
+        """An entry from a maker's manual, or a scheme entry for a code too plain to name
+        the scheme (EVgo's `F004` looks like any maker's code; ChargeX's `CX004` does not)."""
+        spec = self.kb.vendors.get(entry.vendor or "")
+        if spec is None:
+            return False
+        return not spec.scheme or (bool(code) and not names_a_scheme(code))
+
+    def _with_words(
+        self, hit: _Hit | None, code: str, info: str, error_code: str, ev: list[str]
+    ) -> _Hit | None:
+        """The code-text reader, when no table explained the code: never above a table entry.
+        Only a bare OCPP errorCode answer is compared with it; the errorCode wins a disagreement."""
+        assert self._reader is not None
+        reading, said, notes = None, "", []
+        for label, raw in (("vendorErrorCode", code), ("info", info)):
+            if not raw:
+                continue
+            got = self._reader.read(raw)
+            if isinstance(got, Reading) and got.family.entry.category in self._vetoed(
+                process_text(raw)
+            ):
+                got = Declined(f"{show(raw)} is a known false friend of {got.family.name}")
+            if isinstance(got, Declined):
+                notes.append(f"the {label}'s words decide nothing: {got.why}")
+            elif got is not None and reading is None:
+                reading, said = got, f"{label} {show(raw)}"
+            elif got is not None and got.family.entry.category == reading.family.entry.category:
+                notes.append(f"the {label}'s words agree")
+            elif got is not None:  # the code's own words decide; the disagreement is shown
+                notes.append(f"the {label}'s words point to {got.family.name} instead")
+        if reading is None:
+            if hit is not None:
+                hit.evidence.extend(notes)
+            else:
+                ev.extend(notes)
+            return hit
+        family = reading.family
+        confidence = C_WORDS + (C_WORDS_STEP if reading.specific else 0.0)
+        confidence += C_WORDS_STEP * sum(1 for n in notes if n.endswith("agree"))
+        why = [
+            f"{said}: the code's words name {family.name} "
+            f"({', '.join(reading.term)}; read as {' '.join(reading.words[:12])!r}; "
+            "no manual entry, words only)",
+            *notes,
+        ]
+        if hit is not None:  # the bare OCPP errorCode
+            if hit.entry.category == family.entry.category:
+                confidence += C_WORDS_STEP
+                why.append(f"errorCode {show(error_code)} agrees")
+            else:
+                hit.evidence.append(
+                    f"the words of {said} point to {family.entry.category.value}; "
+                    "the errorCode's standard entry is kept"
+                )
+                return hit
+        return _Hit(family.entry, round(min(confidence, C_WORDS_MAX), 3), "words", ev + why)
 
     def _choose(
         self,
@@ -404,6 +554,8 @@ class Matcher:
     def _scheme(
         self, code: str, model: str, firmware: str, ev: list[str], exclude: str | None = None
     ) -> _Hit | None:
+        if exclude and not names_a_scheme(code):
+            return None  # another maker's plain `F004` is its own code, not EVgo's
         for scheme in self._schemes:
             if scheme.spec.name == exclude:
                 continue
@@ -507,7 +659,7 @@ class Matcher:
             if shown_code == code
             else f"code {show(shown_code)} in the text"
         )
-        decider = self._text_or_standard(None, "", info, error_code, [])
+        decider = self._text_or_standard(None, "", info, error_code, [], borrow=not vendor_named)
         if len({_advice(chosen[v][0]) for v in pool}) == 1:
             return self._agreed(pool, chosen, said, shown_code, distinct, vendor_named, decider, ev)
         # Several manuals share the code and disagree: let the text or the errorCode decide.
@@ -609,10 +761,11 @@ class Matcher:
         ev: list[str],
         model: str = "",
         firmware: str = "",
+        borrow: bool = True,
     ) -> _Hit | None:
         """(6) fuzzy text, (7) the standard errorCode (the vendor's own entry for it first);
-        the more confident one wins."""
-        text = self._text(index, code, info)
+        the more confident one wins. `borrow`: other makers' phrasings may answer."""
+        text = self._text(index, code, info, borrow)
         standard = None
         if index is not None:
             standard = self._vendor_standard(index, error_code, code, model, firmware)
@@ -638,7 +791,9 @@ class Matcher:
             chosen.evidence = ev + chosen.evidence
         return chosen
 
-    def _text(self, index: _VendorIndex | None, code: str, info: str) -> _Hit | None:
+    def _text(
+        self, index: _VendorIndex | None, code: str, info: str, borrow: bool = True
+    ) -> _Hit | None:
         """(6) the info text (and a textual code) against phrasings; false friends veto."""
         best: _Hit | None = None
         sources = [("info", info)]
@@ -646,8 +801,8 @@ class Matcher:
             sources.append(("vendorErrorCode", code))
         for label, raw in sources:
             query = process_text(raw) if raw else ""
-            if len(query) < 3:
-                continue
+            if len(query) < 3 or not _HAS_WORD.search(query):
+                continue  # `F1` is no text: token-set scoring would find it inside any phrase
             vetoed = self._vetoed(query)
             said = f"{label} {show(raw)}"
             candidates: list[_Hit] = []
@@ -666,7 +821,7 @@ class Matcher:
                     f"{said} matched the {block.category.value} phrasing {show(phrase)!r} "
                     f"(phrasing, score {score:.0f})"
                 ]))  # fmt: skip
-            if index is None:
+            if index is None and borrow:
                 found = _first_allowed(self._all_text, query, vetoed, lambda e: e.category)
                 if found:
                     score, entry, phrase = found
@@ -745,6 +900,30 @@ class Matcher:
             self._cache.clear()
 
 
+_CODE_LIST = re.compile(r"\s*[,;|]\s*")
+MAX_CODES = 8  # a value with more codes than this is read as its first MAX_CODES
+
+
+def names_a_scheme(code: str) -> bool:
+    """Codes distinctive enough to be a scheme's even under another vendor name: at least
+    two letters (`CX004`, `MREC8EmergencyStop`), not one letter and digits (`F004`)."""
+    return sum(c.isalpha() for c in code) >= 2
+
+
+def split_codes(value: str) -> tuple[str, ...]:
+    """`F12,F31` or `E1; E7` -> the codes it carries; one code stays one."""
+    if not value or not any(c in value for c in ",;|"):
+        return (value,) if value else ()
+    return tuple(p for p in _CODE_LIST.split(value) if p)[:MAX_CODES]
+
+
+def _hint(entry: KBEntry, code: str, vendor_sent: str) -> str:
+    return (
+        f"{entry.vendor}'s manual uses {show(code)} for {entry.category.value} "
+        f"({show(entry.meaning)}); this charger says it is {show(vendor_sent)}, not {entry.vendor}"
+    )
+
+
 @lru_cache(maxsize=16384)
 def _embedded_tokens(text: str, skip: str = "") -> tuple[str, ...]:
     """Codes inside a text: marked ones (`[42300]`, `F400:`, `Err 12`, `#12`) and
@@ -800,4 +979,7 @@ def _first_allowed(
 
 
 def _copy(m: Match) -> Match:
-    return Match(m.entry, m.confidence, m.method, list(m.evidence), m.vendor, m.ambiguous, m.parts)
+    return Match(
+        m.entry, m.confidence, m.method, list(m.evidence), m.vendor, m.ambiguous, m.parts,
+        m.hint, m.borrowed_from,
+    )  # fmt: skip

@@ -49,4 +49,11 @@ class Match:
     evidence: list[str] = field(default_factory=list)
     vendor: str | None = None  # canonical vendor resolved from the query, if any
     ambiguous: tuple[str, ...] = ()  # vendors that share the code when the vendor is unknown
-    parts: tuple[KBEntry, ...] = ()  # decomposed bitmask entries, when a code is a sum of bits
+    # decomposed bitmask entries (a code that is a sum of bits), or the entries of the codes
+    # in a multi-code value (`F12,F31`)
+    parts: tuple[KBEntry, ...] = ()
+    # another maker's reading of the code, for a charger that names a maker we do not know:
+    # shown labelled, never used for category, owner or confidence
+    hint: str | None = None
+    # the maker whose manual answered although the charger named no maker (a guess)
+    borrowed_from: str | None = None

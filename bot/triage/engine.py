@@ -92,9 +92,10 @@ STANDARD_16_CODES = frozenset(
 _MATCH_EVIDENCE_CAP = 300
 
 
-# Match methods that explain a fault without explaining the vendor code the charger sent:
+# Match methods that explain a fault without a table entry for the vendor code it sent
+# (a reading of its words is a guess):
 # that code is still "unknown" and is recorded so an operator can teach it.
-_NOT_BY_CODE = frozenset({"standard", "vendor_standard", "none"})
+_NOT_BY_CODE = frozenset({"standard", "vendor_standard", "none", "words"})
 
 class TriageEngine:
     def __init__(

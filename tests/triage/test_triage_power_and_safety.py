@@ -1,4 +1,4 @@
-"""safety_repeat and site_wide_cause, with their near-misses."""
+"""safety_first, safety_repeat and site_wide_cause, with their near-misses."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_first_ground_fault_is_reset_and_watch_second_within_24h_is_safety() -> 
     first = f.fault("CP-1", 1, 0, error="GroundFailure")
     f.status("CP-1", 1, "Available", 60)
     second = f.fault("CP-1", 1, 5 * 3600, error="GroundFailure")
-    assert first.rule == second.rule == "safety_repeat"
+    assert first.rule == "safety_first" and second.rule == "safety_repeat"
     assert first.category == "ground_fault" and first.severity == "outage"
     assert first.owner == "remote_operator" and "reset" in first.action.lower()
     assert any("1st ground fault on this port in 24 h" in e for e in first.evidence)
@@ -93,3 +93,23 @@ def test_dying_gasp_makes_the_site_event_a_power_loss_for_the_utility(tmp_path: 
     # a later under-voltage port joins the same event, with the same cause and owner
     c = f.fault("CP-023", 1, 60, error="UnderVoltage")
     assert (c.category, c.owner, c.site_event) == ("power_loss", "utility", d.site_event)
+
+
+def test_first_alfen_101_keeps_the_manuals_advice_after_the_generic_step() -> None:
+    """Issue 11: the generic first step replaced Alfen's own advice, under the name
+    safety_repeat. Now the generic step comes first, then Alfen's advice and escalation."""
+    f = Feed(engine())
+    f.boot("CP-9", "Alfen BV", "NG910-60023", 0)
+    first = f.fault("CP-9", 1, 10, error="GroundFailure", code="101")
+    assert first.rule == "safety_first" and first.category == "ground_fault"
+    action = first.action
+    assert action.startswith("First, reset the charger remotely"), action
+    assert "Alfen's manual: Update the charger's firmware" in action, action
+    assert "that car goes to its dealer" in action, action
+    assert "If that does not help: Happens with several cars" in action, action
+    assert action.index("First, reset") < action.index("Alfen's manual")
+    f.status("CP-9", 1, "Available", 60)
+    second = f.fault("CP-9", 1, 3600, error="GroundFailure", code="101")
+    assert second.rule == "safety_repeat" and second.severity == "safety"
+    assert second.action.startswith("First, take the port out of service")
+    assert "Alfen's manual: Update the charger's firmware" in second.action

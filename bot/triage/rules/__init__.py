@@ -6,7 +6,7 @@ and the time-based silent_charger are called by the engine on later evidence.
 |---------------------|-----------|-----------------|
 | not_a_fault         | decisive  | quirks          |
 | estop_phrase        | decisive  | estop           |
-| safety_repeat       | decisive  | safety          |
+| safety_first / safety_repeat | decisive | safety |
 | site_wide_cause     | decisive  | site_wide       |
 | vehicle_following   | decisive  | vehicle         |
 | reset_failure       | decisive  | hardware        |
@@ -39,7 +39,7 @@ from bot.triage.rules.modifiers import flapping, recurrence, still_working
 from bot.triage.rules.no_information import no_information, unknown_code
 from bot.triage.rules.phantom import suspected_phantom
 from bot.triage.rules.quirks import degraded_not_down, not_a_fault
-from bot.triage.rules.safety import safety_repeat
+from bot.triage.rules.safety import safety_rule
 from bot.triage.rules.site_wide import site_wide_cause
 from bot.triage.rules.vehicle import vehicle_following
 
@@ -49,7 +49,7 @@ Modifier = Callable[[FaultContext, Verdict], Verdict]
 DECISIVE: tuple[Rule, ...] = (
     not_a_fault,
     estop_phrase,
-    safety_repeat,
+    safety_rule,
     site_wide_cause,
     vehicle_following,
     reset_failure,

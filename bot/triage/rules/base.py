@@ -94,12 +94,15 @@ class FaultContext:
         """A verdict that reads the matched entry as it is (meaning, action, owner...)."""
         e = self.match.entry
         assert e is not None
+        summary = e.meaning
+        if self.match.borrowed_from:  # no maker named: say whose manual this guess comes from
+            summary = self.say.summary("borrowed", vendor=self.match.borrowed_from, meaning=summary)
         v = Verdict(
             rule=rule,
             category=e.category,
             severity=e.severity,
             owner=e.owner,
-            summary=e.meaning,
+            summary=summary,
             action=e.action,
             confidence=self.match.confidence,
             evidence=list(self.evidence),

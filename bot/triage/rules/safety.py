@@ -1,4 +1,10 @@
-"""safety_repeat: ground/residual-current and isolation faults; a repeat is a safety case."""
+"""safety_first / safety_repeat: ground/residual-current and isolation faults.
+
+The generic step for a safety fault comes first (once: reset and watch; repeated: out of
+service), then what the manufacturer's manual says for this exact code, and its
+escalation: the manual's advice is added to, never replaced (Alfen 101: update the
+firmware; if it follows one car, that car goes to its dealer).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from bot.vocab import Category, Owner, Severity
 SAFETY_CATEGORIES = frozenset({Category.GROUND_FAULT, Category.ISOLATION_FAULT})
 
 
-def safety_repeat(ctx: FaultContext) -> Verdict | None:
+def safety_rule(ctx: FaultContext) -> Verdict | None:
     cat = ctx.category
     if cat not in SAFETY_CATEGORIES:
         return None
@@ -24,14 +30,21 @@ def safety_repeat(ctx: FaultContext) -> Verdict | None:
     evidence = [*ctx.evidence, say.evidence("nth_fault", n=n, label=label, hours=hours)]
     e = ctx.entry
     assert e is not None
+    # A manufacturer's own advice follows the generic step; a standard or generic entry's
+    # advice is the generic step already, so it is not said twice.
+    advice = (
+        {"advice": e.action, "escalation": e.escalation or "", "vendor": e.vendor}
+        if e.vendor
+        else {}
+    )
     if n == 1:
         # Once, after rain or a transient, a remote reset is the right first step.
         return ctx.from_entry(
-            "safety_repeat",
+            "safety_first",
             severity=worse(e.severity if e.severity is not Severity.SAFETY else Severity.OUTAGE,
                            Severity.OUTAGE),
             owner=Owner.REMOTE_OPERATOR,
-            action=say.action("safety_first", label=label),
+            action=say.action("safety_first", label=label, **advice),
             evidence=evidence,
             suppressed=False,
         )
@@ -40,7 +53,7 @@ def safety_repeat(ctx: FaultContext) -> Verdict | None:
         severity=Severity.SAFETY,
         owner=Owner.ELECTRICIAN,
         summary=say.summary("safety_repeat", label=label, n=n, hours=hours, meaning=e.meaning),
-        action=say.action("safety_repeat", label=label),
+        action=say.action("safety_repeat", label=label, **advice),
         evidence=evidence,
         confidence=max(ctx.match.confidence, 0.85),
         suppressed=False,
