@@ -76,6 +76,9 @@ class LoadSummary:
     rejected: list[LineError] = field(default_factory=list)  # first REJECTED_KEPT, in order
     rejected_count: int = 0
     rejected_faults: int = 0  # rejected frames that reported a fault (with their reasons)
+    # fingerprints of the fault-bearing messages stored for the first time (what triage
+    # saw), so a caller can say of each whether it was diagnosed or suppressed
+    new_fault_fingerprints: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -204,7 +207,10 @@ class Loader:
                 summary.inferred += 1
             if m.is_fault_bearing:
                 summary.faults += 1
-        summary.new_faults += sum(1 for m in result.new if m.is_fault_bearing)
+        for m in result.new:
+            if m.is_fault_bearing:
+                summary.new_faults += 1
+                summary.new_fault_fingerprints.add(m.fingerprint)
         if self.on_batch is not None:
             self.on_batch(result)
 
