@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ocpp.events import LineError, Message, Record
 from bot.ocpp.parse import Parser
@@ -36,20 +36,26 @@ REJECTED_KEPT = 10_000  # rejected lines kept with their reasons; the rest are c
 
 BatchHook = Callable[[IngestResult, Connection], None]
 
-# Failures that say something about the data, not about the database being reachable.
-RECORD_ERRORS: tuple[type[BaseException], ...] = (
-    DataError,
-    IntegrityError,
-    ValueError,  # includes UnicodeError: a driver that cannot encode a value
-    OverflowError,  # SQLite: an integer beyond 64 bits
-    TypeError,
+# Failures that say something about the data, not about the database being reachable:
+# the PEP 249 classes DataError and IntegrityError (as SQLAlchemy wraps them, or raw
+# from a driver cursor), and what a driver raises when it cannot convert a value.
+_RECORD_CLASSES = frozenset({"DataError", "IntegrityError"})
+_STORE_CLASSES = frozenset(
+    {"OperationalError", "InterfaceError", "ProgrammingError", "InternalError",
+     "NotSupportedError", "DisconnectionError", "TimeoutError"}
 )
+RECORD_ERRORS: tuple[type[BaseException], ...] = (ValueError, OverflowError, TypeError)
 
 
 def _record_error(exc: BaseException) -> bool:
-    if isinstance(exc, SQLAlchemyError) and not isinstance(exc, (DataError, IntegrityError)):
-        return False  # operational, connection, programming: the store, not the record
-    return isinstance(exc, RECORD_ERRORS)
+    """True when the failure is about the values sent (bisect), False when it is about
+    the store (raise: the feed retries later)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _RECORD_CLASSES:
+        return True
+    if names & _STORE_CLASSES or isinstance(exc, SQLAlchemyError):
+        return False
+    return isinstance(exc, RECORD_ERRORS)  # UnicodeError is a ValueError
 
 
 REFUSED = "the database refused it: "
