@@ -230,7 +230,13 @@ def add_webhook_routes(
         except _Refused as exc:
             refusal = web.json_response({"error": exc.reason}, status=exc.status)
             if exc.close:
-                refusal.force_close()  # the rest of a slow body is never read
+                # Answer, then drop the connection at once: aiohttp would otherwise
+                # linger, reading the rest of the slow body for up to 10 s.
+                refusal.force_close()
+                await refusal.prepare(request)
+                await refusal.write_eof()
+                if request.transport is not None:
+                    request.transport.close()
             return refusal
         feed.received += len(records)
         feed.rejected += len(errors)
