@@ -115,6 +115,33 @@ def good_frame(charger: str, uid: str) -> Frame:
     return Frame(wrap(charger, uid, "StatusNotification", payload, "1.6"), False, good=True)
 
 
+def exact_cases(charger: str) -> list[Frame]:
+    """The issue's cases, each between good frames."""
+    bad = [
+        status16(1, info=SURROGATE),
+        status16(2**31),
+        status16(2**63),
+        status16(2**66),
+        status16(-1),
+        status16(1, info=f"a{NUL}b", vendorErrorCode=NUL),
+        status16(None),
+        status16(MISSING),
+        status16("1"),
+        status16(1.5),
+        status16(True),
+        status16(1, info=f"{CSI}31m{ANSI}"),
+    ]
+    frames: list[Frame] = []
+    for i, payload in enumerate(bad):
+        frames.append(good_frame(charger, f"good-{i}"))
+        frames.append(Frame(wrap(charger, f"bad-{i}", "StatusNotification", payload, "1.6"), True))
+    frames.append(Frame(wrap(charger, "ne16", "NotifyEvent", notify_event(), "1.6"), True))
+    frames.append(Frame(wrap(charger, "sn201", "StatusNotification", status16(3), "2.0.1"), True))
+    frames.append(Frame(wrap(charger, "sn16", "StatusNotification", status201(4), "1.6"), True))
+    frames.append(good_frame(charger, "good-last"))
+    return frames
+
+
 # --- hypothesis strategies ----------------------------------------------------------------
 
 # Text of every kind, lone surrogates and controls included (st.text leaves surrogates out).

@@ -15,17 +15,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from poison_frames import (
-    ANSI,
-    CSI,
-    MISSING,
-    NUL,
     SURROGATE,
     Frame,
+    exact_cases,
     good_frame,
     hostile_streams,
-    notify_event,
     status16,
-    status201,
     wrap,
 )
 from sqlalchemy import Engine, select, text
@@ -74,33 +69,6 @@ def check_accounted(
         fp = fps.get((frame.obj["charger"], frame.uid))
         assert fp is not None, f"line {line} neither stored nor rejected: {frame.line()[:200]}"
         assert fp in diagnosed, f"line {line} stored, never diagnosed: {frame.line()[:200]}"
-
-
-def exact_cases(charger: str) -> list[Frame]:
-    """The issue's cases, each between good frames."""
-    bad = [
-        status16(1, info=SURROGATE),
-        status16(2**31),
-        status16(2**63),
-        status16(2**66),
-        status16(-1),
-        status16(1, info=f"a{NUL}b", vendorErrorCode=NUL),
-        status16(None),
-        status16(MISSING),
-        status16("1"),
-        status16(1.5),
-        status16(True),
-        status16(1, info=f"{CSI}31m{ANSI}"),
-    ]
-    frames: list[Frame] = []
-    for i, payload in enumerate(bad):
-        frames.append(good_frame(charger, f"good-{i}"))
-        frames.append(Frame(wrap(charger, f"bad-{i}", "StatusNotification", payload, "1.6"), True))
-    frames.append(Frame(wrap(charger, "ne16", "NotifyEvent", notify_event(), "1.6"), True))
-    frames.append(Frame(wrap(charger, "sn201", "StatusNotification", status16(3), "2.0.1"), True))
-    frames.append(Frame(wrap(charger, "sn16", "StatusNotification", status201(4), "1.6"), True))
-    frames.append(good_frame(charger, "good-last"))
-    return frames
 
 
 def test_the_issues_cases_in_one_batch(db_engine: Engine) -> None:
