@@ -13,6 +13,7 @@ from bot.cli.common import EXIT_OK, EXIT_SOME_REJECTED, fail
 from bot.cli.faults import tally
 from bot.cli.ingest_cmds import render
 from bot.ocpp.events import LineError, Message
+from bot.ocpp.parse import RELABELLED
 from bot.text import CONTROL, clean
 
 
@@ -55,6 +56,7 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
     rejected: list[LineError] = []
     parser = Parser()
     fault_fps: set[str] = set()
+    relabelled: list[tuple[Message, str]] = []
     repeats = 0
 
     def messages() -> Iterator[Message]:
@@ -68,6 +70,9 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
                 if result.fingerprint in fault_fps:
                     repeats += 1
                 fault_fps.add(result.fingerprint)
+                # a fault report read by its shape, not its label: say so next to it
+                relabelled.extend((result, v) for v in result.violations if v.startswith(
+                    RELABELLED))
             yield result
 
     result = replay(messages(), engine, charger=charger)
@@ -78,7 +83,8 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
     faults = tally(
         fault_fps, result.diagnoses, rejected=sum(1 for e in rejected if e.fault), repeats=repeats
     )
-    click.echo(render("explain_tally.j2", f=faults, shown=rejected), err=True)
+    click.echo(render("explain_tally.j2", f=faults, shown=rejected, warnings=relabelled),
+               err=True)
     if result.inferred:
         click.echo(f"(OCPP version inferred for {result.inferred} frames)", err=True)
     if result.duplicates:

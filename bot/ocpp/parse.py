@@ -64,6 +64,7 @@ FUTURE_LIMIT = timedelta(hours=24)
 PAST_LIMIT = timedelta(days=30)
 MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an error
 MAX_CHARGER_ID = 200
+RELABELLED = "labelled OCPP "  # how the violation of a frame read by its shape begins
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
@@ -303,7 +304,7 @@ class Parser:
             shaped = self._shape_version(charger, action, payload, version)
             if shaped is not None:
                 violations.append(
-                    f"labelled OCPP {version} but shaped like {shaped}: read as {shaped}"
+                    f"{RELABELLED}{version} but shaped like {shaped}: read as {shaped}"
                 )
                 version, inferred = shaped, True
         else:

@@ -81,6 +81,9 @@ def test_explain_diagnoses_sloppy_fault_reports_and_says_what_became_of_each(
         result.stderr
     )
     assert f"faults: {faults} fault reports: {faults - 4} diagnosed, 4 rejected" in result.stderr
+    ne16 = next(n for n, f in enumerate(frames, 1) if f.uid == "ne16")
+    assert (f"hostile.jsonl:{ne16}: warning: labelled OCPP 1.6 but shaped like 2.0.1: "
+            "read as 2.0.1") in result.stderr
 
 
 def test_explain_json_never_writes_a_raw_c1_control(tmp_path: Path) -> None:
