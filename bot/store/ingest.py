@@ -46,6 +46,7 @@ class IngestResult:
     duplicates: int = 0  # already stored (earlier batch/run/worker) or repeated in the batch
     chargers_seen: set[str] = field(default_factory=set)
     rejected: list[LineError] = field(default_factory=list)  # messages the store cannot hold
+    refused: list[Message] = field(default_factory=list)  # ... the messages themselves
     # what the in-memory caches learn from this batch; applied only once it committed
     pending: tuple[dict[str, datetime], dict[tuple[str, int], datetime]] | None = None
 
@@ -255,6 +256,7 @@ class Ingestor:
                     LineError(m.source, m.line, problem, storable(m.charger[:40]),
                               fault=m.is_fault_bearing)
                 )
+                result.refused.append(m)
                 continue
             first[fp] = m
             rows.append(_message_row(m, self._log_writer.when))

@@ -159,7 +159,7 @@ class Loader:
                 raise
             if len(messages) == 1:
                 m = messages[0]
-                result = IngestResult()
+                result = IngestResult(refused=[m])
                 result.rejected.append(
                     LineError(m.source, m.line, _why(exc), _excerpt(m.raw), m.is_fault_bearing)
                 )
@@ -203,7 +203,7 @@ class Loader:
         summary.stored += len(result.new)
         summary.duplicates += result.duplicates
         summary.chargers |= result.chargers_seen
-        refused = {id(m) for m in _refused(messages, result.rejected)}
+        refused = {id(m) for m in result.refused}
         for m in messages:
             if id(m) in refused:
                 continue  # counted with the rejected lines
@@ -266,15 +266,8 @@ def _merged(first: IngestResult, second: IngestResult) -> IngestResult:
         duplicates=first.duplicates + second.duplicates,
         chargers_seen=first.chargers_seen | second.chargers_seen,
         rejected=first.rejected + second.rejected,
+        refused=first.refused + second.refused,
     )
-
-
-def _refused(messages: list[Message], rejected: list[LineError]) -> list[Message]:
-    """The messages of a batch that the store rejected (matched by source and line)."""
-    if not rejected:
-        return []
-    keys = {(e.source, e.line) for e in rejected}
-    return [m for m in messages if (m.source, m.line) in keys]
 
 
 def _excerpt(raw: str) -> str:
