@@ -243,3 +243,41 @@ def test_webhook_cuts_a_slow_body(db_engine: Engine) -> None:
         writer.close()
 
     with_client(db_engine, body, body_timeout=0.5)
+
+
+def test_webhook_recovers_when_the_database_comes_back_empty(postgres_url: str) -> None:
+    """Dropped (503, retry) then recreated empty: the next post migrates and stores,
+    without a restart (it used to answer 503 until faultbot was restarted)."""
+    from bot.store.db import make_engine, migrate
+
+    admin = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"faultbot_back_{uuid.uuid4().hex[:8]}"
+    url = postgres_url.rsplit("/", 1)[0] + "/" + name
+
+    def sql(statement: str) -> None:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+
+    sql(f'CREATE DATABASE "{name}"')
+    engine = make_engine(url)
+    migrate(engine)
+
+    async def body(client: Any) -> None:
+        frames = [line(wrap("CP-R", f"r{i}", "StatusNotification", status16(1), "1.6"))
+                  for i in range(3)]
+        assert (await post(client, frames[0]))[0] == 200
+        sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        status, answer = await post(client, frames[1])
+        assert status == 503 and "retry" in answer["error"]
+        sql(f'CREATE DATABASE "{name}"')  # back, but empty
+        status, answer = await post(client, frames[1])
+        assert (status, answer["stored"]) == (200, 1), answer
+        assert (await post(client, frames[2]))[1]["stored"] == 1
+
+    try:
+        with_client(engine, body)
+        assert uids(engine, "CP-R") == {"r1", "r2"}
+    finally:
+        engine.dispose()
+        sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
