@@ -158,7 +158,8 @@ class Pipeline:
         self._new_triage = lambda: TriageEngine(self.kb, self.matcher, self.sites, **kwargs)
         self.triage = self._new_triage()
         self.batch_size = max(1, batch_size)
-        self.loader = Loader(engine, batch_size=self.batch_size, in_transaction=self._triaged)
+        self.loader = Loader(engine, batch_size=self.batch_size, in_transaction=self._triaged,
+                             on_rollback=self.on_rollback)
         self.parser = self.loader.parser
         self.ingestor = self.loader.ingestor
         self.clock = clock or _utcnow
@@ -176,6 +177,7 @@ class Pipeline:
         self._last_id = 0  # the highest message id folded into the context
         self._unsaved = 0  # messages folded since the last checkpoint
         self._saved_at = time.monotonic()
+        self._mark = (0, 0)  # result sizes before the batch in progress (see on_rollback)
 
     def _matcher(self, matcher_cls: Any) -> Any:
         # Operator-taught codes (RuntimeEntries) are consulted next to the bundled ones.
@@ -224,6 +226,7 @@ class Pipeline:
     def _triaged(self, stored: IngestResult, conn: Connection) -> None:
         """The Loader's in-transaction hook: triage and incidents for the new messages."""
         result = self._result
+        self._mark = (len(result.diagnoses), len(result.changes))
         new = stored.new
         result.batches += 1
         first = min(m.occurred_at for m in new)
@@ -404,7 +407,12 @@ class Pipeline:
             raise
 
     def on_rollback(self) -> None:
-        """For the Loader: a batch this pipeline folded was rolled back."""
+        """For the Loader: a batch this pipeline folded was rolled back (it is retried in
+        parts): forget what it produced and rebuild the context from the committed log."""
+        result, (diagnoses, changes) = self._result, self._mark
+        del result.diagnoses[diagnoses:]
+        del result.changes[changes:]
+        result.batches -= 1
         self.restore()
 
     # --- the incident transaction -------------------------------------------------

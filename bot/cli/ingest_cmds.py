@@ -171,6 +171,8 @@ def ingest(
     except SitesError as exc:
         fail(str(exc))
     engine = open_store(settings)
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.pipeline import Pipeline
 
     try:
@@ -180,13 +182,28 @@ def ingest(
         # Time-based rules ran inside the fold, by the log's own clock; save the context
         # so the next ingest or feed continues exactly from here.
         pipeline.checkpoint()
+    except SQLAlchemyError as exc:
+        # The store itself failed (one bad record never gets here: it is rejected).
+        # Batches committed before it stay; running the command again resumes safely.
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        fail(f"the database failed: {type(exc).__name__}: {clean(first, 300)}; "
+             "batches stored before it are kept, and running ingest again skips them")
     finally:
         engine.dispose()
+    from bot.cli.faults import tally
+
+    faults = tally(
+        summary.new_fault_fingerprints,
+        triaged.diagnoses,
+        rejected=summary.rejected_faults,
+        repeats=summary.faults - summary.new_faults,
+    )
     click.echo(
         render(
             "ingest_summary.j2",
             s=summary,
             t=triaged,
+            f=faults,
             files=["<stdin>" if f == "-" else f for f in files],
             shown=summary.rejected[:REJECTED_SHOWN],
         )

@@ -10,7 +10,19 @@ from pathlib import Path
 import click
 
 from bot.cli.common import EXIT_OK, EXIT_SOME_REJECTED, fail
+from bot.cli.faults import tally
+from bot.cli.ingest_cmds import render
 from bot.ocpp.events import LineError, Message
+from bot.ocpp.parse import RELABELLED
+from bot.text import CONTROL, clean
+
+
+def _json_line(obj: dict[str, object]) -> str:
+    """One contract-2 line. Charger text may hold C1 controls (U+009B is a terminal
+    CSI), bidi overrides and the like; json leaves them raw, so they are written as
+    JSON escapes here: the same value for a JSON reader, inert on a terminal."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @click.command()
@@ -43,23 +55,36 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
     engine = TriageEngine(kb, Matcher(kb), sites)
     rejected: list[LineError] = []
     parser = Parser()
+    fault_fps: set[str] = set()
+    relabelled: list[tuple[Message, str]] = []
+    repeats = 0
 
     def messages() -> Iterator[Message]:
+        nonlocal repeats
         for item in read_file(file, charger=charger):
             result = item if isinstance(item, LineError) else parser.parse(item)
             if isinstance(result, LineError):
                 rejected.append(result)
-            else:
-                yield result
+                continue
+            if result.is_fault_bearing and (charger is None or result.charger == charger):
+                if result.fingerprint in fault_fps:
+                    repeats += 1
+                fault_fps.add(result.fingerprint)
+                # a fault report read by its shape, not its label: say so next to it
+                relabelled.extend((result, v) for v in result.violations if v.startswith(
+                    RELABELLED))
+            yield result
 
     result = replay(messages(), engine, charger=charger)
     say = default_phrasebook()
     for d in result.diagnoses:
         obj = d.to_json()
-        click.echo(json.dumps(obj, ensure_ascii=False) if as_json else say.listing(obj))
-    for err in rejected:
-        where = f"{err.source}:{err.line}" if err.line is not None else err.source
-        click.echo(f"{where}: {err.reason}", err=True)
+        click.echo(_json_line(obj) if as_json else clean(say.listing(obj), 100_000))
+    faults = tally(
+        fault_fps, result.diagnoses, rejected=sum(1 for e in rejected if e.fault), repeats=repeats
+    )
+    click.echo(render("explain_tally.j2", f=faults, shown=rejected, warnings=relabelled),
+               err=True)
     if result.inferred:
         click.echo(f"(OCPP version inferred for {result.inferred} frames)", err=True)
     if result.duplicates:

@@ -21,9 +21,11 @@ Topology (declared idempotently on every (re)connect):
   One charger's frames therefore reach one worker, in order.
 
 A message is acked only after the sink stored its frame. A message that can never
-be read (not JSON, no charger, a frame the parser rejects) is published to
-`<queue>.dead` with the reason in the `x-faultbot-reason` header, then acked. A
-sink failure nacks the batch with requeue after a backoff: nothing is lost.
+be stored (not JSON, no charger, a frame the parser rejects, a value the database
+refuses: the store isolates it, see bot.store.loader) is published to `<queue>.dead`
+byte for byte with the reason in the `x-faultbot-reason` header, then acked, and the
+partition moves on. Only a sink failure (the store is down) nacks the batch with
+requeue after a backoff: nothing is lost.
 """
 
 from __future__ import annotations
@@ -291,11 +293,9 @@ class BrokerFeed:
         instead of one per frame. Acks follow the confirms; a partition whose
         envelope was not confirmed gets its messages nacked, and they come back."""
         while not (self._stopping and self._route_inbox.empty()):
-            try:
-                batch = await asyncio.wait_for(self._next_batch(self._route_inbox), 0.5)
-            except TimeoutError:
-                continue
-            await self._route_batch(batch)
+            batch = await self._next_batch(self._route_inbox)
+            if batch:
+                await self._route_batch(batch)
 
     async def _route_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         assert self._part_exchange is not None and self._router_channel is not None
@@ -342,10 +342,18 @@ class BrokerFeed:
     # --- consumer -------------------------------------------------------------------------------
 
     async def _next_batch(
-        self, inbox: asyncio.Queue[AbstractIncomingMessage] | None = None
+        self, inbox: asyncio.Queue[AbstractIncomingMessage] | None = None, wait: float = 0.5
     ) -> list[AbstractIncomingMessage]:
+        """Up to batch_size messages: waits at most `wait` s for the first (so the loop
+        can notice a stop), then lingers for more. Only each single `get` is ever
+        cancelled, never the collection: cancelling a pending Queue.get loses nothing,
+        while cancelling this whole coroutine would drop the messages already taken
+        (they were never processed nor acked until the channel closed)."""
         inbox = self._inbox if inbox is None else inbox
-        first = await inbox.get()
+        try:
+            first = await asyncio.wait_for(inbox.get(), wait)
+        except TimeoutError:
+            return []
         batch = [first]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.linger
@@ -367,9 +375,8 @@ class BrokerFeed:
     async def _work(self) -> None:
         delay = 0.2
         while not (self._stopping and self._inbox.empty()):
-            try:
-                batch = await asyncio.wait_for(self._next_batch(), 0.5)
-            except TimeoutError:
+            batch = await self._next_batch()
+            if not batch:
                 continue
             if await self._process(batch):
                 delay = 0.2

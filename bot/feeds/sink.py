@@ -49,19 +49,29 @@ class PipelineSink:
     committed. One per worker process: the Pipeline carries triage context (per-port
     history, CALL correlation) from batch to batch, checkpointed in the database, so a
     restarted worker continues where the last one stopped (bot.fold).
+
+    A database that comes back empty (dropped and recreated) is migrated again on the
+    first batch that finds its tables missing, and the pipeline is rebuilt (its caches
+    described the old database), so the feed recovers without a restart.
     """
 
     def __init__(self, engine: Engine, **pipeline_kwargs: Any) -> None:
         from bot.pipeline import Pipeline
 
-        self.pipeline = Pipeline(engine, **pipeline_kwargs)
+        self._build = lambda: Pipeline(engine, **pipeline_kwargs)
+        self.engine = engine
+        self.pipeline = self._build()
         self._lock = threading.Lock()
 
     def __call__(self, records: list[Record]) -> SinkResult:
         with self._lock:
-            result = self.pipeline.process(records)
+            result = _recovering(self.engine, lambda: self.pipeline.process(records),
+                                 self._rebuild)
         return SinkResult(stored=result.new, duplicates=result.duplicates,
                           rejected=list(result.errors))
+
+    def _rebuild(self) -> None:
+        self.pipeline = self._build()
 
     def tick(self, now: datetime) -> int:
         """Move the feed clock to `now` (tests and tools; feeds never need it)."""
@@ -82,15 +92,19 @@ def pipeline_sink(engine: Engine, **pipeline_kwargs: Any) -> PipelineSink:
 
 def loader_sink(engine: Engine, *, batch_size: int = 5000) -> FrameSink:
     """Records -> parse -> store (bot.store.loader.Loader), without triage. One Loader
-    for the sink's life, so replies are paired with CALLs from earlier batches."""
+    for the sink's life, so replies are paired with CALLs from earlier batches. A
+    batch the database refuses is bisected by the Loader: only the culprit is rejected."""
     from bot.store.loader import Loader
 
-    loader = Loader(engine, batch_size=batch_size)
+    loader = [Loader(engine, batch_size=batch_size)]
     lock = threading.Lock()
+
+    def rebuild() -> None:
+        loader[0] = Loader(engine, batch_size=batch_size)
 
     def sink(records: list[Record]) -> SinkResult:
         with lock:
-            summary = loader.load(records)
+            summary = _recovering(engine, lambda: loader[0].load(records), rebuild)
         return SinkResult(stored=summary.stored, duplicates=summary.duplicates,
                           rejected=list(summary.rejected))
 
@@ -98,25 +112,9 @@ def loader_sink(engine: Engine, *, batch_size: int = 5000) -> FrameSink:
 
 
 def store_sink(engine: Engine) -> FrameSink:
-    """Records -> bot.ocpp.parse.Parser -> bot.store.ingest.Ingestor: the message log and
-    charger/port state, one transaction per batch, no triage."""
-    from bot.ocpp.parse import Parser
-    from bot.store.ingest import Ingestor
-
-    parser, ingestor = Parser(), Ingestor(engine)
-    lock = threading.Lock()
-
-    def sink(records: list[Record]) -> SinkResult:
-        with lock:
-            messages, errors = parser.parse_many(records)
-            result = ingestor.ingest(messages)
-        return SinkResult(
-            stored=len(result.new),
-            duplicates=result.duplicates,
-            rejected=errors + list(result.rejected),
-        )
-
-    return sink
+    """Records -> parse -> store: the message log and charger/port state, one
+    transaction per batch, no triage (the Loader's path, with its per-record isolation)."""
+    return loader_sink(engine)
 
 
 def default_sink(engine: Engine, **pipeline_kwargs: Any) -> FrameSink:
@@ -127,6 +125,31 @@ def default_sink(engine: Engine, **pipeline_kwargs: Any) -> FrameSink:
     except ImportError as exc:
         log.error("triage unavailable (%s): feeds will store frames without triage", exc)
     return loader_sink(engine)
+
+
+def schema_missing(exc: BaseException) -> bool:
+    """The database answers but has no faultbot tables (dropped and recreated)."""
+    # SQLAlchemy's wrapper or the driver's own (the log insert uses the raw cursor)
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if not names & {"ProgrammingError", "OperationalError"}:
+        return False
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def _recovering(engine: Engine, work: Callable[[], T], rebuild: Callable[[], None]) -> T:
+    """Run `work`; if the tables are gone, migrate, rebuild the stage, and run it again."""
+    try:
+        return work()
+    except Exception as exc:
+        if not schema_missing(exc):
+            raise
+        from bot.store.db import migrate
+
+        log.warning("the database has no faultbot tables (recreated?): migrating again")
+        migrate(engine)
+        rebuild()
+        return work()
 
 
 class SinkRunner:

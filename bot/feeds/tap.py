@@ -1,13 +1,14 @@
 """OCPP-J tap: a transparent, fail-open WebSocket proxy that records what it forwards.
 
-A charger connects to ws://HOST:PORT/ocpp/{id} (or /{id}); the tap opens the same
-path on the upstream CSMS, offering exactly the subprotocols the charger offered and
-passing its Authorization header through (or the user:password of the upstream URL
-when the charger sent none), and accepts the charger with the subprotocol the CSMS
-chose. If the CSMS refuses (401, 404, ...) the charger gets the same HTTP status; if
-it is unreachable, 502. Then every frame is forwarded unchanged both ways (text stays
-text, byte for byte) and a copy goes into a bounded queue that a separate task drains
-into the sink in batches.
+A charger connects to ws://HOST:PORT/ocpp/{id} (or /{id}, any path ending in its id);
+the tap opens the configured upstream URL with the charger id appended
+(FAULTBOT_UPSTREAM_CSMS=wss://csms/ocpp -> wss://csms/ocpp/{id}), offering exactly
+the subprotocols the charger offered and passing its Authorization header through
+(or the user:password of the upstream URL when the charger sent none), and accepts
+the charger with the subprotocol the CSMS chose. If the CSMS refuses (401, 404, ...)
+the charger gets the same HTTP status; if it is unreachable, 502. Then every frame is
+forwarded unchanged both ways (text stays text, byte for byte) and a copy goes into a
+bounded queue that a separate task drains into the sink in batches.
 
 Fail-open: recording never slows forwarding. A full queue drops the copy (counted in
 `dropped`); a failing sink keeps its current batch and retries with backoff, so
@@ -67,10 +68,18 @@ def charger_id_from_path(path: str) -> str | None:
 
 
 def upstream_url(base: str, path: str) -> str:
-    """The charger's own path (and query) on the upstream CSMS base URL."""
+    """The upstream URL for a charger that connected on `path`: its id (the last path
+    segment, exactly as sent) appended to the configured CSMS URL, whatever path the
+    charger used on the tap. `wss://csms/ocpp` + `/ocpp/CP-1` -> `wss://csms/ocpp/CP-1`;
+    `ws://csms:9000` + `/CP-1` -> `ws://csms:9000/CP-1`. The charger's query string is
+    kept (else the configured one)."""
     b = urlsplit(base)
     p = urlsplit(path)
-    return urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + p.path, p.query, ""))
+    segments = [s for s in p.path.split("/") if s]
+    charger = segments[-1] if segments else ""
+    return urlunsplit(
+        (b.scheme, b.netloc, b.path.rstrip("/") + "/" + charger, p.query or b.query, "")
+    )
 
 
 def _without_userinfo(url: str) -> str:
@@ -328,8 +337,17 @@ class OcppTap:
             self._drainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._drainer
-        self.health.dropped += self.queue.qsize() + self._in_hand
+        lost = self.queue.qsize() + self._in_hand
+        self.health.dropped += lost
         self._in_hand = 0
+        if self.health.dropped:
+            # Forwarding never waited for these; the operator must still hear of them.
+            log.warning(
+                "tap stopped: %d recorded cop%s could not be stored and %s dropped "
+                "(%d at shutdown); the frames were forwarded, only faultbot's record lacks them",
+                self.health.dropped, "y" if self.health.dropped == 1 else "ies",
+                "was" if self.health.dropped == 1 else "were", lost,
+            )
         for link in self._pending.values():
             await link.upstream.close()
         self._pending.clear()

@@ -5,7 +5,14 @@ OcppRouter message-subscription body ({"stationId","event","origin","message",
 "info":{...}}). The answer (2xx, with counts: stored, duplicates, rejected lines and
 why) is sent only after the sink returned, i.e. the frames are durably stored; a
 redelivered body stores nothing twice (the store dedupes by frame fingerprint) and
-reports duplicates. A store outage answers 503 so the sender retries.
+reports duplicates.
+
+Per record: the good frames of a body are stored and the answer is 200 with every
+rejected item listed (line, reason, excerpt); a body of which nothing can be stored
+is 400 (a retry would fail the same way, so no 5xx ever invites endless redelivery).
+Only a store outage answers 503 (with Retry-After), so the sender retries. A body
+that does not arrive within `body_timeout` seconds is cut with 408 and the
+connection closed, so slow senders cannot hold connections open.
 
 Authentication: HMAC-SHA256 over ``v1:{timestamp}:{body}`` with
 FAULTBOT_WEBHOOK_SECRET, sent as ``X-Faultbot-Timestamp: <unix seconds>`` and
@@ -21,6 +28,7 @@ is compared in constant time; treat it like a password (HTTPS only, rotate it).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -39,6 +47,7 @@ TIMESTAMP_HEADER = "X-Faultbot-Timestamp"
 SIGNATURE_HEADER = "X-Faultbot-Signature"
 REPLAY_WINDOW_S = 300
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds to receive a whole body
 MAX_REASONS = 100  # rejected lines listed in one answer (the count covers all)
 ACCEPTED_TYPES = frozenset(
     {
@@ -69,9 +78,9 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, *, close: bool = False) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.close = status, reason, close
 
 
 def _excerpt(text: str, n: int = 60) -> str:
@@ -160,6 +169,7 @@ def add_webhook_routes(
     path_token: str | None = None,
     health: FeedHealth | None = None,
     replay_window: int = REPLAY_WINDOW_S,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> FeedHealth:
     """Mount POST /feed/ocpp (HMAC) and, with `path_token`, POST /feed/ocpp/<token>."""
     if not secret and not path_token:
@@ -188,11 +198,17 @@ def add_webhook_routes(
             raise _Refused(413, f"body over {max_body} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > max_body:
-                raise _Refused(413, f"body over {max_body} bytes")
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(body_timeout):
+                async for chunk in request.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_body:
+                        raise _Refused(413, f"body over {max_body} bytes")
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _Refused(
+                408, f"body not received within {body_timeout:g} s", close=True
+            ) from None
         return b"".join(chunks)
 
     async def handle(request: web.Request, *, token_ok: bool) -> web.Response:
@@ -212,7 +228,16 @@ def add_webhook_routes(
             records, more_errors, ignored = _records(items)
             errors += more_errors
         except _Refused as exc:
-            return web.json_response({"error": exc.reason}, status=exc.status)
+            refusal = web.json_response({"error": exc.reason}, status=exc.status)
+            if exc.close:
+                # Answer, then drop the connection at once: aiohttp would otherwise
+                # linger, reading the rest of the slow body for up to 10 s.
+                refusal.force_close()
+                await refusal.prepare(request)
+                await refusal.write_eof()
+                if request.transport is not None:
+                    request.transport.close()
+            return refusal
         feed.received += len(records)
         feed.rejected += len(errors)
         stored = duplicates = 0
@@ -239,9 +264,15 @@ def add_webhook_routes(
             "rejected_count": len(errors),
             "rejected": _rejections(errors),
         }
-        status = 400 if errors and not records and not ignored else 200
-        if status == 400:
-            answer["error"] = "no frame in the body could be read"
+        # Nothing stored, nothing already stored, nothing ignored, something refused:
+        # the body is poison. 400, because sending it again cannot succeed.
+        poison = errors and not stored and not duplicates and not ignored
+        status = 400 if poison else 200
+        if poison:
+            answer["error"] = (
+                "no frame in the body could be read" if not records
+                else "no frame in the body could be stored"
+            )
         return web.json_response(answer, status=status)
 
     async def handle_signed(request: web.Request) -> web.Response:

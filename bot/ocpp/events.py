@@ -47,6 +47,7 @@ class LineError:
     line: int | None
     reason: str  # short, human readable, no traceback
     excerpt: str = ""  # the first few dozen characters, escaped/printable
+    fault: bool = False  # the refused frame reported a fault (DESIGN invariant 3)
 
 
 # --- facts ---------------------------------------------------------------------------
@@ -106,6 +107,9 @@ class StatusReport:
     evse: int | None = None  # 2.x evseId
     faulted: bool = False
     fault_bearing: bool = False
+    # Why the port is unknown (e.g. 'connectorId "1" is not an integer'): the report is
+    # then kept at the station level, connector 0. None when the frame named its port.
+    port_problem: str | None = None
 
 
 @dataclass(slots=True)

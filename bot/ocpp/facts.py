@@ -9,13 +9,23 @@ placed on a port, so it gets no fact); optional or descriptive fields that are
 unusable are dropped from the fact and the raw payload keeps them.
 
 Vendor free text longer than TEXT_LIMIT is cut in the fact (raw keeps it all).
-Odd Unicode is kept as sent; escaping is the display's job.
+Odd Unicode is kept as sent (escaping is the display's job), except what no database
+can store: a lone surrogate or NUL becomes U+FFFD in the fact, with a violation.
+
+Port numbers must fit the store's 32-bit columns. A StatusNotification whose
+connectorId (1.6) or evseId (2.x) is negative or too big for any real charger cannot
+be placed anywhere and is refused (`Unusable`, which the parser turns into a rejected
+line). One whose port is merely unusable (null, missing, "1", 1.5, true) is kept at
+the station level (connector 0) with `port_problem` naming the fault in the frame, so
+a Faulted report is still diagnosed. Out-of-range numbers in optional fields are
+dropped from the fact with a violation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.ocpp.cleaning import storable, unstorable
 from bot.ocpp.events import (
     BootInfo,
     BootReply,
@@ -30,6 +40,11 @@ from bot.ocpp.events import (
 )
 
 TEXT_LIMIT = 500
+MAX_PORT = 2**31 - 1  # the store's INTEGER columns; also far beyond any real charger
+
+
+class Unusable(ValueError):
+    """The frame names something no store or rule can use (e.g. connectorId -1)."""
 
 # NotifyEvent variables whose value says "something is wrong" (compared case-folded).
 PROBLEM_VARIABLES = frozenset(
@@ -68,8 +83,8 @@ def result_fact(
         status = payload.get("status")
         if not isinstance(status, str):
             return None
-        interval = payload.get("interval")
-        return BootReply(status=status, interval=interval if _is_int(interval) else None)
+        interval = _small_int(payload.get("interval"), "interval", violations)
+        return BootReply(status=_clean(status, "status", violations), interval=interval)
     if action == "StartTransaction":
         tx = payload.get("transactionId")
         if not _is_int(tx) and not isinstance(tx, str):
@@ -79,9 +94,9 @@ def result_fact(
         id_tag = call.get("idTag")
         return TransactionUpdate(
             kind="start",
-            connector=connector if _is_int(connector) else None,
-            transaction_id=str(tx),
-            id_tag=id_tag if isinstance(id_tag, str) else None,
+            connector=_small_int(connector, "connectorId", violations),
+            transaction_id=_clean(str(tx), "transactionId", violations),
+            id_tag=_text(id_tag, "idTag", violations) if isinstance(id_tag, str) else None,
             energy_wh=_number(call.get("meterStart")),
         )
     return None
@@ -136,12 +151,13 @@ def _boot(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
 
 def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     if version == "1.6":
-        connector, status = p.get("connectorId"), p.get("status")
-        if not _is_int(connector) or not isinstance(status, str):
-            return None  # cannot be placed on a port: keep the message, no fact
-        error_code = p.get("errorCode")
-        if not isinstance(error_code, str):
-            error_code = None  # missing/garbled: the schema violation says so
+        status = p.get("status")
+        if not isinstance(status, str):
+            return None  # no status: nothing to say about the port (the violation says why)
+        connector, problem = _port_field(p, "connectorId", v)
+        error_code = p.get("errorCode")  # missing/garbled: the schema violation says so
+        error_code = _clean(error_code, "errorCode", v) if isinstance(error_code, str) else None
+        status = _clean(status, "status", v)
         faulted = status == "Faulted"
         return StatusReport(
             connector=connector,
@@ -152,14 +168,56 @@ def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
             info=_text(p.get("info"), "info", v),
             faulted=faulted,
             fault_bearing=faulted or (error_code is not None and error_code != "NoError"),
+            port_problem=problem,
         )
-    evse, connector, status = p.get("evseId"), p.get("connectorId"), p.get("connectorStatus")
-    if not _is_int(evse) or not _is_int(connector) or not isinstance(status, str):
+    status = p.get("connectorStatus")
+    if not isinstance(status, str):
         return None
+    status = _clean(status, "connectorStatus", v)
+    evse, problem = _port_field(p, "evseId", v)
+    connector = p.get("connectorId")
+    if problem is not None:
+        evse, connector = None, 0  # station level, like 1.6 connector 0
+    elif not _is_int(connector) or not 0 <= connector <= MAX_PORT:
+        v.append(f"connectorId {_show(connector)} is not a usable connector number; ignored")
+        connector = 0
     faulted = status == "Faulted"
     return StatusReport(
-        connector=connector, status=status, evse=evse, faulted=faulted, fault_bearing=faulted
+        connector=connector,
+        status=status,
+        evse=evse,
+        faulted=faulted,
+        fault_bearing=faulted,
+        port_problem=problem,
     )
+
+
+def _port_field(p: dict[str, Any], name: str, v: list[str]) -> tuple[int, str | None]:
+    """(port, problem) for a status report's port field.
+
+    A usable integer is the port. Negative or out-of-range integers are refused
+    (Unusable): the frame names a port that cannot exist. Anything else (missing,
+    null, text, fraction, boolean) leaves the port unknown: station level (0), with
+    the problem in words for the violation list and the diagnosis evidence.
+    """
+    value = p.get(name, _ABSENT)
+    if _is_int(value):
+        if value < 0:
+            raise Unusable(f"{name} {value} is negative; ports are numbered from 0")
+        if value > MAX_PORT:
+            raise Unusable(f"{name} {_show(value)} is out of range (max {MAX_PORT})")
+        return value, None
+    if value is _ABSENT:
+        problem = f"{name} is missing"
+    elif value is None:
+        problem = f"{name} is null"
+    else:
+        problem = f"{name} {_show(value)} is not an integer"
+    v.append(f"{problem}: port unknown, reported at the station level")
+    return 0, problem
+
+
+_ABSENT: Any = object()
 
 
 def _notify_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
@@ -179,8 +237,14 @@ def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
     component = e.get("component") if isinstance(e.get("component"), dict) else {}
     variable = e.get("variable") if isinstance(e.get("variable"), dict) else {}
     comp_name, var_name = component.get("name"), variable.get("name")
-    if not isinstance(comp_name, str) or not isinstance(var_name, str):
+    if not isinstance(var_name, str):
         return None
+    if not isinstance(comp_name, str):
+        if var_name.casefold() not in PROBLEM_VARIABLES:
+            return None
+        # A problem report without a usable component is still a problem report.
+        v.append(f"component.name {_show(comp_name)} is not text; component unknown")
+        comp_name = ""
     raw_value = e.get("actualValue")
     value = (
         raw_value if isinstance(raw_value, str) else ("" if raw_value is None else str(raw_value))
@@ -198,7 +262,7 @@ def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
     elif tech_code is None and tech_info is None and not cleared:
         return None  # an ordinary reading, not a problem report
     evse = component.get("evse") if isinstance(component.get("evse"), dict) else {}
-    severity = e.get("severity")
+    severity, trigger = e.get("severity"), e.get("trigger")
     return ProblemEvent(
         component=_cut(comp_name, "component.name", v) or "",
         variable=_cut(var_name, "variable.name", v) or "",
@@ -206,11 +270,11 @@ def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
         tech_code=_text(tech_code, "techCode", v),
         tech_info=_text(tech_info, "techInfo", v),
         cleared=cleared,
-        trigger=e.get("trigger") if isinstance(e.get("trigger"), str) else None,
-        event_id=e.get("eventId") if _is_int(e.get("eventId")) else None,
-        evse=evse.get("id") if _is_int(evse.get("id")) else None,
-        connector=evse.get("connectorId") if _is_int(evse.get("connectorId")) else None,
-        severity=severity if _is_int(severity) else None,
+        trigger=_text(trigger, "trigger", v) if isinstance(trigger, str) else None,
+        event_id=_small_int(e.get("eventId"), "eventId", v),
+        evse=_small_int(evse.get("id"), "evse.id", v),
+        connector=_small_int(evse.get("connectorId"), "evse.connectorId", v),
+        severity=_small_int(severity, "severity", v),
     )
 
 
@@ -237,8 +301,8 @@ def _start_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     id_tag = p.get("idTag")
     return TransactionUpdate(
         kind="start",
-        connector=connector if _is_int(connector) else None,
-        id_tag=id_tag if isinstance(id_tag, str) else None,
+        connector=_small_int(connector, "connectorId", v),
+        id_tag=_text(id_tag, "idTag", v) if isinstance(id_tag, str) else None,
         energy_wh=_number(p.get("meterStart")),
     )
 
@@ -252,10 +316,10 @@ def _stop_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
         energy, _ = _meter_readings(p.get("transactionData"), version)
     return TransactionUpdate(
         kind="stop",
-        transaction_id=str(tx) if _is_int(tx) or isinstance(tx, str) else None,
-        id_tag=id_tag if isinstance(id_tag, str) else None,
+        transaction_id=_tx_id(tx, v),
+        id_tag=_text(id_tag, "idTag", v) if isinstance(id_tag, str) else None,
         energy_wh=energy,
-        reason=reason if isinstance(reason, str) else None,
+        reason=_text(reason, "reason", v) if isinstance(reason, str) else None,
     )
 
 
@@ -265,14 +329,14 @@ def _meter_values(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
         connector, tx = p.get("connectorId"), p.get("transactionId")
         return TransactionUpdate(
             kind="update",
-            connector=connector if _is_int(connector) else None,
-            transaction_id=str(tx) if _is_int(tx) or isinstance(tx, str) else None,
+            connector=_small_int(connector, "connectorId", v),
+            transaction_id=_tx_id(tx, v),
             energy_wh=energy,
             power_w=power,
         )
-    evse = p.get("evseId")
     return TransactionUpdate(
-        kind="update", evse=evse if _is_int(evse) else None, energy_wh=energy, power_w=power
+        kind="update", evse=_small_int(p.get("evseId"), "evseId", v), energy_wh=energy,
+        power_w=power,
     )
 
 
@@ -290,15 +354,16 @@ def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | 
     tx = info.get("transactionId")
     reason = info.get("stoppedReason") if kind == "stop" else None
     reason = reason or p.get("triggerReason")
+    id_token = token.get("idToken")
     return TransactionUpdate(
         kind=kind,  # type: ignore[arg-type]
-        connector=evse.get("connectorId") if _is_int(evse.get("connectorId")) else None,
-        evse=evse.get("id") if _is_int(evse.get("id")) else None,
-        transaction_id=tx if isinstance(tx, str) else None,
-        id_tag=token.get("idToken") if isinstance(token.get("idToken"), str) else None,
+        connector=_small_int(evse.get("connectorId"), "evse.connectorId", v),
+        evse=_small_int(evse.get("id"), "evse.id", v),
+        transaction_id=_text(tx, "transactionId", v) if isinstance(tx, str) else None,
+        id_tag=_text(id_token, "idToken", v) if isinstance(id_token, str) else None,
         energy_wh=energy,
         power_w=power,
-        reason=reason if isinstance(reason, str) else None,
+        reason=_text(reason, "triggerReason", v) if isinstance(reason, str) else None,
     )
 
 
@@ -392,5 +457,36 @@ def _text(value: Any, name: str, violations: list[str]) -> str | None:
 def _cut(value: str, name: str, violations: list[str]) -> str | None:
     if len(value) > TEXT_LIMIT:
         violations.append(f"{name}: {len(value)} chars, cut to {TEXT_LIMIT} in the fact")
-        return value[:TEXT_LIMIT]
+        value = value[:TEXT_LIMIT]
+    return _clean(value, name, violations)
+
+
+def _clean(value: str, name: str, violations: list[str]) -> str:
+    """`value` without what a database cannot store (lone surrogates, NUL)."""
+    if unstorable(value):
+        violations.append(f"{name}: invalid Unicode or NUL replaced with U+FFFD in the fact")
+        return storable(value)
     return value
+
+
+def _small_int(value: Any, name: str, violations: list[str]) -> int | None:
+    """An optional integer field that must fit the store's columns, else None."""
+    if not _is_int(value):
+        return None
+    if -MAX_PORT <= value <= MAX_PORT:
+        return value  # type: ignore[no-any-return]
+    violations.append(f"{name} {_show(value)} is out of range; ignored")
+    return None
+
+
+def _tx_id(tx: Any, violations: list[str]) -> str | None:
+    if _is_int(tx):
+        return str(tx)
+    if isinstance(tx, str):
+        return _text(tx, "transactionId", violations)
+    return None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

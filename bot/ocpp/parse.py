@@ -5,7 +5,9 @@ What it decides, in order:
 1. Is this a frame at all? Not an array, a message type id other than 2/3/4, no
    unique id, a payload that is not an object, a CALL action that is not an action
    name, an unusable charger id: a LineError with the reason. Nothing else is.
-2. The OCPP version: the declared one (an unknown declared version is a LineError);
+2. The OCPP version: the declared one (an unknown declared version is a LineError),
+   unless the CALL's shape contradicts it (a NotifyEvent labelled 1.6, a 1.6-shaped
+   StatusNotification labelled 2.0.1): then the shape wins, with a violation saying so;
    else for a result, its CALL's; else from the action and payload shape
    (StatusNotification with connectorStatus/evseId is 2.x, chargePointVendor is 1.6,
    TransactionEvent/NotifyEvent are 2.x, 2.1-only actions or NotifyEvent severity are
@@ -16,7 +18,8 @@ What it decides, in order:
    TransactionUpdate with the transaction id) and a CALLERROR names what failed.
 4. Lenient validation against the `ocpp` package's schemas: problems become short
    strings in `violations` and the message is still kept. An action the version does
-   not define is kept too, without a fact, with "unknown action X".
+   not define is kept too, without a fact, with "unknown action X". A frame whose port
+   cannot exist (connectorId -1 or 2**63) is a LineError: no store or rule can use it.
 5. occurred_at: the payload's own time when plausible (at most 24 h ahead of and 30
    days behind the CSMS time), else the CSMS time, with a violation saying why.
 6. fingerprint: sha256 over charger, direction and the canonical JSON of the frame, so
@@ -35,6 +38,7 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from typing import Any
 
 from bot.ocpp.actions import ONLY_16
+from bot.ocpp.cleaning import escaped
 from bot.ocpp.events import (
     CALL,
     CALLERROR,
@@ -45,7 +49,14 @@ from bot.ocpp.events import (
     Message,
     Record,
 )
-from bot.ocpp.facts import RESULT_FACT_ACTIONS, call_error_fact, call_fact, result_fact
+from bot.ocpp.facts import (
+    PROBLEM_VARIABLES,
+    RESULT_FACT_ACTIONS,
+    Unusable,
+    call_error_fact,
+    call_fact,
+    result_fact,
+)
 from bot.ocpp.schemas import known_actions, schema_for
 from bot.ocpp.times import BadTimestamp, describe_gap, format_utc, parse_timestamp
 
@@ -53,6 +64,7 @@ FUTURE_LIMIT = timedelta(hours=24)
 PAST_LIMIT = timedelta(days=30)
 MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an error
 MAX_CHARGER_ID = 200
+RELABELLED = "labelled OCPP "  # how the violation of a frame read by its shape begins
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
@@ -297,6 +309,12 @@ class Parser:
             if version is None:
                 return self._error(record, f"unknown OCPP version {_short(declared)}")
             inferred = False
+            shaped = self._shape_version(charger, action, payload, version)
+            if shaped is not None:
+                violations.append(
+                    f"{RELABELLED}{version} but shaped like {shaped}: read as {shaped}"
+                )
+                version, inferred = shaped, True
         else:
             version = self._infer(charger, action, payload)
             inferred = True
@@ -325,7 +343,10 @@ class Parser:
         else:
             if not schema.is_valid(payload):
                 violations.extend(schema.problems(payload))
-            fact = call_fact(version, action, payload, violations)
+            try:
+                fact = call_fact(version, action, payload, violations)
+            except Unusable as exc:
+                return self._error(record, str(exc))
         ts = record.ts
         if (
             "timestamp" in payload
@@ -429,10 +450,12 @@ class Parser:
         canonical = _short_canonical(kind, uid, action, payload) or _dumps(frame)
         charger, direction = record.charger, record.direction
         text = f"{charger}\n{direction}\n{canonical}"
+        raw = record.raw or _compact(frame)  # verbatim when the feed had the text
         try:
             data = text.encode()
         except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape
             data = text.encode("utf-8", "surrogatepass")
+            raw = escaped(raw)  # the log keeps it as the escape, which every store takes
         digest = _sha256(data).hexdigest()[:32]
         ts = record.ts if record.ts.tzinfo is not None else record.ts.replace(tzinfo=UTC)
         # Positional: keyword construction costs twice as much on this hot path. The
@@ -448,13 +471,35 @@ class Parser:
             payload,
             version,
             inferred,
-            record.raw or _compact(frame),  # verbatim when the feed had the text
+            raw,
             digest,
             fact,
             violations or NO_VIOLATIONS,
             record.source,
             record.line,
         )
+
+    def _shape_version(
+        self, charger: str, action: str, payload: dict[str, Any], declared: str
+    ) -> str | None:
+        """The version the CALL's shape says when it contradicts the declared one (1.6
+        against 2.x), else None. 2.0.1 and 2.1 share their shapes, so they never
+        contradict each other here."""
+        family = _shape_family(action, payload)
+        if family is None:
+            if action in known_actions(declared):
+                return None
+            if action in ONLY_16 or action in known_actions("1.6"):
+                family = "1.6"
+            elif action in known_actions("2.1"):
+                family = "2.x"
+            else:
+                return None
+        elif action in ONLY_16:
+            family = "1.6"
+        if (family == "1.6") == (declared == "1.6"):
+            return None
+        return "1.6" if family == "1.6" else self._infer(charger, action, payload)
 
     def _infer(self, charger: str, action: str, payload: dict[str, Any]) -> str:
         known = self._versions.get(charger)
@@ -517,6 +562,12 @@ class Parser:
 
     @staticmethod
     def _error(record: Record, reason: str) -> LineError:
+        error = Parser._line_error(record, reason)
+        error.fault = fault_bearing_frame(record.frame)
+        return error
+
+    @staticmethod
+    def _line_error(record: Record, reason: str) -> LineError:
         if record.raw:
             excerpt = record.raw[:60]
         else:
@@ -527,6 +578,34 @@ class Parser:
         if not excerpt.isprintable():
             excerpt = "".join(c if c.isprintable() else repr(c)[1:-1] for c in excerpt)
         return LineError(record.source, record.line, reason, excerpt)
+
+
+def fault_bearing_frame(frame: Any) -> bool:
+    """Whether a (possibly malformed) frame reports a fault, judged from its raw
+    payload: a StatusNotification with status or connectorStatus Faulted, or a 1.6
+    errorCode other than NoError; a NotifyEvent with an entry whose variable is a
+    problem variable. Used to say that a refused frame was a fault report."""
+    if type(frame) is not list or len(frame) != 4 or frame[0] != CALL:
+        return False
+    action, payload = frame[2], frame[3]
+    if type(payload) is not dict:
+        return False
+    if action == "StatusNotification":
+        code = payload.get("errorCode")
+        return (
+            payload.get("status") == "Faulted"
+            or payload.get("connectorStatus") == "Faulted"
+            or (isinstance(code, str) and code != "NoError" and "status" in payload)
+        )
+    if action == "NotifyEvent":
+        data = payload.get("eventData")
+        return type(data) is list and any(
+            type(e) is dict
+            and type(e.get("variable")) is dict
+            and str(e["variable"].get("name", "")).casefold() in PROBLEM_VARIABLES
+            for e in data
+        )
+    return False
 
 
 def _shape_family(action: str, payload: dict[str, Any]) -> str | None:

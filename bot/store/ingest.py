@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.ocpp.cleaning import escaped, storable
 from bot.ocpp.events import (
     BootInfo,
     BootReply,
@@ -45,6 +46,7 @@ class IngestResult:
     duplicates: int = 0  # already stored (earlier batch/run/worker) or repeated in the batch
     chargers_seen: set[str] = field(default_factory=set)
     rejected: list[LineError] = field(default_factory=list)  # messages the store cannot hold
+    refused: list[Message] = field(default_factory=list)  # ... the messages themselves
     # what the in-memory caches learn from this batch; applied only once it committed
     pending: tuple[dict[str, datetime], dict[tuple[str, int], datetime]] | None = None
 
@@ -250,7 +252,11 @@ class Ingestor:
                 continue
             problem = _unstorable(m)
             if problem:
-                result.rejected.append(LineError(m.source, m.line, problem, m.charger[:40]))
+                result.rejected.append(
+                    LineError(m.source, m.line, problem, storable(m.charger[:40]),
+                              fault=m.is_fault_bearing)
+                )
+                result.refused.append(m)
                 continue
             first[fp] = m
             rows.append(_message_row(m, self._log_writer.when))
@@ -517,10 +523,10 @@ def _int_ok(value: int | None) -> bool:
 
 
 def _text(value: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL; decoded payload strings sometimes do."""
-    if value is not None and "\x00" in value:
-        return value.replace("\x00", "\ufffd")
-    return value
+    """Text every store takes: PostgreSQL refuses NUL, and no driver encodes a lone
+    surrogate; both arrive in decoded payload strings. The parser already cleans facts;
+    this is the store's own guard for every text column."""
+    return None if value is None else storable(value)
 
 
 def _unstorable(m: Message) -> str | None:
@@ -671,8 +677,9 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         connector = None
     ts = when(m.ts)
     raw = m.raw
-    if "\x00" in raw:
-        raw = _text(raw)
+    if not raw.isascii() or "\x00" in raw:
+        # the log keeps the text as sent; what cannot be stored stays as a JSON escape
+        raw = escaped(raw).replace("\x00", "\\u0000")
     return (
         m.fingerprint,
         m.charger,
@@ -687,6 +694,6 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         connector,
         fault,
         raw,
-        _dumps(m.violations) if m.violations else "[]",
+        storable(_dumps(m.violations)) if m.violations else "[]",
         _text(m.source),
     )

@@ -774,7 +774,10 @@ class TriageEngine:
                                         quirk=q.explanation if q is not None else ""))
             else:
                 out.append(note)
-        if fault.port == 0:
+        problem = getattr(m.fact, "port_problem", None)
+        if problem:  # the frame named no usable port (issue 10): say so, not "connector 0"
+            out.append(say.evidence("port_unknown", problem=cap(problem, limit)))
+        elif fault.port == 0:
             out.append(say.evidence("whole_charger"))
         return out
 

@@ -169,3 +169,31 @@ def test_poller_run_loop_survives_a_missing_database(db_engine: Engine) -> None:
     asyncio.run(main())
     assert poller.health.last_error
     assert not poller.health.live
+
+
+def test_poison_rows_from_mariadb_affect_only_themselves(
+    steve_db: tuple[str, str], db_engine: Engine
+) -> None:
+    """Issue 10 on the MariaDB-backed path: a port that cannot exist is rejected, text no
+    store takes (NUL) is cleaned, the good rows around them are stored, the poller moves
+    on."""
+    url, schema = steve_db
+    conn = _connect(url.rsplit("/", 1)[1])
+    with conn.cursor() as cur:
+        table = "connector" if schema == "connector" else "evse"
+        extra = "" if schema == "connector" else ", NULL, 'ocpp1'"
+        cur.execute(f"INSERT INTO {table} VALUES (3, 'CP-100', -1{extra})")
+    conn.close()
+    insert(url, [
+        (1, T0, "Faulted", "OtherError", "stop\x00\x9b[2J", "Acme", "F400"),
+        (3, T0 + timedelta(seconds=1), "Faulted", "OtherError", None, None, None),
+        (2, T0 + timedelta(seconds=2), "Available", "NoError", None, None, None),
+    ])
+    poller = SteVePoller(url, store_sink(db_engine), state_engine=db_engine)
+    assert poller.poll_once() == 3
+    assert poller.health.stored == 2 and poller.health.rejected == 1
+    assert poller.poll_once() == 0  # the position moved past the poison row
+    with db_engine.connect() as conn2:
+        infos = list(conn2.scalars(select(MessageRow.raw).where(MessageRow.fault_bearing)))
+    assert len(infos) == 1 and "\x00" not in infos[0]
+    poller.source.dispose()

@@ -50,7 +50,8 @@ def test_csms_sees_exactly_what_it_would_see_directly() -> None:
         csms_a = await start_csms(direct)
         csms_b = await start_csms(tapped)
         sink = CollectingSink()
-        tap = OcppTap(f"ws://127.0.0.1:{port_of(csms_b)}", sink, linger=0.01)
+        # the CSMS's own charger URL without the id: the tap appends the id
+        tap = OcppTap(f"ws://127.0.0.1:{port_of(csms_b)}/ocpp", sink, linger=0.01)
         await tap.start()
         try:
             await run_charger16(f"ws://127.0.0.1:{port_of(csms_a)}/ocpp/CP-1", "CP-1")
@@ -216,3 +217,60 @@ def test_full_recording_queue_drops_copies_never_frames() -> None:
             csms.close()
 
     run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("upstream_path", "tap_path", "csms_sees"),
+    [
+        ("/ocpp", "/ocpp/CP-7", "/ocpp/CP-7"),  # the README's own example (was /ocpp/ocpp/CP-7)
+        ("/ocpp/", "/ocpp/CP-7", "/ocpp/CP-7"),  # trailing slash
+        ("", "/ocpp/CP-7", "/CP-7"),  # no path on the upstream URL
+        ("/steve/websocket/CentralSystem", "/CP-7", "/steve/websocket/CentralSystem/CP-7"),
+    ],
+)
+def test_charger_id_is_appended_to_the_upstream_url(
+    upstream_path: str, tap_path: str, csms_sees: str
+) -> None:
+    async def scenario() -> None:
+        state = CsmsState()
+        csms = await start_csms(state)
+        tap = OcppTap(f"ws://127.0.0.1:{port_of(csms)}{upstream_path}", CollectingSink(),
+                      linger=0.01)
+        await tap.start()
+        try:
+            await run_charger16(f"ws://127.0.0.1:{tap.port}{tap_path}", "CP-7")
+        finally:
+            await tap.stop()
+            csms.close()
+        assert state.paths == [csms_sees]
+        assert len(state.frames_got("CP-7")) == 3
+
+    run(scenario)
+    assert upstream_url("ws://h/ocpp", "/ocpp/CP-1?token=a") == "ws://h/ocpp/CP-1?token=a"
+    assert upstream_url("ws://h/ocpp?site=9", "/CP-1") == "ws://h/ocpp/CP-1?site=9"
+
+
+def test_stopping_with_the_store_gone_says_how_many_copies_were_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> OcppTap:
+        state = CsmsState()
+        csms = await start_csms(state)
+        sink = CollectingSink()
+        sink.down = True  # the database is gone and stays gone
+        tap = OcppTap(f"ws://127.0.0.1:{port_of(csms)}", sink, linger=0.01)
+        await tap.start()
+        try:
+            await run_charger16(f"ws://127.0.0.1:{tap.port}/ocpp/CP-8", "CP-8")
+            await wait_until(lambda: tap.health.sink_failures >= 1)
+            assert len(state.frames_got("CP-8")) == 3  # forwarding was never affected
+        finally:
+            await tap.stop(flush_timeout=0.3)
+            csms.close()
+        return tap
+
+    with caplog.at_level("WARNING", logger="bot.feeds.tap"):
+        tap = run(scenario)
+    assert tap.health.dropped == 6 and tap.health.stored == 0
+    said = [r.getMessage() for r in caplog.records if "tap stopped" in r.getMessage()]
+    assert said and "6 recorded copies could not be stored" in said[0]

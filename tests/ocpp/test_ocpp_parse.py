@@ -304,7 +304,9 @@ def test_schema_violations_are_recorded_and_the_message_kept() -> None:
     assert m.fact.error_code == "Error" and m.fact.fault_bearing
 
 
-def test_missing_required_field_keeps_message_without_fact() -> None:
+def test_unusable_connector_id_is_kept_at_the_station_level() -> None:
+    # A Faulted report with no usable port still says the charger is faulted (issue 10):
+    # it is kept at connector 0 with the problem named, never dropped.
     m = ok(
         Parser().parse(
             rec(
@@ -313,20 +315,24 @@ def test_missing_required_field_keeps_message_without_fact() -> None:
             )
         )
     )
-    assert m.fact is None
+    assert isinstance(m.fact, StatusReport) and m.fact.connector == 0
+    assert m.fact.port_problem == "connectorId is missing" and m.is_fault_bearing
     assert "missing required field connectorId" in m.violations
     wrong = ok(
         Parser().parse(rec([2, "w", "StatusNotification", status16(connectorId="1")], ocpp="1.6"))
     )
-    assert wrong.fact is None
+    assert isinstance(wrong.fact, StatusReport) and wrong.fact.connector == 0
+    assert wrong.fact.port_problem == "connectorId '1' is not an integer"
     assert "connectorId: expected integer, got string" in wrong.violations
 
 
 def test_unknown_action_is_kept_without_fact() -> None:
     m = ok(Parser().parse(rec([2, "u", "VendorDiagnostics", {"blob": 1}], ocpp="1.6")))
     assert m.fact is None and m.violations == ["unknown action VendorDiagnostics in OCPP 1.6"]
+    # A 2.x-only action labelled 1.6 is read as what it is (issue 10), with a warning.
     m = ok(Parser().parse(rec([2, "u", "TransactionEvent", {}], ocpp="1.6")))
-    assert "unknown action TransactionEvent in OCPP 1.6" in m.violations
+    assert m.ocpp_version == "2.0.1" and m.version_inferred
+    assert "labelled OCPP 1.6 but shaped like 2.0.1: read as 2.0.1" in m.violations
 
 
 def test_long_vendor_text_is_cut_in_the_fact_only() -> None:

@@ -71,7 +71,8 @@ def test_explain_clean_file_exits_zero_and_missing_file_two(tmp_path: Path) -> N
     path = tmp_path / "ok.jsonl"
     path.write_text("\n".join(f.lines) + "\n")
     ok = CliRunner().invoke(cli, ["explain", "--json", str(path)])
-    assert ok.exit_code == 0 and ok.stderr == ""
+    # stderr carries only the fault tally (issue 10: every fault report accounted for)
+    assert ok.exit_code == 0 and ok.stderr == "faults: 1 fault report: 1 diagnosed, 0 rejected\n"
     assert json.loads(ok.stdout)["rule"] == "reader_failure"
     missing = CliRunner().invoke(cli, ["explain", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
