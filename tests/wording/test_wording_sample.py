@@ -116,3 +116,27 @@ def test_an_ignored_phantom_is_not_also_listed_as_a_fault(sample: Any) -> None:
 def test_a_sub_minute_incident_shows_its_seconds(sample: Any) -> None:
     out = _why(sample, "CP-018", "2026-11-20T21:59")
     assert "Nov 18 0:02 to Nov 18 0:02 (5 s), port 1: internal error." in out
+
+
+def test_evidence_names_what_decided_before_what_did_not_match(sample: Any) -> None:
+    out = _why(sample, "CP-005", "2026-11-20T09:17")
+    shown = [ln.strip()[2:] for ln in out[out.index("Evidence:"):].splitlines()[1:5]]
+    assert shown[1] == ("info EMERGENCY_STOP_BUTTON_1 matched the emergency_stop phrasing "
+                        "'EMERGENCY_STOP_BUTTON' (phrasing, score 100)")
+    assert "vendorErrorCode F400 is not in Alfen's manual" in shown[2:]
+    # on every stored diagnosis, a line naming the match comes before any miss
+    from sqlalchemy import select
+
+    from bot.incidents.models import DiagnosisRow
+    engine = sample[0]
+    with make_sessionmaker(engine)() as session:
+        bodies = session.scalars(select(DiagnosisRow.body)).all()
+    checked = 0
+    for body in bodies:
+        ev = body["evidence"]
+        hits = [i for i, e in enumerate(ev) if " matched " in e]
+        misses = [i for i, e in enumerate(ev) if " is not in " in e or "says nothing" in e]
+        if hits and misses:
+            checked += 1
+            assert hits[0] < misses[0], ev
+    assert checked >= 5
