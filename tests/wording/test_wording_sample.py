@@ -140,3 +140,34 @@ def test_evidence_names_what_decided_before_what_did_not_match(sample: Any) -> N
             checked += 1
             assert hits[0] < misses[0], ev
     assert checked >= 5
+
+
+def _slack_lines(sample: Any) -> list[str]:
+    from bot.slack.render.digest import render_digest_messages
+
+    texts = []
+    for message in render_digest_messages(_digest(sample), ZONE):
+        for block in message.blocks:
+            if block.get("type") == "section" and "text" in block:
+                texts.extend(block["text"]["text"].splitlines())
+    return texts
+
+
+def test_slack_digest_tells_two_incidents_on_one_port_apart(sample: Any) -> None:
+    cp10 = [ln for ln in _slack_lines(sample) if "*CP-010 port 1" in ln]
+    assert len(cp10) == 2 and cp10[0] != cp10[1]
+    spans = sorted(re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", ln).rsplit(" · ", 1)[-1]
+                   for ln in cp10)
+    assert spans == ["2026-11-20 07:15 UTC to 2026-11-20 07:36 UTC (21 min)",
+                     "2026-11-20 16:50 UTC to 2026-11-20 17:23 UTC (33 min)"]
+
+
+def test_slack_durations_under_a_minute_are_never_zero() -> None:
+    from bot.slack.escape import environment
+
+    labels = environment().get_template("_labels.j2").module
+    assert str(labels.duration(0.2)) == "under 1 s"
+    assert str(labels.duration(5)) == "5 s"
+    assert str(labels.duration(59.6)) == "1 min"
+    from bot.digest.templating import duration
+    assert duration(5 / 60) == "5 s" and duration(0.001) == "under 1 s"
