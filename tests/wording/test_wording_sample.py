@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import _truncate_all
+from db_reset import truncate_all as _truncate_all
 from sqlalchemy import Engine
 
 from bot.answers.render import render_why
