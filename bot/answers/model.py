@@ -64,6 +64,11 @@ class PortAnswer:
             for c in self.causes
         )
 
+    @property
+    def recovering(self) -> bool:
+        """Back to a charging-capable status, its incident still in the recovery hold-down."""
+        return not self.down and any(c.recovering_since is not None for c in self.causes)
+
 
 @dataclass(slots=True)
 class WhyAnswer:
@@ -95,6 +100,10 @@ class WhyAnswer:
     @property
     def ports_down(self) -> int:
         return sum(1 for p in self.ports if p.down)
+
+    @property
+    def ports_recovering(self) -> int:
+        return sum(1 for p in self.ports if p.recovering)
 
 
 @dataclass(slots=True)

@@ -9,10 +9,11 @@ and says exactly what the alerts and the digest say.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.answers.model import Cause, HistoryItem, Ignored, PortAnswer, WhyAnswer, cause_of
@@ -77,14 +78,16 @@ def why(
         .order_by(PortStatus.ts.desc())
         .limit(_ROW_LIMIT)
     ).all()
-    diagnoses = session.execute(
-        select(DiagnosisRow.connector, DiagnosisRow.ts, DiagnosisRow.category,
-               DiagnosisRow.suppressed, DiagnosisRow.rule, DiagnosisRow.body)
+    rows = session.execute(
+        select(DiagnosisRow.message_fingerprint, DiagnosisRow.connector, DiagnosisRow.ts,
+               DiagnosisRow.category, DiagnosisRow.suppressed, DiagnosisRow.rule,
+               DiagnosisRow.body)
         .where(DiagnosisRow.charger == charger_id, DiagnosisRow.ts >= since,
                DiagnosisRow.ts <= now)
-        .order_by(DiagnosisRow.ts.desc())
+        .order_by(DiagnosisRow.ts.desc(), DiagnosisRow.id.desc())
         .limit(_ROW_LIMIT)
     ).all()
+    diagnoses = _final_diagnoses(rows)
 
     history: dict[int, list[HistoryItem]] = defaultdict(list)
     ignored: dict[int, list[Ignored]] = defaultdict(list)
@@ -131,6 +134,7 @@ def why(
             port.error_code = port.vendor_error_code = port.info = None
     for conn, port in ports.items():
         port.causes = sorted(by_port.get(conn, []), key=lambda c: (-_rank(c.severity), c.since))
+        _recovery_as_of(port, now)
         port.history = sorted(history.get(conn, []), key=lambda h: h.ts)[-HISTORY_ITEMS:]
         port.ignored = ignored.get(conn, [])[:IGNORED_ITEMS]
     if 0 in ports and not ports[0].causes:
@@ -145,6 +149,31 @@ def why(
     if triage is not None:
         _enrich(answer, triage)
     return answer
+
+
+def _final_diagnoses(rows: Sequence[Row[Any]]) -> list[tuple[Any, ...]]:
+    """One diagnosis per fault report: the newest row of a report supersedes the earlier
+    ones (a suspected phantom later ignored is listed as ignored, not also as a fault)."""
+    seen: set[str] = set()
+    out = []
+    for fingerprint, *rest in rows:  # newest first
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        out.append(tuple(rest))
+    return out
+
+
+def _recovery_as_of(port: PortAnswer, now: datetime) -> None:
+    """The stored incident row holds its latest recovery, which may lie after `now`: a port
+    whose status as of `now` can charge again is recovering since that status, one still
+    faulted is not recovering at all."""
+    healthy = port.status is not None and port.status not in ("Faulted", "Unavailable")
+    for c in port.causes:
+        if healthy and (c.recovering_since is None or c.recovering_since > now):
+            c.recovering_since = port.status_since
+        elif not healthy and c.recovering_since is not None and c.recovering_since > now:
+            c.recovering_since = None
 
 
 def _incidents(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.digest.model import (
     SECTION_ORDER,
+    VISIT_AFTER_MIN,
     Digest,
     DigestLine,
     DigestSection,
@@ -118,6 +119,8 @@ def _sections(lines: list[DigestLine]) -> list[DigestSection]:
     grouped: dict[str, list[DigestLine]] = defaultdict(list)
     for line in lines:
         key = "recovered" if not line.is_open else _OWNER_SECTION.get(line.owner, "remote")
+        if key == "remote" and _dark_too_long(line):
+            key, line.visit_due = "on_site", True
         grouped[key].append(line)
     out = []
     for key in SECTION_ORDER:
@@ -128,6 +131,11 @@ def _sections(lines: list[DigestLine]) -> list[DigestSection]:
             items.sort(key=lambda x: (-_rank(x.severity), x.since, x.incident_id))
         out.append(DigestSection(key, items))
     return out
+
+
+def _dark_too_long(line: DigestLine) -> bool:
+    """A silent charger still dark after VISIT_AFTER_MIN: remote steps did not bring it back."""
+    return line.category == "connectivity" and line.duration_min >= VISIT_AFTER_MIN
 
 
 def _ports_down(incidents: list[Incident], ports: list[PortUptime]) -> set[tuple[str, int]]:

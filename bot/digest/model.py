@@ -11,7 +11,8 @@ Layout, most urgent first:
 - `sections`: who must act, in this order (keys are stable, templates name them):
     "on_site"   someone on site (owner site_staff)
     "service"   vendor service, an electrician or the utility
-    "remote"    handled remotely or needs no visit (remote operator, driver, vehicle maker)
+    "remote"    remote steps first (remote operator, driver, vehicle maker); a charger
+                dark for VISIT_AFTER_MIN or longer moves to "on_site" instead
     "recovered" incidents of the day that are over (recovered by themselves or resolved)
   Lines inside a section: severity (safety first), then oldest first.
 - `phantoms`: faults the bot ignored, counted per charger model, with the reason.
@@ -28,6 +29,8 @@ from typing import Any
 from bot.incidents.view import IncidentView
 
 SECTION_ORDER = ("on_site", "service", "remote", "recovered")
+# A charger dark this long has had its remote chance: the digest asks for a visit.
+VISIT_AFTER_MIN = 120
 
 
 @dataclass(slots=True, kw_only=True)
@@ -35,6 +38,9 @@ class DigestLine(IncidentView):
     """One incident in a section: the shared incident view plus how long it was open."""
 
     duration_min: float  # open so far, or until resolved
+    # A remote-owned outage (a dark charger) open past VISIT_AFTER_MIN: moved to "on_site",
+    # because its own action says to send someone if it stays dark.
+    visit_due: bool = False
 
 
 @dataclass(slots=True)

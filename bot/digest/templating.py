@@ -33,6 +33,9 @@ def md(value: Any, limit: int = 300) -> str:
 def duration(minutes: float | None) -> str:
     if minutes is None:
         return "?"
+    if minutes < 1:  # an honest figure for blips, never "0 min"
+        seconds = round(minutes * 60)
+        return f"{seconds} s" if seconds else "under 1 s"
     m = round(minutes)
     if m < 60:
         return f"{m} min"

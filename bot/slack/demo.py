@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.incidents.models import Incident
 from bot.slack.app import build_app, services_of, static_authorize
+from bot.slack.dbutil import utcnow
 from bot.slack.digest_job import DigestScheduler
 from bot.slack.http import serve_in_thread
 from bot.slack.inbound import (
@@ -82,12 +83,25 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         client = WebClient(token="xoxb-demo", base_url=stub.base_url, retry_handlers=[])
         worker = OutboxWorker(engine, client, pace=0.05)
         sites = SiteMap.from_settings(settings)
+        pipelines: list[Any] = []
+
+        def log_clock() -> datetime:
+            # The sample's clock, not the wall's: the sample is dated 2026-11, so a wall-clock
+            # resolve would say "Resolved after 11 d".
+            return (pipelines[0].feed_clock.now if pipelines else None) or utcnow()
+
         app = build_app(
-            settings, engine, client=client, authorize=static_authorize("xoxb-demo"), worker=worker
+            settings,
+            engine,
+            client=client,
+            authorize=static_authorize("xoxb-demo"),
+            worker=worker,
+            clock=log_clock,
         )
         services = services_of(app)
         services._sites = sites
         pipeline = Pipeline(engine, sites=sites, listeners=[services.publisher.on_changes])
+        pipelines.append(pipeline)
         steps = terminal_env("slack").get_template("demo_steps.j2").module  # the words
 
         say(steps.loading(sample.feed.name))
@@ -101,7 +115,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         say(steps.posting_digest())
         local_date = (last + timedelta(days=1)).astimezone(settings.timezone).date()
         digest = DigestScheduler(engine, settings, client, sites=sites, worker=worker)
-        run = digest.post("CDIGEST", local_date, last + timedelta(hours=8))
+        run = digest.post("CDIGEST", local_date, log_clock())
         worker.run_once()
         say(steps.digest_posted(run.messages, digest.report_day(local_date)))
 

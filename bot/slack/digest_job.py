@@ -41,9 +41,13 @@ DigestBuilder = Callable[[Session, date, ZoneInfo, Any, datetime], Any]
 
 
 def _default_builder(session: Session, day: date, tz: ZoneInfo, sites: Any, now: datetime) -> Any:
+    """The digest as of the log's clock (never later than `now`), like `faultbot digest`:
+    the same stored messages give the same ports down and uptime, whenever it posts."""
     from bot.digest.build import build_digest
+    from bot.fold.checkpoint import log_time
 
-    return build_digest(session, day, tz, sites, now)
+    logged = log_time(session.connection())
+    return build_digest(session, day, tz, sites, min(now, logged) if logged else now)
 
 
 def _default_sites(settings: Settings) -> Any:

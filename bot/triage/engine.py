@@ -97,6 +97,16 @@ _MATCH_EVIDENCE_CAP = 300
 # that code is still "unknown" and is recorded so an operator can teach it.
 _NOT_BY_CODE = frozenset({"standard", "vendor_standard", "none", "words"})
 
+def _decisive_first(match: Match) -> list[str]:
+    """The matcher's evidence with the line naming what matched first: the misses it
+    tried on the way (a code not in the manual) come after, so a shortened list still
+    names the thing that decided."""
+    if match.entry is None:
+        return list(match.evidence)
+    hits = [e for e in match.evidence if " matched " in e]
+    return hits + [e for e in match.evidence if " matched " not in e]
+
+
 class TriageEngine:
     def __init__(
         self,
@@ -618,7 +628,7 @@ class TriageEngine:
             log.exception("knowledge lookup failed for %s", m.fingerprint)
             quirks, match = (), Match(entry=None, confidence=0.0, method="none")
         evidence = self._fault_evidence(m, fault, quirks)
-        evidence.extend(cap(e, _MATCH_EVIDENCE_CAP) for e in match.evidence)
+        evidence.extend(cap(e, _MATCH_EVIDENCE_CAP) for e in _decisive_first(match))
         site = self._site(cs)
         session = port.session_at(ts, cfg.session_linger_s)
         id_tag = session.id_tag if session is not None else None

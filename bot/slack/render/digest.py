@@ -49,7 +49,11 @@ def teach_value(u: UnknownCode) -> str:
 
 def _line_texts(lines: list[DigestLine], tz: ZoneInfo) -> list[str]:
     m = _macros()
-    return [str(m.line(ln, slack_date(ln.since, tz, "{date_short} {time}"))) for ln in lines]
+    return [
+        str(m.line(ln, slack_date(ln.since, tz, "{date_short} {time}"),
+                   slack_date(ln.resolved_at, tz, "{time}")))
+        for ln in lines
+    ]
 
 
 def digest_blocks(
