@@ -226,7 +226,7 @@ def test_mentions_and_dms_from_bots_are_never_answered(world: World) -> None:
     assert [r["thread_ts"] for r in replies] == ["1.06"], replies
 
 
-def test_a_user_from_another_channel_role_setting(
+def test_roles_come_from_settings(
     db_engine: Engine, settings: Settings, stub: SlackStub, client: WebClient, clock: Any
 ) -> None:
     """FAULTBOT_PERMISSIONS can open resolve to the alert channel, or close why to all."""
@@ -238,6 +238,7 @@ def test_a_user_from_another_channel_role_setting(
         message, incident_id = _root(world)
         assert world.click(_button(message, "incident_why"), user="UADMIN", message=message) == 200
         assert NOT_ALLOWED in answers_since(world, 0)[0]
-        assert world.click(_button(message, "incident_resolve"), user=MEMBER, message=message) == 200
+        resolve = _button(message, "incident_resolve")
+        assert world.click(resolve, user=MEMBER, message=message) == 200
         world.stub.wait_for("chat.update", 1)
         assert incident(world, incident_id).resolved_by == MEMBER
