@@ -83,6 +83,7 @@ def test_channel_mention_only_for_whole_ids(channel: str, expected: str) -> None
     ("url", "label", "expected"),
     [
         ("https://ok.example/x", "manual", "<https://ok.example/x|manual>"),
+        ("https://eXample.test/XX", "doc", "<https://eXample.test/XX|doc>"),
         ("http://ok.example/x", "a|b", "<http://ok.example/x|a¦b>"),
         ("https://ok.example/x", "<!here>", "<https://ok.example/x|&lt;!here&gt;>"),
         ("ftp://ok.example/x", "manual", "manual"),
