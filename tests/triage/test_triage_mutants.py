@@ -70,3 +70,74 @@ def test_a_late_fault_from_long_before_is_not_joined_to_recent_ones() -> None:
     assert late.rule != "vehicle_following"
     near = ev_fault_in_session(f, "CP-4", "TAG-LATE", 4, 2 * DAY)
     assert near.rule == "vehicle_following"  # 6 days from the others: inside
+
+
+def test_vehicle_following_says_exactly_what_it_found() -> None:
+    f = Feed(engine())
+    for n in range(1, 3):
+        ev_fault_in_session(f, f"CP-{n}", "TAG-A", n, n * 600)
+    d = ev_fault_in_session(f, "CP-3", "TAG-A", 3, 3 * 600)
+    assert (d.rule, d.severity, d.owner, d.confidence) == (
+        "vehicle_following", "advisory", "vehicle_oem", 0.75)
+    assert d.summary == (
+        "The same vehicle (idTag TAG-A) had an EV communication fault on 3 different "
+        "chargers; the vehicle is the likely cause and the charger is probably fine.")
+    assert d.action == (
+        "Nothing to fix on the charger: tell the driver (idTag TAG-A) and raise the "
+        "charger-vehicle compatibility issue with the vehicle maker.")
+    assert d.evidence[-1] == (
+        "idTag TAG-A had an EV communication fault on CP-1, CP-2, CP-3 within 7 days")
+    # Each further charger adds confidence, up to 0.9 and no further.
+    got = [ev_fault_in_session(f, f"CP-{n}", "TAG-A", n, n * 600).confidence
+           for n in range(4, 8)]
+    assert got == [0.8, 0.85, 0.9, 0.9]
+
+
+def test_the_window_in_days_is_said_as_configured() -> None:
+    f = Feed(engine(vehicle_window_s=3.5 * DAY))
+    for n in range(1, 4):
+        d = ev_fault_in_session(f, f"CP-{n}", "TAG-D", n, n * 600)
+    assert d.evidence[-1].endswith("within 4 days"), d.evidence
+
+
+def test_a_fault_exactly_one_window_before_still_counts() -> None:
+    f = Feed(engine())
+    ev_fault_in_session(f, "CP-1", "TAG-EDGE", 1, 7 * DAY)
+    ev_fault_in_session(f, "CP-2", "TAG-EDGE", 2, 7 * DAY)
+    late = ev_fault_in_session(f, "CP-3", "TAG-EDGE", 3, 0)  # exactly 7 days before both
+    assert late.rule == "vehicle_following"
+
+
+def test_a_non_vehicle_fault_under_the_same_idtag_is_not_blamed_on_the_vehicle() -> None:
+    f = Feed(engine())
+    ev_fault_in_session(f, "CP-1", "TAG-G", 1, 0)
+    ev_fault_in_session(f, "CP-2", "TAG-G", 2, 600)
+    f.start("CP-3", 1, "TAG-G", 3, 1000, 1200)
+    ground = f.fault("CP-3", 1, 1230, error="GroundFailure")
+    assert ground.rule != "vehicle_following" and ground.category == "ground_fault"
+
+
+def test_silent_charger_says_exactly_what_it_knows() -> None:
+    f = Feed(engine())
+    f.boot("CP-S", "Alfen BV", "NG910-60023", 0, interval=300)
+    (s,) = f.engine.tick(T0 + timedelta(seconds=2000))
+    assert (s.severity, s.owner, s.confidence) == ("outage", "remote_operator", 0.9)
+    assert s.summary == (
+        "The charger has sent nothing for 33 min (it should send a heartbeat every 5 min); "
+        "it is offline or has lost its connection.")
+    assert s.action == (
+        "Check the charger's power and network link (SIM, router, signal); reset it "
+        "remotely once it reconnects, or send someone if it stays dark.")
+    assert s.evidence == [
+        "last message at 2026-11-20 08:00:00 UTC, 33 min ago; heartbeat interval 5 min "
+        "(from the BootNotification reply), 3 missed heartbeats allowed"]
+
+
+def test_silent_charger_says_when_the_interval_is_assumed() -> None:
+    f = Feed(engine(silent_misses=2))
+    f.heartbeat("CP-Q", 0)
+    (s,) = f.engine.tick(T0 + timedelta(hours=4))
+    assert "every 60 min" in s.summary
+    assert s.evidence == [
+        "last message at 2026-11-20 08:00:00 UTC, 4 h ago; heartbeat interval 60 min "
+        "(assumed, never announced), 2 missed heartbeats allowed"]
