@@ -6,17 +6,24 @@ handler asks the same Policy, so what is checked here holds for them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.config import DEFAULT_PERMISSIONS, Settings, SettingsError, load_settings
+from bot.slack.models import SlackAlertMessage
 from bot.slack.permissions import (
     MAX_INCIDENT_ID,
     Action,
+    AlertHome,
     ChannelMembers,
     Policy,
+    Refusal,
+    alert_home,
     incident_id_of,
 )
 from bot.slack.stub import SlackStub
@@ -128,3 +135,38 @@ def test_membership_unknown_means_no(stub: SlackStub, client: WebClient) -> None
 )
 def test_incident_ids(raw: Any, expected: int | None) -> None:
     assert incident_id_of(raw) == expected
+
+
+def _anchor(session: Session, incident: int, root: int, channel: str, ts: str | None) -> None:
+    session.add(
+        SlackAlertMessage(
+            incident_id=incident, root_incident_id=root, channel=channel, ts=ts,
+            flap_key="port|S|CP-1|1", created_at=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+    )
+    session.flush()
+
+
+def test_a_flapping_incident_lives_on_its_earlier_root(db_session: Session) -> None:
+    # #2 reuses #1's root; its own row was claimed before the root was posted, so it
+    # still has the configured channel name and no ts: the root's row is the truth.
+    _anchor(db_session, 1, 1, "C0ALERTS", "1790000001.000001")
+    _anchor(db_session, 2, 1, "#alerts", None)
+    _anchor(db_session, 3, 3, "C0ALERTS", None)  # claimed, not posted yet
+    assert alert_home(db_session, 1) == AlertHome("C0ALERTS", "1790000001.000001")
+    assert alert_home(db_session, 2) == AlertHome("C0ALERTS", "1790000001.000001")
+    assert alert_home(db_session, 3) is None  # nobody can have pressed its buttons
+    assert alert_home(db_session, 4) is None
+
+
+def test_check_incident_order_and_outcomes(db_session: Session, client: WebClient) -> None:
+    _anchor(db_session, 1, 1, "C0ALERTS", "1.1")
+    policy = Policy(Settings(operators=frozenset({OPERATOR})), ChannelMembers(client))
+    check = partial(policy.check_incident, db_session, Action.RESOLVE)
+    assert check(1, OPERATOR, "C0ALERTS", "1.1") == (1, AlertHome("C0ALERTS", "1.1"), None)
+    assert check(1, STRANGER, "C0ALERTS", "1.1")[2] is Refusal.NOT_ALLOWED
+    assert check(1, OPERATOR, "C0OTHER", "1.1")[2] is Refusal.WRONG_PLACE
+    assert check(1, OPERATOR, "C0ALERTS", "1.2")[2] is Refusal.WRONG_PLACE
+    assert check(1, OPERATOR, None, None)[2] is Refusal.WRONG_PLACE
+    assert check(2, OPERATOR, "C0ALERTS", "1.1") == (2, None, Refusal.NOT_FOUND)
+    assert check(True, OPERATOR, "C0ALERTS", "1.1") == (None, None, Refusal.NOT_FOUND)
