@@ -333,7 +333,9 @@ class SlackStub:
             # Paged like Slack: `limit` per page, an opaque cursor to the next one.
             members = self.members.get(channel, [])
             start = int(p.get("cursor") or 0)
-            size = max(1, min(int(p.get("limit") or 100), 1000))
+            size = int(p.get("limit") or 100)
+            if not 0 < size <= 1000:  # Slack's documented bounds
+                return {"ok": False, "error": "invalid_limit"}
             page = members[start : start + size]
             more = start + size < len(members)
             return {

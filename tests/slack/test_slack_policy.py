@@ -99,21 +99,33 @@ def test_operators_must_be_user_ids() -> None:
 def test_membership_is_paged_and_cached(stub: SlackStub, client: WebClient) -> None:
     users = [f"U{n:06d}" for n in range(2500)]
     stub.set_members("CBIG", *users)
-    clock = [0.0]
+    clock = [1000.0]
     members = ChannelMembers(client, ttl=60, monotonic=lambda: clock[0])
     assert members("CBIG") == frozenset(users)  # the last page too
     assert len(stub.calls_to("conversations.members")) == 3
     stub.set_members("CBIG", "U0NEW")
+    clock[0] = 1059.0
     assert "U0NEW" not in (members("CBIG") or ())  # within the minute: cached
-    clock[0] = 61.0
-    assert members("CBIG") == frozenset({"U0NEW"})  # after it: asked again
+    clock[0] = 1060.0
+    assert members("CBIG") == frozenset({"U0NEW"})  # a minute on: asked again
 
 
-def test_membership_unknown_means_no(stub: SlackStub, client: WebClient) -> None:
+def test_membership_unknown_means_no(
+    stub: SlackStub, client: WebClient, caplog: pytest.LogCaptureFixture
+) -> None:
     stub.missing_channels.add("CGONE")
     p = Policy(Settings(operators=frozenset({OPERATOR})), ChannelMembers(client))
     assert not p.allows(Action.ACK, MEMBER, "CGONE")
     assert p.allows(Action.ACK, OPERATOR, "CGONE")  # operators need no membership
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("could not list the members of CGONE: ")
+    assert "channel_not_found" in warning
+
+
+def test_an_action_missing_from_the_settings_is_nobodys() -> None:
+    p = Policy(Settings(admins=frozenset({ADMIN}), permissions={}), lambda c: frozenset())
+    assert p.role(Action.ACK) == "nobody"
+    assert not p.allows(Action.ACK, ADMIN, "CALERTS")
 
 
 @pytest.mark.parametrize(
