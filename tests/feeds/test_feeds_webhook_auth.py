@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -19,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from feeds_peers import CollectingSink
 
 from bot.feeds.access_log import mask_path_token
+from bot.feeds.health import FeedHealth
 from bot.feeds.webhook import add_webhook_routes, signature, signed_headers
 
 SECRET = "s3cret"
@@ -34,22 +36,33 @@ BODY = json.dumps(LINE).encode()
 JSON = {"Content-Type": "application/json"}
 
 
-def run(secret: str | None, token: str | None, requests: list[tuple[str, dict[str, str]]],
-        body: bytes = BODY) -> tuple[list[int], CollectingSink]:
-    """POST `body` to each (path, headers); the statuses, and what was stored."""
+def exchange(
+    secret: str | None, token: str | None, requests: list[tuple[str, dict[str, str]]],
+    body: bytes = BODY,
+) -> tuple[list[tuple[int, dict[str, Any]]], CollectingSink, FeedHealth]:
+    """POST `body` to each (path, headers): (status, JSON answer) each, what was
+    stored, and the feed's health."""
     sink = CollectingSink()
+    health = FeedHealth("webhook")
 
-    async def main() -> list[int]:
+    async def main() -> list[tuple[int, dict[str, Any]]]:
         app = web.Application()
-        add_webhook_routes(app, sink, secret, path_token=token)
-        statuses = []
+        add_webhook_routes(app, sink, secret, path_token=token, health=health)
+        answers = []
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             for path, headers in requests:
                 resp = await client.post(path, data=body, headers={**JSON, **headers})
-                statuses.append(resp.status)
-        return statuses
+                answers.append((resp.status, await resp.json()))
+        return answers
 
-    return asyncio.run(asyncio.wait_for(main(), 60)), sink
+    return asyncio.run(asyncio.wait_for(main(), 60)), sink, health
+
+
+def run(secret: str | None, token: str | None, requests: list[tuple[str, dict[str, str]]],
+        body: bytes = BODY) -> tuple[list[int], CollectingSink]:
+    """POST `body` to each (path, headers); the statuses, and what was stored."""
+    answers, sink, _ = exchange(secret, token, requests, body)
+    return [status for status, _ in answers], sink
 
 
 @pytest.mark.parametrize(
@@ -145,3 +158,40 @@ def test_access_log_lines_lose_the_token() -> None:
     line = f'127.0.0.1 "POST /feed/ocpp/{TOKEN}?x=1 HTTP/1.1" 200'
     assert mask_path_token(line) == '127.0.0.1 "POST /feed/ocpp/***?x=1 HTTP/1.1" 200'
     assert mask_path_token("POST /feed/ocpp HTTP/1.1") == "POST /feed/ocpp HTTP/1.1"
+
+
+def refusal(headers: dict[str, str], secret: str | None = SECRET) -> str:
+    ((status, answer),), sink, _ = exchange(secret, TOKEN, [("/feed/ocpp", headers)])
+    assert status == 401 and sink.records == []
+    return str(answer["error"])
+
+
+def test_each_refusal_says_why() -> None:
+    good = signed_headers(SECRET, BODY)
+    ts = good["X-Faultbot-Timestamp"]
+    missing = "missing X-Faultbot-Timestamp or X-Faultbot-Signature header"
+    assert refusal({}) == missing
+    assert refusal({"X-Faultbot-Timestamp": ts}) == missing  # either one missing
+    assert refusal({"X-Faultbot-Signature": good["X-Faultbot-Signature"]}) == missing
+    assert refusal({**good, "X-Faultbot-Timestamp": "soon"}) == (
+        "X-Faultbot-Timestamp must be unix seconds")
+    # 12 digits are still read as seconds (and are far off); 13 are not seconds at all.
+    assert refusal({**good, "X-Faultbot-Timestamp": "9" * 12}) == (
+        "request timestamp outside the replay window (5 minutes)")
+    assert refusal({**good, "X-Faultbot-Timestamp": "1" * 13}) == (
+        "X-Faultbot-Timestamp must be unix seconds")
+    assert refusal({**good, "X-Faultbot-Signature": "v1=00"}) == "bad signature"
+    assert refusal(good, secret=None) == "this webhook accepts only the path-token route"
+
+
+def test_the_feed_is_live_once_mounted_and_counts_what_it_took() -> None:
+    answers, _, health = exchange(SECRET, None, [("/feed/ocpp", signed_headers(SECRET, BODY))])
+    assert answers[0][0] == 200
+    assert health.live is True and health.received == 1
+
+
+def test_the_missing_configuration_error_names_the_settings() -> None:
+    with pytest.raises(ValueError) as err:
+        add_webhook_routes(web.Application(), CollectingSink(), None)
+    assert str(err.value) == (
+        "the webhook needs a secret (FAULTBOT_WEBHOOK_SECRET) or a path token")
