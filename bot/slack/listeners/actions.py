@@ -119,7 +119,7 @@ def register(app: App, services: SlackServices) -> None:
         except manager.IncidentNotFound:
             refusal = Refusal.NOT_FOUND
         if refusal is not None:
-            log.info("refused %s by %r on incident %r: %s", kind, user, raw_id, refusal)
+            log.info("refused %s by %r on incident %.40r: %s", kind, user, raw_id, refusal)
             _tell(respond, _refusal_notice(refusal, user, kind))
             return
         services.deliver()
@@ -171,7 +171,7 @@ def register(app: App, services: SlackServices) -> None:
                 s, Action.WHY, raw_id, user, channel, message_ts
             )
         if refusal is not None or incident_id is None or home is None:
-            log.info("refused why by %r on incident %r: %s", user, raw_id, refusal)
+            log.info("refused why by %r on incident %.40r: %s", user, raw_id, refusal)
             _tell(respond, _refusal_notice(refusal or Refusal.NOT_FOUND, user, Action.WHY))
             return
         message = explain_incident(services, incident_id)
