@@ -10,7 +10,8 @@ so groups can run one by one on a small machine and never touch the work tree.
     .ci/mutation.py                   # every group, one after the other
     .ci/mutation.py escape silent     # just these
     .ci/mutation.py --list            # the groups and their tests
-    .ci/mutation.py --time-limit 900  # stop a group after 15 min (counted as unfinished)
+    .ci/mutation.py --time-limit 900  # stop a group after 15 min (the rest: unchecked)
+    .ci/mutation.py --report          # the figures of the last runs, without running
 
 Prints killed / total per group and over all, and writes .mutation/summary.json.
 Exit status 1 when the overall kill rate is under --floor (default 80 %).
@@ -140,8 +141,13 @@ def run_group(group: str, time_limit: float, children: int) -> dict[str, object]
         finished = False
     finally:
         log.close()
-    counts = tally(work)
-    total = sum(counts.values())
+    return figures(group, finished, round(time.monotonic() - started))
+
+
+def figures(group: str, finished: bool, seconds: int | None) -> dict[str, object]:
+    counts = tally(WORK / group)
+    # Mutants a time limit left unchecked are reported, not counted either way.
+    total = sum(counts.values()) - counts["unfinished"]
     # A timeout also means the tests noticed something (the code no longer finishes).
     caught = counts["killed"] + counts["timeout"]
     return {
@@ -151,8 +157,8 @@ def run_group(group: str, time_limit: float, children: int) -> dict[str, object]
         **counts,
         "total": total,
         "kill_rate": round(100.0 * caught / total, 1) if total else None,
-        "finished": finished,
-        "seconds": round(time.monotonic() - started),
+        "finished": finished and counts["unfinished"] == 0,
+        "seconds": seconds,
     }
 
 
@@ -163,6 +169,8 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=3600, help="seconds per group")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--floor", type=float, default=80.0)
+    parser.add_argument("--report", action="store_true",
+                        help="only tally the groups' last runs (in .mutation/), run nothing")
     args = parser.parse_args()
     if args.list:
         for name, (files, tests) in GROUPS.items():
@@ -174,20 +182,29 @@ def main() -> int:
     WORK.mkdir(exist_ok=True)
     results = []
     for group in args.groups or list(GROUPS):
-        print(f"mutation: {group} ...", flush=True)
-        result = run_group(group, args.time_limit, args.max_children)
+        if args.report:
+            if not (WORK / group / "mutants").is_dir():
+                continue
+            result = figures(group, True, None)
+        else:
+            print(f"mutation: {group} ...", flush=True)
+            result = run_group(group, args.time_limit, args.max_children)
         results.append(result)
         print(
             f"  {group}: {result['killed']} killed + {result['timeout']} timed out of "
             f"{result['total']} mutants = {result['kill_rate']} %; survived "
             f"{result['survived']}, no tests {result['no_tests']}"
-            + ("" if result["finished"] else f" (UNFINISHED after {result['seconds']} s)"),
+            + ("" if result["finished"] else
+               f" (UNFINISHED: {result['unfinished']} mutants not checked in the time limit)"),
             flush=True,
         )
     killed = sum(int(r["killed"]) + int(r["timeout"]) for r in results)  # type: ignore[call-overload]
     total = sum(int(r["total"]) for r in results)  # type: ignore[call-overload]
     rate = 100.0 * killed / total if total else 0.0
-    (WORK / "summary.json").write_text(json.dumps({"groups": results, "kill_rate": rate}, indent=2))
+    if not args.report:
+        (WORK / "summary.json").write_text(
+            json.dumps({"groups": results, "kill_rate": rate}, indent=2)
+        )
     print(f"mutation: {killed} of {total} mutants killed = {rate:.1f} % (floor {args.floor} %)")
     print(f"  survivors: cd .mutation/<group> && {sys.executable} -m mutmut results")
     return 0 if rate >= args.floor else 1

@@ -136,3 +136,46 @@ def test_the_fast_encoder_writes_what_json_dumps_writes(value: Any) -> None:
 def test_the_fast_encoder_refuses_what_is_not_json() -> None:
     with pytest.raises(TypeError, match="set is not JSON"):
         _compact_encoder(True)({"a": {1, 2}})
+
+
+def rejected(frame: Any, raw: str = "") -> LineError:
+    out = Parser().parse(Record(ts=T0, charger="CP-1", direction="in", frame=frame, raw=raw,
+                                source="feed.jsonl", line=7))
+    assert isinstance(out, LineError), out
+    return out
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [(5, "a number"), (2.5, "a number"), (None, "null"), (True, "a boolean"),
+     ("x", "a string"), ([1], "an array"), ({1, 2}, "set")],
+)
+def test_a_payload_that_is_not_an_object_is_named_for_what_it_is(payload: Any,
+                                                                 said: str) -> None:
+    err = rejected([2, "u1", "Heartbeat", payload])
+    assert err.reason == f"Heartbeat payload is {said}, not a JSON object"
+    assert (err.source, err.line) == ("feed.jsonl", 7)
+
+
+def test_rejections_carry_a_short_printable_excerpt() -> None:
+    # From the raw text when there is one, else a compact dump, else a repr.
+    raw = '{"frame": "' + "x" * 100 + '"}'
+    assert rejected({"frame": "x" * 100}, raw=raw).excerpt == raw[:60]
+    assert rejected({"a": 1}).excerpt == '{"a":1}'
+    long = rejected({"a": "y" * 100}).excerpt
+    assert long == '{"a":"' + "y" * 54
+    # Only in-process callers can hand over what JSON cannot hold (here a set).
+    odd = rejected([2, "u1", "Heartbeat", {1, 2}]).excerpt
+    assert odd == repr([2, "u1", "Heartbeat", {1, 2}])
+    big_odd = rejected([2, "u1", "Heartbeat" + "z" * 80, {1, 2}]).excerpt
+    assert len(big_odd) == 60 and big_odd.endswith("...")
+    control = rejected({"a": 1}, raw='{"a":\x00\x1b\n1}').excerpt
+    assert control == '{"a":\\x00\\x1b\\n1}'
+
+
+def test_one_bad_record_does_not_stop_the_others() -> None:
+    good = record([2, "u1", "Heartbeat", {}])
+    bad = record([9])
+    messages, errors = Parser().parse_many([bad, good, bad, good])
+    assert len(messages) == 2 and len(errors) == 2
+    assert all(isinstance(e, LineError) and "1 elements" in e.reason for e in errors)
