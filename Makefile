@@ -8,7 +8,7 @@ $(BIN)/faultbot: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint mutation
 install: $(BIN)/faultbot
 
 demo: install
@@ -19,3 +19,8 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# Mutation testing of the core modules, one module at a time (slow; not part of `make test`).
+# `make mutation GROUPS="escape silent"` runs just those; `.ci/mutation.py --list` names them.
+mutation: install
+	$(BIN)/python .ci/mutation.py $(GROUPS)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.vocab import Severity
@@ -21,6 +23,25 @@ DEFAULT_DATABASE_URL = "sqlite:///faultbot.db"
 # scheduled there could be posted twice or not at all.
 DST_UNSAFE = (time(1, 0), time(3, 0))
 
+# Who may press what (FAULTBOT_PERMISSIONS overrides any of these; bot/slack/permissions.py
+# enforces them). Roles, most to least restrictive: nobody, admins, operators (and
+# admins), channel (anyone in the alert's channel, and operators and admins).
+PERMISSION_ROLES = ("nobody", "admins", "operators", "channel")
+DEFAULT_PERMISSIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "why": "channel",
+        "ack": "channel",
+        "snooze": "operators",
+        "resolve": "operators",
+        "reopen": "operators",
+        "remote": "operators",
+        "teach": "admins",
+    }
+)
+# Printed as "***" (tokens) or with the password hidden (URLs) by Settings' repr.
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "webhook_secret")
+URL_FIELDS = ("database_url", "amqp_url", "upstream_csms", "slack_api_url")
+
 
 class SettingsError(ValueError):
     def __init__(self, variable: str, problem: str) -> None:
@@ -29,7 +50,24 @@ class SettingsError(ValueError):
         self.problem = problem
 
 
-@dataclass(frozen=True, slots=True)
+def _hide_password(url: str | None) -> str | None:
+    """The URL with its password (if any) replaced by ***."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        netloc = f"{parts.username or ''}:***@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # unparseable: show nothing of it rather than a secret
+        return "***"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     slack_bot_token: str | None = None
@@ -43,6 +81,8 @@ class Settings:
     alert_channel: str | None = None
     alert_min_severity: Severity = Severity.OUTAGE
     admins: frozenset[str] = frozenset()
+    operators: frozenset[str] = frozenset()
+    permissions: Mapping[str, str] = field(default_factory=lambda: DEFAULT_PERMISSIONS)
     webhook_secret: str | None = None
     upstream_csms: str | None = None
     amqp_url: str | None = None
@@ -58,6 +98,22 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks: never print a secret.
+        shown = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS and value is not None:
+                value = "***"
+            elif name in URL_FIELDS:
+                value = _hide_password(value)
+            elif name == "permissions":
+                value = dict(value)
+            shown.append(f"{name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
 
 
 def _opt(env: Mapping[str, str], name: str) -> str | None:
@@ -87,6 +143,42 @@ def _channel(env: Mapping[str, str], name: str) -> str | None:
     if value is not None and not _CHANNEL.match(value):
         raise SettingsError(name, "expected a channel id like C0123ABCD or a name like #ops")
     return value
+
+
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    ids = frozenset(a.strip() for a in (_opt(env, name) or "").split(",") if a.strip())
+    for user in ids:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user):
+            raise SettingsError(name, f"{user!r} is not a Slack user id (U…)")
+    return ids
+
+
+def _permissions(env: Mapping[str, str]) -> Mapping[str, str]:
+    """FAULTBOT_PERMISSIONS: `action=role` pairs, comma-separated, over the defaults."""
+    raw = _opt(env, "FAULTBOT_PERMISSIONS")
+    if raw is None:
+        return DEFAULT_PERMISSIONS
+    merged = dict(DEFAULT_PERMISSIONS)
+    for pair in (p.strip() for p in raw.split(",")):
+        if not pair:
+            continue
+        action, sep, role = (x.strip().lower() for x in pair.partition("="))
+        if not sep or action not in DEFAULT_PERMISSIONS:
+            raise SettingsError(
+                "FAULTBOT_PERMISSIONS",
+                f"{pair!r}: expected action=role with an action among "
+                f"{', '.join(DEFAULT_PERMISSIONS)}",
+            )
+        if role not in PERMISSION_ROLES:
+            raise SettingsError(
+                "FAULTBOT_PERMISSIONS",
+                f"{pair!r}: the role must be one of {', '.join(PERMISSION_ROLES)}",
+            )
+        merged[action] = role
+    if merged["teach"] == "channel":
+        # Teaching changes what every answer says; it is never open to a whole channel.
+        raise SettingsError("FAULTBOT_PERMISSIONS", "teach can be admins, operators or nobody")
+    return MappingProxyType(merged)
 
 
 def check_digest_time(value: time) -> time:
@@ -132,12 +224,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         allowed = ", ".join(s.value for s in Severity)
         raise SettingsError("FAULTBOT_ALERT_MIN_SEVERITY", f"expected one of {allowed}") from None
 
-    admins = frozenset(
-        a.strip() for a in (_opt(env, "FAULTBOT_ADMINS") or "").split(",") if a.strip()
-    )
-    for admin in admins:
-        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", admin):
-            raise SettingsError("FAULTBOT_ADMINS", f"{admin!r} is not a Slack user id (U…)")
+    admins = _user_ids(env, "FAULTBOT_ADMINS")
+    operators = _user_ids(env, "FAULTBOT_OPERATORS")
+    permissions = _permissions(env)
 
     sites = _opt(env, "FAULTBOT_SITES")
     sites_file = Path(sites) if sites else None
@@ -172,6 +261,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         alert_channel=_channel(env, "FAULTBOT_ALERT_CHANNEL"),
         alert_min_severity=min_sev,
         admins=admins,
+        operators=operators,
+        permissions=permissions,
         webhook_secret=_opt(env, "FAULTBOT_WEBHOOK_SECRET"),
         upstream_csms=_url(env, "FAULTBOT_UPSTREAM_CSMS", ("ws", "wss")),
         amqp_url=_url(env, "FAULTBOT_AMQP_URL", ("amqp", "amqps")),

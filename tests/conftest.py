@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from db_reset import truncate_all as _truncate_all
@@ -29,12 +30,58 @@ PG_ADMIN_URL = os.environ.get(
 REQUIRE_SERVICES = os.environ.get("FAULTBOT_REQUIRE_SERVICES") == "1"
 
 
+SERVICES = ("PostgreSQL", "RabbitMQ", "MariaDB")
+UNREACHABLE = " not reachable: "
+# Tests skipped because a service was absent, per service, for the end-of-run summary.
+_skipped_for: dict[str, int] = {}
+
+
 def service_unavailable(what: str, reason: str) -> None:
     """Skip (laptop) or fail (CI) when a real service a test needs is absent."""
-    message = f"{what} not reachable: {reason}"
+    message = f"{what}{UNREACHABLE}{reason}"
     if REQUIRE_SERVICES:
         pytest.fail(message + " (FAULTBOT_REQUIRE_SERVICES=1: CI must have it running)")
     pytest.skip(message)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped:
+        return
+    reason = _skip_reason(report)
+    for service in SERVICES:
+        if service in reason and UNREACHABLE in reason:
+            _skipped_for[service] = _skipped_for.get(service, 0) + 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # However a service test came to be skipped, CI must not pass with it skipped.
+    if REQUIRE_SERVICES and _skipped_for and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> Any:
+    """Say plainly, after every other summary, whether the PostgreSQL/RabbitMQ/MariaDB
+    tests ran (the outermost wrapper writes after pytest's short summary)."""
+    yield
+    tr = terminalreporter
+    if not _skipped_for:
+        tr.write_sep("=", "real services: no test was skipped for a missing service", green=True)
+        return
+    tr.write_sep("=", "SKIPPED FOR MISSING SERVICES", red=True, bold=True)
+    for service in SERVICES:
+        if service in _skipped_for:
+            tr.write_line(
+                f"{_skipped_for[service]} test(s) did NOT run because {service} was not "
+                "reachable (start it, or run .ci/run, which starts every service)"
+            )
+    if REQUIRE_SERVICES:
+        tr.write_line("FAULTBOT_REQUIRE_SERVICES=1: this run fails because of these skips")
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.feeds.access_log import MaskedAccessLogger
 from bot.feeds.health import HealthState, add_health_route
 from bot.feeds.options import FeedOptions, load_feed_options
 from bot.feeds.sink import FrameSink, SinkRunner
@@ -96,7 +97,9 @@ async def run_feeds(
     http_runner: web.AppRunner | None = None
     try:
         if serve:
-            http_runner = web.AppRunner(app, shutdown_timeout=10.0)
+            http_runner = web.AppRunner(
+                app, shutdown_timeout=10.0, access_log_class=MaskedAccessLogger
+            )
             await http_runner.setup()
             await web.TCPSite(http_runner, settings.http_host, settings.http_port).start()
             log.info("HTTP feeds on %s:%s", settings.http_host, settings.http_port)

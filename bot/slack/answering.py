@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from bot.slack.commands_parse import Command
+from bot.slack.permissions import Action
 from bot.slack.render.answers import (
     render_code,
     render_did_you_mean,
@@ -69,5 +70,6 @@ def _answer(services: SlackServices, cmd: Command, user_id: str | None) -> list[
         return render_digest_messages(digest, tz)
     if cmd.kind == "unknown_codes":
         codes = services.runtime.unknown(limit=30)
-        return [render_unknown_codes(codes, can_teach=services.is_admin(user_id))]
+        can_teach = services.policy.allows(Action.TEACH, user_id)
+        return [render_unknown_codes(codes, can_teach=can_teach)]
     return [render_help(name)]

@@ -69,7 +69,9 @@ def build_app(
     client = client or make_client(settings)
     if worker is None:
         worker = OutboxWorker(engine, client, clock=clock)
-    services = services or SlackServices(engine, settings, worker, publisher=publisher, clock=clock)
+    services = services or SlackServices(
+        engine, settings, worker, publisher=publisher, clock=clock, client=client
+    )
     kwargs: dict[str, Any] = {
         "client": client,
         "signing_secret": settings.slack_signing_secret or "",

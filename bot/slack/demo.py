@@ -65,6 +65,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
     with SlackStub() as stub:
         stub.add_user("UADMIN", "ops-lead")
         stub.add_user("U0ONCALL", "on-call")
+        stub.set_members("CALERTS", "U0ONCALL", "UADMIN")
         settings = replace(
             settings,
             database_url=settings.database_url
@@ -76,6 +77,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
             digest_channel="CDIGEST",
             alert_channel="CALERTS",
             admins=frozenset({"UADMIN"}),
+            operators=frozenset({"U0ONCALL"}),  # on call: may resolve (see permissions)
             sites_file=sample.sites,
         )
         engine = make_engine(settings.database_url)

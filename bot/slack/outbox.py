@@ -297,7 +297,7 @@ class OutboxWorker:
                 return _Outcome.WAIT
             method, ref, incident_id, attempts = row.method, row.ref, row.incident_id, row.attempts
         self._wait_for_pace(channel)
-        outcome, ts, error, delay = self._call(method, payload, attempts + 1)
+        outcome, ts, error, delay, sent_to = self._call(method, payload, attempts + 1)
         self._last_sent[channel] = self.clock()
         with Session(self.engine) as s, s.begin():
             row = s.get(SlackOutbox, row_id)
@@ -314,7 +314,11 @@ class OutboxWorker:
                     s.execute(
                         update(SlackAlertMessage)
                         .where(SlackAlertMessage.incident_id == incident_id)
-                        .values(ts=ts, channel=payload["channel"], posted_at=self.clock())
+                        # The id Slack answers with: the setting may name the channel
+                        # (#ops), but clicks on the alert report the id.
+                        .values(
+                            ts=ts, channel=sent_to or payload["channel"], posted_at=self.clock()
+                        )
                     )
             elif outcome == _Outcome.FAILED:
                 row.status, row.last_error = FAILED, error
@@ -339,8 +343,8 @@ class OutboxWorker:
 
     def _call(
         self, method: str, payload: dict[str, Any], attempts: int
-    ) -> tuple[str, str | None, str, float]:
-        """(outcome, ts, error, retry delay in seconds)."""
+    ) -> tuple[str, str | None, str, float, str | None]:
+        """(outcome, ts, error, retry delay in seconds, channel id Slack answered with)."""
         try:
             resp = self.client.api_call(method, json=payload)
         except SlackApiError as exc:
@@ -350,19 +354,20 @@ class OutboxWorker:
             if status == 429 or error in ("ratelimited", "rate_limited"):
                 delay = _retry_after(exc.response.headers) or self._backoff(attempts)
                 self._pause(delay)
-                return _Outcome.RETRY, None, f"{error} (retry after {delay:.0f}s)", delay
+                return _Outcome.RETRY, None, f"{error} (retry after {delay:.0f}s)", delay, None
             if status >= 500 or error in RETRYABLE_ERRORS:
-                return _Outcome.RETRY, None, error, self._backoff(attempts)
+                return _Outcome.RETRY, None, error, self._backoff(attempts), None
             if error in AUTH_ERRORS:
                 self._pause(AUTH_BACKOFF)
-                return _Outcome.RETRY, None, error, AUTH_BACKOFF
-            return _Outcome.FAILED, None, error, 0.0
+                return _Outcome.RETRY, None, error, AUTH_BACKOFF, None
+            return _Outcome.FAILED, None, error, 0.0, None
         except (URLError, OSError, TimeoutError) as exc:
             delay = self._backoff(attempts)
             self._pause(delay)  # Slack unreachable: no point trying other channels now
-            return _Outcome.RETRY, None, f"network: {exc}", delay
+            return _Outcome.RETRY, None, f"network: {exc}", delay, None
         ts = resp.get("ts") or resp.get("message_ts")
-        return _Outcome.SENT, ts, "", 0.0
+        channel = resp.get("channel")
+        return _Outcome.SENT, ts, "", 0.0, channel if isinstance(channel, str) else None
 
     def _pause(self, seconds: float) -> None:
         until = self.clock() + timedelta(seconds=seconds)

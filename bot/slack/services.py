@@ -22,6 +22,7 @@ from bot.slack.alerts import AlertPublisher
 from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackSeenEvent
 from bot.slack.outbox import OutboxWorker
+from bot.slack.permissions import ChannelMembers, Policy
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class SlackServices:
         sites: Any = None,
         matcher: Any = None,
         runtime: Any = None,
+        client: Any = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -47,6 +49,8 @@ class SlackServices:
         self._sites = sites
         self._matcher = matcher
         self._runtime = runtime
+        client = client if client is not None else getattr(worker, "client", None)
+        self.policy = Policy(settings, ChannelMembers(client) if client is not None else _unknown)
         self._deliver_lock = threading.Lock()
         self._dirty = threading.Event()
 
@@ -57,9 +61,6 @@ class SlackServices:
     @property
     def command(self) -> str:
         return self.settings.slash_command
-
-    def is_admin(self, user_id: str | None) -> bool:
-        return bool(user_id) and user_id in self.settings.admins
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -124,3 +125,7 @@ class SlackServices:
 
             self._matcher = Matcher(self.kb, runtime=self.runtime)
         return self._matcher
+
+
+def _unknown(channel: str) -> frozenset[str] | None:
+    return None  # no Slack client: membership cannot be known, so nobody is a member

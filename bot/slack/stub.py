@@ -84,6 +84,7 @@ class SlackStub:
         self.messages: dict[tuple[str, str], StubMessage] = {}
         self.missing_channels: set[str] = set()
         self.users: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, list[str]] = {}  # channel -> user ids (conversations.members)
         self._scripts: dict[str, deque[Scripted]] = {}
         self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
@@ -142,6 +143,9 @@ class SlackStub:
         with self._lock:
             self._gates[method] = gate
         return gate
+
+    def set_members(self, channel: str, *users: str) -> None:
+        self.members[channel] = list(users)
 
     def add_user(self, user_id: str, name: str, tz: str = "UTC") -> None:
         self.users[user_id] = {"id": user_id, "name": name, "real_name": name, "tz": tz}
@@ -324,6 +328,20 @@ class SlackStub:
             return {
                 "ok": True,
                 "channel": {"id": channel, "name": channel.lower(), "is_member": True},
+            }
+        if method == "conversations.members":
+            # Paged like Slack: `limit` per page, an opaque cursor to the next one.
+            members = self.members.get(channel, [])
+            start = int(p.get("cursor") or 0)
+            size = int(p.get("limit") or 100)
+            if not 0 < size <= 1000:  # Slack's documented bounds
+                return {"ok": False, "error": "invalid_limit"}
+            page = members[start : start + size]
+            more = start + size < len(members)
+            return {
+                "ok": True,
+                "members": page,
+                "response_metadata": {"next_cursor": str(start + size) if more else ""},
             }
         if method == "users.info":
             user = self.users.get(str(p.get("user")))

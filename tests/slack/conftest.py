@@ -59,4 +59,5 @@ def settings(db_url: str, stub: SlackStub) -> Settings:
         alert_channel="CALERTS",
         timezone=ZoneInfo("Europe/Berlin"),
         admins=frozenset({"UADMIN"}),
+        operators=frozenset({"U0ONCALL"}),
     )

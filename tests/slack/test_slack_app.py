@@ -294,7 +294,9 @@ def test_teach_modal_then_the_next_fault_is_explained_attributed(world: World) -
     assert signed_post(world.url, action_body(payload), FORM)[0] == 200
     _, confirm = world.stub.wait_for("chat.postEphemeral", 2)
     assert "taught faultbot `E777`" in confirm.params["text"]
-    assert "&lt;" not in confirm.params["text"] or "<!channel>" not in confirm.params["text"]
+    # The taught meaning is not in the confirmation; what is there is escaped text.
+    assert "<!channel>" not in confirm.params["text"]
+    assert "<@UADMIN>" in confirm.params["text"]
 
     second = Pipeline(world.engine).process(
         read_lines(
@@ -304,6 +306,11 @@ def test_teach_modal_then_the_next_fault_is_explained_attributed(world: World) -
     (d,) = second.diagnoses
     assert d.category.value == "connector_lock"
     assert any("UADMIN" in e for e in d.evidence), d.evidence
+    # What the admin typed is shown to everyone from now on: as text, never as markup.
+    (why,) = world.command("why CP-7")
+    shown = "\n".join([why.params["text"], *mrkdwn_texts(why.params.get("blocks", []))])
+    assert "Cable lock motor stalled" in shown
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
 
 
 def test_required_fields_are_checked_in_the_ack(world: World) -> None:
@@ -383,7 +390,7 @@ def _button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 def test_alert_buttons_ack_snooze_why_resolve(world: World) -> None:
     message, incident_id = _root(world)
-    assert world.click(_button(message, "incident_ack")) == 200
+    assert world.click(_button(message, "incident_ack"), message=message) == 200
     world.stub.wait_for("chat.update", 1)
     replies = world.stub.wait_for("chat.postMessage", 2)
     assert "Acknowledged by <@U0ONCALL>" in replies[1].params["text"]
@@ -397,7 +404,7 @@ def test_alert_buttons_ack_snooze_why_resolve(world: World) -> None:
         "type": "static_select",
         "selected_option": option,
     }
-    assert world.click(select_action) == 200
+    assert world.click(select_action, message=message) == 200
     world.stub.wait_for("chat.update", 2)
     with Session(world.engine) as s:
         inc = s.get(Incident, incident_id)
@@ -409,7 +416,7 @@ def test_alert_buttons_ack_snooze_why_resolve(world: World) -> None:
     why = world.stub.wait_for("chat.postMessage", 3)[2]
     assert why.params["thread_ts"] == message["ts"] and "CP-12" in why.params["text"]
 
-    assert world.click(_button(message, "incident_resolve")) == 200
+    assert world.click(_button(message, "incident_resolve"), message=message) == 200
     resolved = world.stub.wait_for("chat.postMessage", 4)[3]
     assert "Resolved" in resolved.params["text"] and "<@U0ONCALL>" in resolved.params["text"]
     with Session(world.engine) as s:

@@ -106,6 +106,7 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "im:write",
         "users:read",
         "channels:read",
+        "groups:read",  # conversations.members of a private alert channel (permissions)
     } <= scopes
     assert manifest["features"]["slash_commands"][0]["command"] == "/faultbot"
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {

@@ -1,21 +1,26 @@
 """Buttons: Acknowledge / Resolve / Snooze / Why? on alert roots, Teach on code lists.
 
-Each click is acked first; the incident change and the outbox rows it causes are
-written in one transaction (double clicks are harmless state transitions)."""
+Each click is acked first, then checked by the permission policy (bot/slack/permissions:
+the alert's own channel and message, and the person's role); the incident change and
+the outbox rows it causes are written in one transaction with that check (double clicks
+are harmless state transitions). Refusals are ephemeral, to the clicker only."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.slack.outbox import enqueue
+from bot.slack.permissions import Action, Refusal
 from bot.slack.render.answers import TEACH, render_notice, render_site, render_why
 from bot.slack.render.incident import ACK, RESOLVE, SNOOZE, WHY
 from bot.slack.services import SlackServices
@@ -36,50 +41,97 @@ def snooze_until(choice: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     return None
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _payload(action: dict[str, Any]) -> dict[str, Any]:
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or "{}"
+    """The JSON a button or option carries; {} for anything else (forged or broken)."""
+    raw = action.get("value") or _dict(action.get("selected_option")).get("value") or "{}"
     try:
-        data = json.loads(raw)
+        data = json.loads(raw) if isinstance(raw, str) else None
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _incident_id(action: dict[str, Any]) -> int | None:
-    value = _payload(action).get("incident")
-    return value if isinstance(value, int) and value > 0 else None
+def _user(body: dict[str, Any]) -> str:
+    user = _dict(body.get("user")).get("id")
+    return user if isinstance(user, str) else ""
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(channel, message ts) the click came from, as Slack reports them."""
+    container = _dict(body.get("container"))
+    channel = _dict(body.get("channel")).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or _dict(body.get("message")).get("ts")
+    return (
+        channel if isinstance(channel, str) else None,
+        ts if isinstance(ts, str) else None,
+    )
+
+
+def _tell(respond: Respond, message: Any) -> None:
+    """An ephemeral answer to the person who clicked (only they see it)."""
+    try:
+        respond(
+            text=message.text, blocks=message.blocks, response_type="ephemeral",
+            replace_original=False,
+        )
+    except Exception as exc:  # a missing or dead response_url: nobody to tell
+        log.warning("could not answer a button click: %s", exc)
+
+
+def _refusal_notice(refusal: Refusal, user: str, action: Action) -> Any:
+    if refusal is Refusal.NOT_ALLOWED:
+        return render_notice("not_allowed", user, action.value)
+    if refusal is Refusal.WRONG_PLACE:
+        return render_notice("wrong_place")
+    return render_notice("not_found_incident")
 
 
 def register(app: App, services: SlackServices) -> None:
     from bot.incidents import manager
 
-    def change_incident(
-        body: dict[str, Any], action: dict[str, Any], respond: Respond, apply: Any
+    policy = services.policy
+
+    def on_incident(
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        kind: Action,
+        apply: Callable[[Session, int, str], Any],
     ) -> None:
-        incident_id = _incident_id(action)
-        user = str((body.get("user") or {}).get("id") or "")
-        if incident_id is None or not user:
-            return
+        """Check the click against the policy, then change the incident, in one
+        transaction (the outbox rows it causes are written with it)."""
+        user = _user(body)
+        channel, message_ts = _where(body)
+        raw_id = _payload(action).get("incident")
         try:
             with services.transaction() as s:
-                change = apply(s, incident_id, user)
-                if change is not None:
-                    services.publisher.on_changes(s, [change])
+                incident_id, _, refusal = policy.check_incident(
+                    s, kind, raw_id, user, channel, message_ts
+                )
+                if refusal is None and incident_id is not None:
+                    change = apply(s, incident_id, user)
+                    if change is not None:
+                        services.publisher.on_changes(s, [change])
         except manager.IncidentNotFound:
-            msg = render_notice("not_found_incident", incident_id)
-            respond(
-                text=msg.text, blocks=msg.blocks, response_type="ephemeral", replace_original=False
-            )
+            refusal = Refusal.NOT_FOUND
+        if refusal is not None:
+            log.info("refused %s by %r on incident %.40r: %s", kind, user, raw_id, refusal)
+            _tell(respond, _refusal_notice(refusal, user, kind))
             return
         services.deliver()
 
     @app.action(ACK)
     def on_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        change_incident(
+        on_incident(
             body,
             action,
             respond,
+            Action.ACK,
             lambda s, i, u: manager.acknowledge(s, i, u, services.clock()),
         )
 
@@ -88,8 +140,12 @@ def register(app: App, services: SlackServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         ack()
-        change_incident(
-            body, action, respond, lambda s, i, u: manager.resolve(s, i, u, services.clock())
+        on_incident(
+            body,
+            action,
+            respond,
+            Action.RESOLVE,
+            lambda s, i, u: manager.resolve(s, i, u, services.clock()),
         )
 
     @app.action(SNOOZE)
@@ -98,28 +154,34 @@ def register(app: App, services: SlackServices) -> None:
         now = services.clock()
         until = snooze_until(str(_payload(action).get("choice", "")), now, services.tz)
         if until is None:
+            _tell(respond, render_notice("not_found_incident"))
             return
-        change_incident(body, action, respond, lambda s, i, u: manager.snooze(s, i, until, now))
+        on_incident(
+            body, action, respond, Action.SNOOZE, lambda s, i, u: manager.snooze(s, i, until, now)
+        )
 
     @app.action(WHY)
     def on_why(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        incident_id = _incident_id(action)
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        root_ts = (body.get("message") or {}).get("thread_ts") or (body.get("container") or {}).get(
-            "message_ts"
-        )
-        if incident_id is None or not channel:
+        user = _user(body)
+        channel, message_ts = _where(body)
+        raw_id = _payload(action).get("incident")
+        with services.transaction() as s:
+            incident_id, home, refusal = policy.check_incident(
+                s, Action.WHY, raw_id, user, channel, message_ts
+            )
+        if refusal is not None or incident_id is None or home is None:
+            log.info("refused why by %r on incident %.40r: %s", user, raw_id, refusal)
+            _tell(respond, _refusal_notice(refusal or Refusal.NOT_FOUND, user, Action.WHY))
             return
         message = explain_incident(services, incident_id)
+        # The answer goes to the alert's own thread, never to a channel the request names.
         with services.transaction() as s:
             enqueue(
                 s,
-                channel=str(channel),
+                channel=home.channel,
                 message=message,
-                extra={"thread_ts": root_ts} if root_ts else None,
+                extra={"thread_ts": home.ts},
                 now=services.clock(),
             )
         services.deliver()
@@ -129,15 +191,12 @@ def register(app: App, services: SlackServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        user = str((body.get("user") or {}).get("id") or "")
-        if not services.is_admin(user):
-            msg = render_notice("not_admin", user)
-            respond(
-                text=msg.text, blocks=msg.blocks, response_type="ephemeral", replace_original=False
-            )
+        user = _user(body)
+        if not policy.allows(Action.TEACH, user):
+            _tell(respond, render_notice("not_admin", user))
             return
         data = _payload(action)
-        channel = (body.get("channel") or {}).get("id")
+        channel, _ = _where(body)
         view = teach_modal(str(data.get("vendor") or ""), str(data.get("code") or ""), channel)
         client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
@@ -152,7 +211,7 @@ def explain_incident(services: SlackServices, incident_id: int) -> Any:
         with services.transaction() as s:
             incident = s.get(Incident, incident_id)
             if incident is None:
-                return render_notice("not_found_incident", incident_id)
+                return render_notice("not_found_incident")
             now = services.clock()
             if incident.charger:
                 answer = why(s, incident.charger, incident.connector, now, sites=services.sites)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.slack.answering import answer
 from bot.slack.commands_parse import parse_command
+from bot.slack.permissions import Action
 from bot.slack.render.answers import render_notice
 from bot.slack.services import SlackServices
 from bot.slack.teach import teach_modal
@@ -30,7 +31,7 @@ def handle_command(
     user = str(body.get("user_id") or "")
     cmd = parse_command(str(body.get("text") or ""))
     if cmd.kind == "teach":
-        if not services.is_admin(user):
+        if not services.policy.allows(Action.TEACH, user):
             _reply(respond, [render_notice("not_admin", user)])
             return
         view = teach_modal(cmd.vendor, cmd.code, body.get("channel_id"))

@@ -16,15 +16,29 @@ from bot.slack.services import SlackServices
 log = logging.getLogger(__name__)
 
 
+def from_a_bot(event: dict[str, Any]) -> bool:
+    """Posted by a bot or an app (or by no user at all), not typed by a person.
+    Answering those lets two bots talk to each other for ever."""
+    return not event.get("user") or bool(
+        event.get("bot_id")
+        or event.get("bot_profile")
+        or event.get("app_id")
+        or event.get("subtype") == "bot_message"
+    )
+
+
 def register(app: App, services: SlackServices) -> None:
     @app.event("app_mention")
     def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Edits and other subtypes re-deliver old text; only fresh posts by people count.
+        if from_a_bot(event) or event.get("subtype"):
+            return
         handle_message(services, body, event)
 
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only plain DMs from people; edits, joins and bot posts are not questions.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("channel_type") != "im" or event.get("subtype") or from_a_bot(event):
             return
         handle_message(services, body, event)
 

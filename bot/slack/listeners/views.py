@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack.outbox import enqueue
+from bot.slack.permissions import Action
 from bot.slack.render.answers import render_notice
 from bot.slack.services import SlackServices
 from bot.slack.teach import CALLBACK_ID, read_submission, teach
@@ -29,7 +30,7 @@ def register(app: App, services: SlackServices) -> None:
         ack()
         if form is None:
             return
-        if not services.is_admin(user):  # a forged submission; the modal is admin-only
+        if not services.policy.allows(Action.TEACH, user):  # a forged submission
             _tell(services, client, user, form.channel, render_notice("not_admin", user))
             return
         from bot.kb.runtime import TeachError
