@@ -123,13 +123,15 @@ def test_silent_charger_says_exactly_what_it_knows() -> None:
     (s,) = f.engine.tick(T0 + timedelta(seconds=2000))
     assert (s.severity, s.owner, s.confidence) == ("outage", "remote_operator", 0.9)
     assert s.summary == (
-        "The charger has sent nothing for 33 min (it should send a heartbeat every 5 min); "
+        "The charger has sent nothing since Nov 20 08:00 UTC (it should send a heartbeat "
+        "every 5 min); "
         "it is offline or has lost its connection.")
     assert s.action == (
         "Check the charger's power and network link (SIM, router, signal); reset it "
         "remotely once it reconnects, or send someone if it stays dark.")
     assert s.evidence == [
-        "last message at 2026-11-20 08:00:00 UTC, 33 min ago; heartbeat interval 5 min "
+        "last message at 2026-11-20 08:00:00 UTC, found silent after 33 min without a "
+        "message; heartbeat interval 5 min "
         "(from the BootNotification reply), 3 missed heartbeats allowed"]
 
 
@@ -139,5 +141,6 @@ def test_silent_charger_says_when_the_interval_is_assumed() -> None:
     (s,) = f.engine.tick(T0 + timedelta(hours=4))
     assert "every 60 min" in s.summary
     assert s.evidence == [
-        "last message at 2026-11-20 08:00:00 UTC, 4 h ago; heartbeat interval 60 min "
+        "last message at 2026-11-20 08:00:00 UTC, found silent after 4 h without a message; "
+        "heartbeat interval 60 min "
         "(assumed, never announced), 2 missed heartbeats allowed"]
