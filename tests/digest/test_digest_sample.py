@@ -4,7 +4,6 @@ codes, uptime; and `faultbot demo` end to end."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from conftest import _truncate_all
+from sample_db import sample_db as load_sample_db
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -21,10 +20,7 @@ from bot.cli.main import cli
 from bot.digest.build import build_digest
 from bot.digest.model import SECTION_ORDER, Digest
 from bot.digest.render import render_digest
-from bot.ocpp.readers import read_file
-from bot.pipeline import Pipeline
-from bot.sample.generate import write_sample
-from bot.store.db import make_engine, make_sessionmaker
+from bot.store.db import make_sessionmaker
 from bot.store.sites import SiteMap
 from bot.vocab import Severity
 
@@ -35,23 +31,8 @@ UTC = ZoneInfo("UTC")
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def sample_db(request: pytest.FixtureRequest,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Any, Any]]:
-    """The sample feed loaded once per backend for this module (it takes seconds)."""
-    tmp = tmp_path_factory.mktemp("sample")
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp / "faultbot.db")
-        url = f"sqlite:///{tmp / 'faultbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _truncate_all(make_engine(url))
-    engine = make_engine(url)
-    paths = write_sample(tmp)
-    sites = SiteMap.load(paths.sites)
-    pipe = Pipeline(engine, sites=sites)
-    result = pipe.process(read_file(paths.feed))
-    pipe.tick(result.last_ts)
-    yield engine, sites, result.last_ts
-    engine.dispose()
+    """The sample feed loaded once per backend (it takes seconds)."""
+    yield from load_sample_db(request, tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture

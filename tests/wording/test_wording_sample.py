@@ -7,15 +7,13 @@ Each test reads real output (the bundled sample through the pipeline, then the d
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from db_reset import truncate_all as _truncate_all
+from sample_db import sample_db as load_sample_db
 from sqlalchemy import Engine
 
 from bot.answers.render import render_why
@@ -23,11 +21,7 @@ from bot.answers.why import why
 from bot.digest.build import build_digest
 from bot.digest.model import VISIT_AFTER_MIN, Digest
 from bot.digest.render import render_digest
-from bot.ocpp.readers import read_file
-from bot.pipeline import Pipeline
-from bot.sample.generate import write_sample
-from bot.store.db import make_engine, make_sessionmaker
-from bot.store.sites import SiteMap
+from bot.store.db import make_sessionmaker
 
 DAY = date(2026, 11, 20)
 ZONE = ZoneInfo("UTC")
@@ -37,22 +31,7 @@ ZONE = ZoneInfo("UTC")
 def sample(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Any, datetime]]:
     """The sample feed loaded once per backend (it takes seconds)."""
-    tmp = tmp_path_factory.mktemp("wording")
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp / "faultbot.db")
-        url = f"sqlite:///{tmp / 'faultbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _truncate_all(make_engine(url))
-    engine = make_engine(url)
-    paths = write_sample(tmp)
-    sites = SiteMap.load(paths.sites)
-    pipe = Pipeline(engine, sites=sites)
-    result = pipe.process(read_file(paths.feed))
-    pipe.tick(result.last_ts)
-    yield engine, sites, result.last_ts
-    engine.dispose()
+    yield from load_sample_db(request, tmp_path_factory.mktemp("wording"))
 
 
 def _digest(sample: tuple[Engine, Any, datetime]) -> Digest:
