@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import SettingsError
 from bot.feeds.partition import parse_partition
@@ -28,7 +28,8 @@ from bot.feeds.partition import parse_partition
 
 @dataclass(frozen=True, slots=True)
 class FeedOptions:
-    webhook_path_token: str | None = None
+    # Secrets stay out of repr: options end up in log lines and tracebacks.
+    webhook_path_token: str | None = field(default=None, repr=False)
     webhook_max_body: int = 5 * 1024 * 1024
     tap_host: str = "0.0.0.0"
     tap_port: int = 9000
@@ -36,7 +37,7 @@ class FeedOptions:
     amqp_queue: str | None = None
     amqp_exchange: str = "citrineos"
     amqp_partition: tuple[int, int] = (0, 1)
-    steve_db_url: str | None = None
+    steve_db_url: str | None = field(default=None, repr=False)  # may hold a password
     steve_interval: float = 10.0
     max_lag_seconds: float = 900.0
 

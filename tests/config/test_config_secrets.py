@@ -40,3 +40,14 @@ def test_unset_secrets_print_as_none() -> None:
     text = repr(load_settings({}, dotenv=False))
     assert "slack_bot_token=None" in text and "webhook_secret=None" in text
     assert "database_url='sqlite:///faultbot.db'" in text
+
+
+def test_printed_feed_options_hide_the_path_token_and_steve_password() -> None:
+    from bot.feeds.options import load_feed_options
+
+    token = "path-token-0123456789abcdef"
+    options = load_feed_options({"FAULTBOT_WEBHOOK_PATH_TOKEN": token,
+                            "FAULTBOT_STEVE_DB_URL": "mysql+pymysql://steve:steve-pw-4@db/stevedb"})
+    assert options.webhook_path_token == token  # kept for use, only hidden from print
+    for text in (repr(options), str(options), f"{options}"):
+        assert token not in text and "steve-pw-4" not in text
