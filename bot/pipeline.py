@@ -21,6 +21,8 @@ crosses a grid point, between two messages, so batch boundaries decide nothing. 
 in-memory context is checkpointed with the id of the last message folded; a new process
 (or this one, after a failed batch) loads the checkpoint and replays the messages stored
 after it before it folds anything new, so restarts and crashes change nothing either.
+
+May import: fold, incidents, kb, ocpp, store, triage
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +43,6 @@ from bot.fold.clock import DEFAULT_TICK, FeedClock
 from bot.incidents.changes import IncidentChange
 from bot.incidents.keys import is_silence
 from bot.incidents.manager import (
-    DEFAULT_HOLD_DOWN,
     Clock,
     Event,
     Finding,
@@ -51,9 +52,11 @@ from bot.incidents.models import PortStatus
 from bot.incidents.signals import HEALTHY_STATUSES, port_number, signals_from
 from bot.incidents.sql import insert_ignore
 from bot.ocpp.events import BootInfo, LineError, Message, Record, StatusReport
+from bot.store.base import table_of
 from bot.store.db import make_sessionmaker
 from bot.store.ingest import IngestResult
 from bot.store.loader import Loader, LoadSummary
+from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
 
 Listener = Callable[[Session, list[IncidentChange]], None]
@@ -133,9 +136,9 @@ class Pipeline:
         clock: WallClock | None = None,
         listeners: Sequence[Listener] = (),
         batch_size: int = DEFAULT_BATCH,
-        hold_down: timedelta = DEFAULT_HOLD_DOWN,
+        hold_down: timedelta | None = None,
         matcher: Any = None,
-        triage_config: Any = None,
+        triage_config: TriageConfig | None = None,
         fold_name: str = "main",
         owns: Callable[[str], bool] | None = None,
         tick_every: timedelta = DEFAULT_TICK,
@@ -154,8 +157,13 @@ class Pipeline:
         self.sites = sites if sites is not None else SiteMap()
         self.runtime = _runtime_entries(engine)
         self.matcher = matcher if matcher is not None else self._matcher(Matcher)
-        kwargs = {"config": triage_config} if triage_config is not None else {}
-        self._new_triage = lambda: TriageEngine(self.kb, self.matcher, self.sites, **kwargs)
+        config = triage_config or TriageConfig()
+        if hold_down is not None:  # a shorthand for the policy's hold-down
+            policy = replace(config.policy, hold_down_s=hold_down.total_seconds())
+            config = replace(config, policy=policy)
+        # Triage and incidents read flapping, recurrence and recovery from this one object.
+        self.policy = config.policy
+        self._new_triage = lambda: TriageEngine(self.kb, self.matcher, self.sites, config=config)
         self.triage = self._new_triage()
         self.batch_size = max(1, batch_size)
         self.loader = Loader(engine, batch_size=self.batch_size, in_transaction=self._triaged,
@@ -165,7 +173,6 @@ class Pipeline:
         self.clock = clock or _utcnow
         self.listeners = list(listeners)
         self._result = PipelineResult()  # the call in progress, filled batch by batch
-        self.hold_down = hold_down
         self._sessions = make_sessionmaker(engine)
         self._status: dict[tuple[str, int], str] = {}  # last status written per port
         self._models: dict[str, str | None] = {}  # charger -> model (None = unknown)
@@ -271,7 +278,7 @@ class Pipeline:
                 statuses.append(row)
             for d in observe(m):
                 diagnoses.append(d)
-                fp = getattr(d, "message_fingerprint", "") or m.fingerprint
+                fp = d.message_fingerprint or m.fingerprint
                 events.append(Finding(d, fp, self._models.get(d.charger)))
 
     def _time_passed(self, now: datetime, events: list[Event], diagnoses: list[Diagnosis]) -> None:
@@ -284,8 +291,7 @@ class Pipeline:
             if is_silence(d.rule):  # the outage began with the last frame, not the tick
                 view = self.triage.charger_view(d.charger)
                 since = view.last_seen if view is not None else None
-            events.append(Finding(d, getattr(d, "message_fingerprint", ""),
-                                  self._models.get(d.charger), since))
+            events.append(Finding(d, d.message_fingerprint, self._models.get(d.charger), since))
 
     # --- time ---------------------------------------------------------------------
 
@@ -442,11 +448,11 @@ class Pipeline:
     ) -> None:
         sightings = self.triage.recent_unknown_codes()
         suspects = self.triage.take_energy_suspect_sessions()
-        manager = IncidentManager(session, site_of=self.sites.site_of, hold_down=self.hold_down)
+        manager = IncidentManager(session, site_of=self.sites.site_of, policy=self.policy)
         changes = manager.apply(events)
         manager.flush_rows()
         if statuses:
-            insert_ignore(session, PortStatus.__table__, statuses, ("message_fingerprint",))
+            insert_ignore(session, table_of(PortStatus), statuses, ("message_fingerprint",))
         if suspects:
             result.suspect_sessions += _flag_sessions(session, suspects)
         if sightings and self.runtime is not None:
@@ -527,7 +533,7 @@ def _flag_sessions(session: Session, suspects: list[Any]) -> int:
     ]
     if not rows:
         return 0
-    table = CS.__table__
+    table = table_of(CS)
     stmt = (
         update(table)
         .where(table.c.charger_id == bindparam("c"), table.c.transaction_id == bindparam("t"))

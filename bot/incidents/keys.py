@@ -52,7 +52,7 @@ def is_site_rule(rule: str) -> bool:
 
 def slot_for(diagnosis: Diagnosis, site: str) -> Slot:
     # `site_event` is set by triage when the port is part of a site-level cause.
-    if getattr(diagnosis, "site_event", None) or is_site_rule(diagnosis.rule):
+    if diagnosis.site_event or is_site_rule(diagnosis.rule):
         return Slot("site", site, None, None)
     if is_silence(diagnosis.rule) or not diagnosis.connector:
         return Slot("charger", site, diagnosis.charger, 0)

@@ -8,7 +8,7 @@ Decisions (documented because Slack threads and uptime depend on them):
   never overrides a known cause. If the port had already recovered (it is inside its
   hold-down) a new cause is a new incident and the old one resolves at its recovery time.
 - Recovery hold-down: a healthy status starts `recovering_since`; the incident resolves
-  only once the port stayed healthy for `hold_down` (default 10 min) of feed time, and
+  only once the port stayed healthy for the policy's hold-down (bot.triage.policy) of feed time, and
   `resolved_at` is the moment it recovered. A fault inside the hold-down counts a flap
   and keeps the same incident; a flapping port escalates once, never reopens.
 - Every decision is made by event time, never at batch boundaries: a `Clock` event (the
@@ -33,9 +33,9 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,12 +44,11 @@ from bot.incidents.keys import Slot, is_silence, slot_for, slot_of_key
 from bot.incidents.models import DiagnosisRow, Incident
 from bot.incidents.signals import Signal
 from bot.incidents.sql import insert_ignore
+from bot.store.base import table_of
 from bot.triage.diagnosis import Diagnosis
+from bot.triage.policy import DEFAULT_POLICY, FaultPolicy
 from bot.vocab import Category, Severity
 
-DEFAULT_HOLD_DOWN = timedelta(minutes=10)
-RECURRENCE_STEPS = (3, 10, 30, 100)  # occurrence counts that escalate an open incident
-FLAP_ESCALATION = 3  # flaps that make an incident "flapping" (escalated once)
 _CHUNK = 500  # IN-list size for batch loads
 
 
@@ -99,11 +98,12 @@ class IncidentManager:
         session: Session,
         *,
         site_of: Callable[[str], str] | None = None,
-        hold_down: timedelta = DEFAULT_HOLD_DOWN,
+        policy: FaultPolicy = DEFAULT_POLICY,
     ) -> None:
         self.session = session
         self.site_of = site_of or (lambda charger: charger)
-        self.hold_down = hold_down
+        self.policy = policy
+        self.hold_down = policy.hold_down
         self._open: dict[str, Incident] = {}  # slot key -> open incident
         self._recovering_loaded = False
         # (hold-down ends, n, slot) of recovering incidents: a Clock event pops what is due
@@ -129,7 +129,7 @@ class IncidentManager:
         self._loaded_chargers.update(new_chargers)
         self._loaded_sites.update(new_sites)
         for i in range(0, max(len(new_chargers), len(new_sites)), _CHUNK):
-            conds = []
+            conds: list[ColumnElement[bool]] = []
             if part := new_chargers[i : i + _CHUNK]:
                 conds.append(Incident.charger.in_(part))
             if part := new_sites[i : i + _CHUNK]:
@@ -179,10 +179,10 @@ class IncidentManager:
         due = self._due
         while due and due[0][0] <= now:
             _, _, slot = heapq.heappop(due)
-            inc = self._open.get(slot)
-            since = inc.recovering_since if inc is not None else None
-            if inc is not None and since is not None and since + self.hold_down <= now:
-                self._resolve(slot, inc, since, "recovered")
+            held = self._open.get(slot)
+            since = held.recovering_since if held is not None else None
+            if held is not None and since is not None and since + self.hold_down <= now:
+                self._resolve(slot, held, since, "recovered")
 
     def _track(self, slot: str, inc: Incident) -> None:
         """Remember when a recovering incident's hold-down ends (stale entries are
@@ -195,7 +195,7 @@ class IncidentManager:
         """Write the queued diagnosis rows in one statement (duplicates are ignored)."""
         rows, self._rows = self._rows, []
         if rows:
-            table = DiagnosisRow.__table__
+            table = table_of(DiagnosisRow)
             insert_ignore(self.session, table, rows, ("message_fingerprint", "rule"))
         return len(rows)
 
@@ -204,7 +204,7 @@ class IncidentManager:
     def _finding(self, finding: Finding) -> None:
         d = finding.diagnosis
         incident_id: int | None = None
-        superseding = getattr(d, "supersedes", False) and finding.fingerprint
+        superseding = d.supersedes and finding.fingerprint
         if superseding and self._supersede(finding):
             self._queue_row(finding, None)
             return
@@ -293,7 +293,7 @@ class IncidentManager:
             occurrences=1,
             flaps=0,
             suppressed=False,
-            flapping=bool(getattr(d, "flapping", False)),
+            flapping=d.flapping,
             ports=[],
             model=finding.model,
         )
@@ -363,11 +363,11 @@ class IncidentManager:
         if higher:
             self._change(inc, "escalated", d.ts, f"{old_severity}->{d.severity.value}")
         elif not inc.flapping and (
-            getattr(d, "flapping", False) or inc.flaps >= FLAP_ESCALATION
+            d.flapping or inc.flaps >= self.policy.flaps_to_escalate
         ):
             inc.flapping = True
             self._change(inc, "escalated", d.ts, f"flapping:{inc.flaps}")
-        elif inc.occurrences in RECURRENCE_STEPS:
+        elif inc.occurrences in self.policy.escalate_at_occurrences:
             self._change(inc, "escalated", d.ts, f"recurring:{inc.occurrences}")
         else:
             self._change(inc, "updated", d.ts, f"occurrences:{inc.occurrences}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.triage.policy import DEFAULT_POLICY, FaultPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class TriageConfig:
@@ -18,18 +20,13 @@ class TriageConfig:
     # site_wide_cause: power faults at one site within this window, on this many chargers
     site_window_s: float = 600.0
     site_min_chargers: int = 2
-    # recurrence: the same category on one port this many times within the window
-    recurrence_min: int = 3
-    recurrence_window_s: float = 72 * 3600.0
-    recurrence_min_span_s: float = 6 * 3600.0  # first to last; faster repeats are flapping
     # vehicle_following: one idTag's faults on this many OTHER chargers within the window
     vehicle_min_other_chargers: int = 2
     vehicle_window_s: float = 7 * 24 * 3600.0
     # a session counts as "on the port at the time" if it ended at most this long ago
     session_linger_s: float = 300.0
-    # flapping: this many Faulted onsets on a port within the window
-    flapping_min_cycles: int = 4
-    flapping_window_s: float = 3600.0
+    # flapping, recurrence and recovery: one definition shared with the incident stage
+    policy: FaultPolicy = DEFAULT_POLICY
     # silent_charger: no inbound message for misses x heartbeat interval + grace
     silent_misses: int = 3
     silent_grace_s: float = 120.0

@@ -132,8 +132,8 @@ class TriageEngine:
         self._flapping: dict[tuple[str, int], FlapInfo] = {}
         self._uninformative = frozenset(cfg.uninformative_texts)
         # fault records older than every history window are dropped from the port
-        self._fault_horizon_s = max(cfg.recurrence_window_s, cfg.safety_repeat_window_s,
-                                    cfg.flapping_window_s)
+        self._fault_horizon_s = max(cfg.policy.recurrence_window_s, cfg.safety_repeat_window_s,
+                                    cfg.policy.flapping_window_s)
         self._handlers: dict[type, Callable[[Message, ChargerState, Any], list[Diagnosis]]] = {
             StatusReport: self._on_status,
             TransactionUpdate: self._on_transaction,
@@ -178,7 +178,7 @@ class TriageEngine:
             if verdict is not None:
                 cs.silent = self._diagnosis(verdict, cs.charger, None, now, "")
                 out.append(cs.silent)
-        calm_before = now - timedelta(seconds=cfg.flapping_window_s)
+        calm_before = now - timedelta(seconds=cfg.policy.flapping_window_s)
         for key in [k for k, info in self._flapping.items() if self._last_onset(k) < calm_before]:
             del self._flapping[key]
             port = self._known_port(*key)
@@ -792,7 +792,7 @@ class TriageEngine:
         return out
 
     def _onsets_within(self, port: PortState, ts: datetime) -> int:
-        start = ts - timedelta(seconds=self.cfg.flapping_window_s)
+        start = ts - timedelta(seconds=self.cfg.policy.flapping_window_s)
         return sum(1 for t in port.onsets if start <= t <= ts)
 
     def _diagnosis(self, v: Verdict, charger: str, connector: int | None, ts: datetime,

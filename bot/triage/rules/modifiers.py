@@ -28,9 +28,9 @@ def flapping(ctx: FaultContext, v: Verdict) -> Verdict:
         return v
     cfg, say = ctx.cfg, ctx.say
     n = ctx.port_onsets_in_window
-    if n < cfg.flapping_min_cycles:
+    if n < cfg.policy.flapping_min_cycles:
         return v
-    minutes = round(cfg.flapping_window_s / 60)
+    minutes = round(cfg.policy.flapping_window_s / 60)
     v.flapping = True
     v.rule = "flapping"
     v.severity = worse(v.severity, Severity.DEGRADED)
@@ -47,17 +47,17 @@ def recurrence(ctx: FaultContext, v: Verdict) -> Verdict:
     cfg, say = ctx.cfg, ctx.say
     earlier = [
         r.ts
-        for r in ctx.port.faults_within(ctx.ts, cfg.recurrence_window_s)
+        for r in ctx.port.faults_within(ctx.ts, cfg.policy.recurrence_window_s)
         if r.onset and r.category is v.category and not r.diagnosis.suppressed
         and r.fingerprint != ctx.message.fingerprint
     ]
     n = 1 + len(earlier)
-    if n < cfg.recurrence_min:
+    if n < cfg.policy.recurrence_min:
         return v
-    if (ctx.ts - min(earlier)).total_seconds() < cfg.recurrence_min_span_s:
+    if (ctx.ts - min(earlier)).total_seconds() < cfg.policy.recurrence_min_span_s:
         return v
     label = say.label("category", category=v.category.value)
-    hours = round(cfg.recurrence_window_s / 3600)
+    hours = round(cfg.policy.recurrence_window_s / 3600)
     e = ctx.entry
     v.rule = "recurrence"
     v.owner = Owner.VENDOR_SERVICE
