@@ -2,6 +2,8 @@
 
 Every value is validated when settings are loaded; a bad value raises SettingsError
 naming the variable, so start-up stops with a message an operator can act on.
+
+May import: vocab
 """
 
 from __future__ import annotations

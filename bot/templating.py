@@ -4,6 +4,8 @@ The CLI, the digest, the answers and the triage phrasebook all write plain text 
 Markdown, never HTML, so autoescape stays off and charger-supplied text goes through
 the `clean` filter instead. Slack's environment (bot.slack.escape) differs on purpose:
 it escapes every value for mrkdwn.
+
+May import: text
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Vendor strings reach terminals, Markdown and Slack. Control characters could mov
 the cursor or ring a bell; bidi overrides and zero-width characters make text read
 differently from what it is. This module depends on nothing else in `bot`, so
 every stage may import it.
+
+May import: nothing
 """
 
 from __future__ import annotations

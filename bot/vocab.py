@@ -1,4 +1,7 @@
-"""The fixed vocabularies of DESIGN contract 2, shared by the knowledge base and triage."""
+"""The fixed vocabularies of DESIGN contract 2, shared by the knowledge base and triage.
+
+May import: nothing
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,7 @@
-"""Plain-English answers: `why` for a charger, `site` for a site."""
+"""Plain-English answers: `why` for a charger, `site` for a site.
+
+Owns resolving what a person typed to a charger or site and building the answer model
+that the terminal and Slack both render.
+
+May import: digest, incidents, kb, store, templating, text, vocab
+"""

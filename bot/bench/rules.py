@@ -1,4 +1,4 @@
-"""Cost of triage next to parsing: `python -m bot.triage.bench [--chargers N] [--hours H]`.
+"""Cost of triage next to parsing: `python -m bot.bench.rules [--chargers N] [--hours H]`.
 
 Generates a seeded fleet (bot.sample.fleet), parses it once (not timed against triage),
 then times read+parse and TriageEngine.observe over the same messages and prints the

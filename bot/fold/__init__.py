@@ -10,4 +10,6 @@ the order they were stored, never of how they were batched or of restarts:
 - `checkpoint`: the fold's in-memory context (triage history, CALL correlation, the
   clock) saved with the id of the last message folded. A restarted worker loads it and
   replays the messages stored after it, so it continues exactly where the last one was.
+
+May import: store
 """

@@ -1,0 +1,8 @@
+"""The Slack side: the bolt app, listeners, outbox, alerts, digest job and App Home.
+
+Listeners stay thin (ack, then hand work to the domain); every post goes through the
+transactional outbox; vendor text is escaped before it reaches Slack (`escape`).
+
+May import: answers, config, digest, fold, incidents, kb, ocpp, pipeline, sample, store,
+templating, text, vocab
+"""
