@@ -22,7 +22,7 @@ def _charger_index(session: Session) -> tuple[list[str], dict[str, list[str]]]:
     from bot.store.models import Charger
     from bot.store.queries import all_charger_ids
 
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     now = time.monotonic()
     count = session.scalar(select(func.count()).select_from(Charger)) or 0
     with _lock:

@@ -89,8 +89,8 @@ def site(session: Session, text_site: str, now: datetime | None = None, *,
             answer.silent.append(inc.charger or "")
             answer.port_causes.append((inc.charger or "", None, cause))
         else:
-            conn = inc.connector if inc.scope == "port" else None
-            answer.port_causes.append((inc.charger or "", conn, cause))
+            port = inc.connector if inc.scope == "port" else None
+            answer.port_causes.append((inc.charger or "", port, cause))
     answer.by_owner = dict(owners.most_common())
     return answer
 

@@ -155,12 +155,13 @@ def _final_diagnoses(rows: Sequence[Row[Any]]) -> list[tuple[Any, ...]]:
     """One diagnosis per fault report: the newest row of a report supersedes the earlier
     ones (a suspected phantom later ignored is listed as ignored, not also as a fault)."""
     seen: set[str] = set()
-    out = []
-    for fingerprint, *rest in rows:  # newest first
+    out: list[tuple[Any, ...]] = []
+    for row in rows:  # newest first
+        fingerprint = row[0]
         if fingerprint in seen:
             continue
         seen.add(fingerprint)
-        out.append(tuple(rest))
+        out.append(tuple(row[1:]))
     return out
 
 

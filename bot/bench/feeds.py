@@ -90,20 +90,24 @@ async def _webhook(lines: list[str], sink: FrameSink, batch: int) -> float:
 
 async def _echo_csms() -> Any:
     from websockets.asyncio.server import serve
+    from websockets.typing import Subprotocol
 
     async def handler(ws: Any) -> None:
         async for msg in ws:
             frame = json.loads(msg)
             await ws.send(json.dumps([3, frame[1], {}]))
 
-    return await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], compression=None)
+    return await serve(
+        handler, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")], compression=None
+    )
 
 
 async def _round_trips(url: str, frames: list[str]) -> list[float]:
     from websockets.asyncio.client import connect
+    from websockets.typing import Subprotocol
 
     out: list[float] = []
-    async with connect(url, subprotocols=["ocpp1.6"], compression=None) as ws:  # type: ignore[list-item]
+    async with connect(url, subprotocols=[Subprotocol("ocpp1.6")], compression=None) as ws:
         for text in frames:
             start = time.perf_counter()
             await ws.send(text)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from bot.store.base import table_of
 from bot.store.db import make_engine, migrate
 
 _FLOOR_TABLE = "bench_floor_messages"
@@ -123,7 +124,7 @@ def run(
         from bot.store.models import MessageRow
 
         with engine.connect() as conn:
-            stored = conn.scalar(select(func.count()).select_from(MessageRow.__table__)) or 0
+            stored = conn.scalar(select(func.count()).select_from(table_of(MessageRow))) or 0
             fingerprints = [
                 r[0]
                 for r in conn.execute(

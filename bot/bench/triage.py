@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ def _why_and_digest(engine: Any, result: Any, samples: int, build_digest: Any, s
     times = []
     with factory() as session:
         for text in texts:
-            t, _ = _timed(lambda text=text: why(session, text, None, now, sites=sites))
+            t, _ = _timed(partial(why, session, text, None, now, sites=sites))
             times.append(t * 1000)
             session.rollback()  # end the read transaction like a request would
     times.sort()

@@ -262,7 +262,7 @@ def _unknown_codes(session: Session, limit: int) -> list[UnknownCode]:
         from bot.kb.runtime import RuntimeEntries
     except ImportError:
         return []
-    runtime = RuntimeEntries(session.get_bind())
+    runtime = RuntimeEntries(session.get_bind().engine)  # reads only: any connection will do
     out = []
     for u in runtime.unknown(limit):
         out.append(

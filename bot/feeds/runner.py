@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -93,7 +94,7 @@ async def run_feeds(
     serve = own_app if serve_http is None else serve_http
 
     tasks: list[asyncio.Task[None]] = []
-    stoppers = []
+    stoppers: list[Callable[[], Awaitable[None]]] = []  # called with no arguments
     http_runner: web.AppRunner | None = None
     try:
         if serve:

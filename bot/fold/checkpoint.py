@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from bot.fold.models import FoldCheckpoint
+from bot.store.base import table_of
 
 log = logging.getLogger(__name__)
-TABLE = FoldCheckpoint.__table__
+TABLE = table_of(FoldCheckpoint)
 
 # The modules whose classes are inside the pickled state: any change to them is a new
 # state version (a restart then replays the log instead of loading an old shape).

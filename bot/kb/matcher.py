@@ -126,6 +126,10 @@ def _rank(entry: KBEntry, model: str, firmware: str) -> int | None:
     return score
 
 
+def _severity_rank(entry: KBEntry | None) -> int:
+    return entry.severity.rank if entry is not None else 0
+
+
 def _scope_text(entry: KBEntry) -> str:
     parts = []
     if entry.models:
@@ -297,7 +301,7 @@ class Matcher:
             range(len(results)),
             key=lambda i: (
                 results[i].entry is not None,
-                results[i].entry.severity.rank if results[i].entry else 0,
+                _severity_rank(results[i].entry),
                 results[i].confidence,
                 -i,
             ),
@@ -405,7 +409,8 @@ class Matcher:
         """The code-text reader, when no table explained the code: never above a table entry.
         Only a bare OCPP errorCode answer is compared with it; the errorCode wins a disagreement."""
         assert self._reader is not None
-        reading, said, notes = None, "", []
+        reading: Reading | None = None
+        said, notes = "", []
         for label, raw in (("vendorErrorCode", code), ("info", info)):
             if not raw:
                 continue
@@ -416,11 +421,13 @@ class Matcher:
                 got = Declined(f"{show(raw)} is a known false friend of {got.family.name}")
             if isinstance(got, Declined):
                 notes.append(f"the {label}'s words decide nothing: {got.why}")
-            elif got is not None and reading is None:
+            elif got is None:
+                continue
+            elif reading is None:
                 reading, said = got, f"{label} {show(raw)}"
-            elif got is not None and got.family.entry.category == reading.family.entry.category:
+            elif got.family.entry.category == reading.family.entry.category:
                 notes.append(f"the {label}'s words agree")
-            elif got is not None:  # the code's own words decide; the disagreement is shown
+            else:  # the code's own words decide; the disagreement is shown
                 notes.append(f"the {label}'s words point to {got.family.name} instead")
         if reading is None:
             if hit is not None:

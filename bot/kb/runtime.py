@@ -27,6 +27,8 @@ from bot.kb.normalize import CODE_LIMIT, TEXT_LIMIT, clean, loose_keys
 from bot.kb.scope import glob_problem
 from bot.kb.types import KBEntry, Match, MatchQuery
 from bot.kb.vendors import vendor_key
+from bot.store.base import table_of
+from bot.store.dml import conflict_insert
 from bot.store.models import CHARGER_ID_LEN
 from bot.vocab import Category, Owner, Severity
 
@@ -259,7 +261,7 @@ class RuntimeEntries:
     def is_taught(self, vendor: str | None, code: str) -> bool:
         self.snapshot()
         keys = self._taught.get(vendor_key(vendor or ""))
-        return bool(keys) and not keys.isdisjoint(loose_keys(code))
+        return keys is not None and not keys.isdisjoint(loose_keys(code))
 
     # -- unknown codes -----------------------------------------------------------------
     def record_unknown(
@@ -335,7 +337,7 @@ class RuntimeEntries:
 
         PostgreSQL and SQLite return the pairs actually inserted, so the increment is exact
         even with several workers; MySQL/MariaDB recount the touched codes instead."""
-        codes, pairs = KBUnknownCode.__table__, KBUnknownCharger.__table__
+        codes, pairs = table_of(KBUnknownCode), table_of(KBUnknownCharger)
         returning = conn.dialect.name in ("postgresql", "sqlite")
         new: Counter[str] = Counter()
         for start in range(0, len(pair_rows), _BATCH_ROWS):
@@ -365,14 +367,12 @@ class RuntimeEntries:
             from sqlalchemy.dialects.mysql import insert as mysql_insert
 
             return mysql_insert(table).values(rows).prefix_with("IGNORE")
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-        return insert(table).values(rows).on_conflict_do_nothing()
+        stmt = conflict_insert(name, table)
+        assert stmt is not None, name  # the other dialects returned above
+        return stmt.values(rows).on_conflict_do_nothing()
 
     def _upsert(self, rows: list[dict[str, Any]]) -> Any:
-        table = KBUnknownCode.__table__
+        table = table_of(KBUnknownCode)
         name = self.engine.dialect.name
         if name in ("mysql", "mariadb"):
             from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -385,15 +385,13 @@ class RuntimeEntries:
                 last_seen=func.greatest(table.c.last_seen, new.last_seen),
                 info=func.coalesce(new.info, table.c.info),
             )
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        on_conflict = conflict_insert(name, table)
+        assert on_conflict is not None, name  # the other dialects returned above
         # SQLite's two-argument min/max are scalar functions, like least/greatest.
         least, greatest = (func.min, func.max) if name == "sqlite" else (func.least, func.greatest)
-        stmt = insert(table).values(rows)
-        new = stmt.excluded
-        return stmt.on_conflict_do_update(
+        upsert = on_conflict.values(rows)
+        new = upsert.excluded
+        return upsert.on_conflict_do_update(
             index_elements=["vendor", "model", "firmware", "code"],
             set_={
                 "count": table.c.count + new.count,

@@ -174,16 +174,18 @@ def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     if not isinstance(status, str):
         return None
     status = _clean(status, "connectorStatus", v)
-    evse, problem = _port_field(p, "evseId", v)
-    connector = p.get("connectorId")
+    port, problem = _port_field(p, "evseId", v)
+    evse: int | None = port
+    sent: Any = p.get("connectorId")
+    usable = _is_int(sent) and 0 <= sent <= MAX_PORT
+    connector_id: int = sent if usable and problem is None else 0
     if problem is not None:
-        evse, connector = None, 0  # station level, like 1.6 connector 0
-    elif not _is_int(connector) or not 0 <= connector <= MAX_PORT:
-        v.append(f"connectorId {_show(connector)} is not a usable connector number; ignored")
-        connector = 0
+        evse = None  # station level, like 1.6 connector 0
+    elif not usable:
+        v.append(f"connectorId {_show(sent)} is not a usable connector number; ignored")
     faulted = status == "Faulted"
     return StatusReport(
-        connector=connector,
+        connector=connector_id,
         status=status,
         evse=evse,
         faulted=faulted,
@@ -234,8 +236,8 @@ def _notify_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
 
 
 def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
-    component = e.get("component") if isinstance(e.get("component"), dict) else {}
-    variable = e.get("variable") if isinstance(e.get("variable"), dict) else {}
+    component = _object(e.get("component"))
+    variable = _object(e.get("variable"))
     comp_name, var_name = component.get("name"), variable.get("name")
     if not isinstance(var_name, str):
         return None
@@ -261,7 +263,7 @@ def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
         pass
     elif tech_code is None and tech_info is None and not cleared:
         return None  # an ordinary reading, not a problem report
-    evse = component.get("evse") if isinstance(component.get("evse"), dict) else {}
+    evse = _object(component.get("evse"))
     severity, trigger = e.get("severity"), e.get("trigger")
     return ProblemEvent(
         component=_cut(comp_name, "component.name", v) or "",
@@ -347,9 +349,9 @@ def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | 
     kind = _TX_KINDS.get(p.get("eventType"))  # type: ignore[arg-type]
     if kind is None:
         return None
-    info = p.get("transactionInfo") if isinstance(p.get("transactionInfo"), dict) else {}
-    evse = p.get("evse") if isinstance(p.get("evse"), dict) else {}
-    token = p.get("idToken") if isinstance(p.get("idToken"), dict) else {}
+    info = _object(p.get("transactionInfo"))
+    evse = _object(p.get("evse"))
+    token = _object(p.get("idToken"))
     energy, power = _meter_readings(p.get("meterValue"), version)
     tx = info.get("transactionId")
     reason = info.get("stoppedReason") if kind == "stop" else None
@@ -411,7 +413,7 @@ def _meter_readings(meter_values: Any, version: str) -> tuple[float | None, floa
                 unit = s.get("unit")
                 multiplier = 0
             else:
-                uom = s.get("unitOfMeasure") if isinstance(s.get("unitOfMeasure"), dict) else {}
+                uom = _object(s.get("unitOfMeasure"))
                 unit = uom.get("unit")
                 multiplier = uom.get("multiplier", 0)
                 if not _is_int(multiplier):
@@ -423,6 +425,11 @@ def _meter_readings(meter_values: Any, version: str) -> tuple[float | None, floa
             else:
                 power = value
     return energy, power
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object field, or an empty one when the frame put something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _is_int(value: Any) -> bool:

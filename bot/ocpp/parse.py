@@ -368,6 +368,7 @@ class Parser:
         call = self._pending.pop((charger, uid), None)
         declared = record.ocpp
         call_payload = None
+        action: str | None  # None: a reply whose call we never saw
         if call is not None:
             action, version, inferred, call_payload = call
         else:
@@ -408,6 +409,7 @@ class Parser:
     ) -> Message | LineError:
         charger = record.charger
         call = self._pending.pop((charger, uid), None)
+        action: str | None  # None: an error whose call we never saw
         if call is not None:
             action, version, inferred, _ = call
         else:

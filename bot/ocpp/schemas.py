@@ -22,7 +22,7 @@ from jsonschema.validators import validator_for as _jsonschema_class_for
 try:  # compiled checks are ~15x faster than jsonschema's; without it we stay correct
     import fastjsonschema
 except ImportError:  # pragma: no cover - fastjsonschema is a declared dependency
-    fastjsonschema = None
+    fastjsonschema = None  # type: ignore[assignment]  # the fallback is checked where used
 
 Kind = Literal["request", "response"]
 

@@ -15,7 +15,7 @@ import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
-_scan_once = json.JSONDecoder().scan_once
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner; not in typeshed
 _WS = " \t\n\r"  # JSON whitespace, exactly the set json skips
 _KEY = '"frame"'
 

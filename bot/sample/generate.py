@@ -650,9 +650,9 @@ def _scenarios(f: _Feed) -> None:
         ("2:07:15:44", 21),
         ("2:16:50:09", 33),
     ):
-        day, hms = when.split(":", 1)
+        day_text, hms = when.split(":", 1)
         f.fault(
-            _at(int(day), hms),
+            _at(int(day_text), hms),
             c["CP-010"],
             1,
             minutes,
@@ -864,7 +864,7 @@ def _voltage_dip(f: _Feed) -> None:
     """A site-wide dip at Depot North: several ports fault within 80 s, then reboot."""
     c = BY_ID
     t = _at(2, "05:42:10")
-    hits = [
+    hits: list[tuple[Charger, int, int, dict[str, str]]] = [
         (c["CP-001"], 1, 0, {"error": "UnderVoltage"}),
         (c["CP-004"], 1, 12, {"error": "UnderVoltage", "code": "103"}),
         (c["CP-004"], 2, 13, {"error": "UnderVoltage", "code": "103"}),
@@ -874,7 +874,9 @@ def _voltage_dip(f: _Feed) -> None:
     for charger, connector, offset, fields in hits:
         when = t + timedelta(seconds=offset)
         f.reserve(charger, connector, when, when + timedelta(minutes=8))
-        f.status(when, charger, connector, "Faulted", **fields)
+        f.status(when, charger, connector, "Faulted", fields["error"],
+                 vendor_id=fields.get("vendor_id"), code=fields.get("code"),
+                 info=fields.get("info"))
     for n, cid in enumerate(("CP-001", "CP-004", "CP-006", "CP-007")):
         f.boot(t + timedelta(minutes=4, seconds=20 * n), c[cid])
 

@@ -9,6 +9,8 @@ from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.store.dml import conflict_insert
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -20,14 +22,10 @@ def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> boo
     ON CONFLICT DO NOTHING where the dialect has it (no aborted transaction on
     PostgreSQL); a savepoint elsewhere.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as d_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as d_insert
+    on_conflict = conflict_insert(session.get_bind().dialect.name, table)
+    if on_conflict is not None:
         # RETURNING, not rowcount: psycopg reports a rowcount for a skipped row here.
-        stmt = d_insert(table).values(**values).on_conflict_do_nothing()
+        stmt = on_conflict.values(**values).on_conflict_do_nothing()
         pk = next(iter(table.primary_key.columns))
         return session.execute(stmt.returning(pk)).first() is not None
     try:

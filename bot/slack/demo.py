@@ -104,7 +104,8 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
         services._sites = sites
         pipeline = Pipeline(engine, sites=sites, listeners=[services.publisher.on_changes])
         pipelines.append(pipeline)
-        steps = terminal_env("slack").get_template("demo_steps.j2").module  # the words
+        # The words, as the template's macros (attributes Jinja makes at run time).
+        steps: Any = terminal_env("slack").get_template("demo_steps.j2").module
 
         say(steps.loading(sample.feed.name))
         result = pipeline.process(read_file(sample.feed))

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,12 +30,13 @@ from bot.ocpp.events import (
     StatusReport,
     TransactionUpdate,
 )
+from bot.store.base import table_of
 from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
 
-MSG = MessageRow.__table__
-CHG = Charger.__table__
-CON = Connector.__table__
-SES = ChargingSession.__table__
+MSG = table_of(MessageRow)
+CHG = table_of(Charger)
+CON = table_of(Connector)
+SES = table_of(ChargingSession)
 
 _CACHE_LIMIT = 1_000_000  # entries; dropped wholesale when exceeded (a cache, not state)
 
@@ -311,22 +312,23 @@ class Ingestor:
             fact = m.fact
             if fact is None:
                 continue
-            kind = type(fact)
+            kind = type(fact)  # `type() is` is cheaper than isinstance on this hot path
             if kind is StatusReport:
-                port = port_of(fact)  # type: ignore[arg-type]
-                if not _int_ok(port):
+                report = cast(StatusReport, fact)
+                port = port_of(report)
+                if port is None or not _int_ok(port):
                     continue
                 key = (m.charger, port)
-                reports.setdefault(key, []).append((m.occurred_at, i, m, fact))  # type: ignore[arg-type]
-                if fact.error_code == "PowerMeterFailure":  # type: ignore[union-attr]
+                reports.setdefault(key, []).append((m.occurred_at, i, m, report))
+                if report.error_code == "PowerMeterFailure":
                     meter_failures.append(key)
             elif kind is TransactionUpdate:
-                sessions.append((m, fact))  # type: ignore[arg-type]
+                sessions.append((m, cast(TransactionUpdate, fact)))
             elif kind is BootInfo and m.direction == "in":
                 if agg.boot_at is None or m.occurred_at >= agg.boot_at:
-                    agg.boot, agg.boot_at = fact, m.occurred_at  # type: ignore[assignment]
+                    agg.boot, agg.boot_at = cast(BootInfo, fact), m.occurred_at
             elif kind is BootReply and (agg.reply_at is None or m.occurred_at >= agg.reply_at):
-                agg.reply, agg.reply_at = fact, m.occurred_at  # type: ignore[assignment]
+                agg.reply, agg.reply_at = cast(BootReply, fact), m.occurred_at
 
         charger_rows = []
         for agg in chargers.values():
@@ -605,7 +607,9 @@ class _LogWriter:
         if self.sqlite:
             return self._insert_sqlite(conn, rows)
         # %b: binary arrays; psycopg escapes every element of a text-format array in Python
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None  # a checked-out connection always has its DBAPI connection
+        cursor = dbapi.cursor()
         try:
             cursor.execute(self._ids_sql, (len(rows),))
             ids = sorted(r[0] for r in cursor.fetchall())

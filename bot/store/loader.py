@@ -186,7 +186,7 @@ class Loader:
         return result
 
     def _store(self, messages: list[Message], summary: LoadSummary) -> None:
-        self._failure: BaseException | None = None
+        self._failure = None
         result = self._ingest(messages)
         if (
             self._failure is not None

@@ -14,12 +14,19 @@ from bot.kb.types import Match, MatchQuery
 
 
 class QuirkLike(Protocol):
-    id: str
-    vendor: str | None
-    kind: str  # boot_fault_window, degraded_not_down, fault_while_charging_advisory, ...
-    window_s: float | None
-    codes: Sequence[str]
-    explanation: str
+    # Read-only members: quirks are frozen values, so the protocol must not ask to set them.
+    @property
+    def id(self) -> str: ...
+    @property
+    def vendor(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...  # boot_fault_window, degraded_not_down, ...
+    @property
+    def window_s(self) -> float | None: ...
+    @property
+    def codes(self) -> Sequence[str]: ...
+    @property
+    def explanation(self) -> str: ...
 
 
 class KnowledgeLike(Protocol):

@@ -159,11 +159,13 @@ def check(message: SlackMessage | dict[str, Any], *, max_blocks: int = MAX_BLOCK
             if not t.strip() or len(t) > HEADER_TEXT:
                 problems.append(f"{where}: header text length {len(t)}")
         elif kind == "section":
-            t = _text_of(block.get("text"))
-            if t is not None and (not t.strip() or len(t) > 3000):
-                problems.append(f"{where}: section text length {len(t)}")
-            if t is not None and len(t) > SECTION_TEXT:
-                problems.append(f"{where}: section text over budget {len(t)} > {SECTION_TEXT}")
+            section = _text_of(block.get("text"))
+            if section is not None and (not section.strip() or len(section) > 3000):
+                problems.append(f"{where}: section text length {len(section)}")
+            if section is not None and len(section) > SECTION_TEXT:
+                problems.append(
+                    f"{where}: section text over budget {len(section)} > {SECTION_TEXT}"
+                )
             fields = block.get("fields") or []
             if len(fields) > MAX_FIELDS:
                 problems.append(f"{where}: {len(fields)} fields")
