@@ -516,7 +516,7 @@ def _record(charger: str, ts: datetime, direction: str, raw: str, ocpp: str,
         frame = json.loads(raw)
     except ValueError:
         frame = raw
-    return Record(ts=ts, charger=charger, direction=direction,  # type: ignore[arg-type]
+    return Record(ts=ts, charger=charger, direction=direction,  # type: ignore[arg-type]  # stored "in"/"out"
                   frame=frame, ocpp=ocpp, raw=raw, source=source)
 
 

@@ -18,7 +18,7 @@ def _run(settings: Settings, **option_overrides: object) -> None:
     from bot.feeds.sink import default_sink
 
     try:
-        options = replace(load_feed_options(), **option_overrides)  # type: ignore[arg-type]
+        options = replace(load_feed_options(), **option_overrides)  # type: ignore[arg-type]  # click typed each option
     except SettingsError as exc:
         fail(f"bad setting {exc}")
     engine = open_store(settings)
@@ -40,7 +40,7 @@ def _run(settings: Settings, **option_overrides: object) -> None:
 def _only(settings: Settings, **on: object) -> Settings:
     """Settings with every feed off except the ones given."""
     off = replace(settings, webhook_secret=None, upstream_csms=None, amqp_url=None)
-    return replace(off, **on)  # type: ignore[arg-type]
+    return replace(off, **on)  # type: ignore[arg-type]  # callers pass Settings fields
 
 
 @click.group()

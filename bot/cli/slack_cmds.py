@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.common import database_option, fail, open_store, settings_or_exit
+
+if TYPE_CHECKING:  # the Slack SDK loads only when a Slack command runs
+    from slack_sdk import WebClient
+
+    from bot.config import Settings
 
 
 @click.group()
@@ -14,12 +20,12 @@ def slack() -> None:
     """Slack side: post the digest now, flush the outbox."""
 
 
-def _client_or_exit(settings: object) -> object:
+def _client_or_exit(settings: Settings) -> WebClient:
     from bot.slack.app import make_client
 
-    if not getattr(settings, "slack_bot_token", None):
+    if not settings.slack_bot_token:
         fail("SLACK_BOT_TOKEN is not set: Slack is off")
-    return make_client(settings)  # type: ignore[arg-type]
+    return make_client(settings)
 
 
 @slack.command("digest-now")
@@ -47,7 +53,7 @@ def digest_now(local_date: str | None, channel: str | None, database_url: str | 
     client = _client_or_exit(settings)
     engine = open_store(settings)
     try:
-        scheduler = DigestScheduler(engine, settings, client)  # type: ignore[arg-type]
+        scheduler = DigestScheduler(engine, settings, client)
     except SettingsError as exc:
         fail(f"bad setting {exc}")
     now = datetime.now(UTC)
@@ -75,7 +81,7 @@ def deliver(loop: bool, database_url: str | None) -> None:
     settings = settings_or_exit(database_url)
     client = _client_or_exit(settings)
     engine = open_store(settings)
-    worker = OutboxWorker(engine, client)  # type: ignore[arg-type]
+    worker = OutboxWorker(engine, client)
     if loop:
         stop = threading.Event()
         try:

@@ -123,7 +123,7 @@ async def run_feeds(
             broker = BrokerFeed(
                 settings.amqp_url,
                 runner,
-                mode=options.amqp_mode,  # type: ignore[arg-type]
+                mode=options.amqp_mode,  # type: ignore[arg-type]  # one of the modes: load_feed_options checked it
                 queue=options.amqp_queue,
                 exchange=options.amqp_exchange,
                 partition=options.amqp_partition,

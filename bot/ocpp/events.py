@@ -199,7 +199,8 @@ class _NoViolations(list[str]):
     def _read_only(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("a message without violations shares a read-only list; assign a new one")
 
-    append = extend = insert = __setitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]
+    # Every mutator raises (the shared empty list must stay empty).
+    append = extend = insert = __setitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]  # see above
 
 
 NO_VIOLATIONS: list[str] = _NoViolations()

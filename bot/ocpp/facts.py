@@ -23,7 +23,7 @@ dropped from the fact with a violation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from bot.ocpp.cleaning import storable, unstorable
 from bot.ocpp.events import (
@@ -342,11 +342,13 @@ def _meter_values(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     )
 
 
-_TX_KINDS = {"Started": "start", "Updated": "update", "Ended": "stop"}
+_TX_KINDS: dict[str, Literal["start", "update", "stop"]] = {
+    "Started": "start", "Updated": "update", "Ended": "stop"
+}
 
 
 def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
-    kind = _TX_KINDS.get(p.get("eventType"))  # type: ignore[arg-type]
+    kind = _TX_KINDS.get(str(p.get("eventType")))
     if kind is None:
         return None
     info = _object(p.get("transactionInfo"))
@@ -358,7 +360,7 @@ def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | 
     reason = reason or p.get("triggerReason")
     id_token = token.get("idToken")
     return TransactionUpdate(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         connector=_small_int(evse.get("connectorId"), "evse.connectorId", v),
         evse=_small_int(evse.get("id"), "evse.id", v),
         transaction_id=_text(tx, "transactionId", v) if isinstance(tx, str) else None,
@@ -481,7 +483,7 @@ def _small_int(value: Any, name: str, violations: list[str]) -> int | None:
     if not _is_int(value):
         return None
     if -MAX_PORT <= value <= MAX_PORT:
-        return value  # type: ignore[no-any-return]
+        return int(value)
     violations.append(f"{name} {_show(value)} is out of range; ignored")
     return None
 

@@ -34,7 +34,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]  # C speedups typeshed omits
 from typing import Any
 
 from bot.ocpp.actions import ONLY_16
@@ -69,10 +69,10 @@ RELABELLED = "labelled OCPP "  # how the violation of a frame read by its shape 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
     # which is most of the cost for inputs this short
-    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]  # CPython 3.11 private
 except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; else OpenSSL's
     try:
-        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # 3.12+ only
     except ImportError:
         _sha256 = hashlib.sha256
 

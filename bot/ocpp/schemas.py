@@ -10,7 +10,7 @@ checks the timestamps it uses itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -119,7 +119,7 @@ def describe(error: ValidationError) -> str:
         return f"{where}expected {error.validator_value}, got {_json_type(value)}"
     if kw == "additionalProperties":
         extra = (
-            sorted(set(value) - set(error.schema.get("properties", {})))
+            sorted(set(value) - set(_properties(error.schema)))
             if isinstance(value, dict)
             else []
         )
@@ -174,6 +174,12 @@ def _path(parts: Any) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _properties(schema: Any) -> Mapping[str, Any]:
+    """The `properties` of a (sub)schema; jsonschema types a schema as Mapping or bool."""
+    found = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    return found if isinstance(found, Mapping) else {}
 
 
 def _json_type(value: Any) -> str:

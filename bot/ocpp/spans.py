@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C speedup typeshed omits
 from typing import Any
 
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner; not in typeshed

@@ -91,7 +91,7 @@ def build_app(
 
 
 def services_of(app: App) -> SlackServices:
-    return app._faultbot_services  # type: ignore[attr-defined, no-any-return]
+    return app._faultbot_services  # type: ignore[attr-defined]  # set by build_app
 
 
 def _on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

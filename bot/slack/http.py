@@ -82,7 +82,7 @@ def serve_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> Iterato
         site = web.TCPSite(runner, host, port)
         await site.start()
         server = site._server  # aiohttp keeps the listening socket here
-        bound.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        bound.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]  # started above
         ready.set()
 
     def run() -> None:

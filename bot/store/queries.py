@@ -66,7 +66,7 @@ def rehydrate(rows: Sequence[MessageRow]) -> list[Message]:
         record = Record(
             ts=row.ts,
             charger=row.charger_id,
-            direction=row.direction,  # type: ignore[arg-type]
+            direction=row.direction,  # type: ignore[arg-type]  # the column holds only "in"/"out"
             frame=frame,
             ocpp=row.ocpp_version,
             raw=row.raw,

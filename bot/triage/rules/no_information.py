@@ -10,7 +10,8 @@ SILENT_CODES = frozenset({None, "NoError", "OtherError"})
 
 
 def informative(text: str | None, uninformative: frozenset[str]) -> bool:
-    return bool(text and text.strip()) and text.strip().lower() not in uninformative  # type: ignore[union-attr]
+    said = text.strip() if text else ""
+    return bool(said) and said.lower() not in uninformative
 
 
 def _severity(ctx: FaultContext) -> Severity:
