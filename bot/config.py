@@ -92,6 +92,10 @@ class Settings:
     site_prefix: str | None = None  # regex: its first group (or match) names the site
     http_host: str = "0.0.0.0"
     http_port: int = 3000
+    # retention (bot.retention), in days of the log's own clock
+    retention_days: int = 30  # raw frames
+    evidence_retention_days: int = 400  # frames a diagnosis or incident rests on
+    derived_retention_days: int = 400  # diagnoses, resolved incidents, port history
 
     @property
     def slack_enabled(self) -> bool:
@@ -246,6 +250,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise SettingsError("FAULTBOT_HTTP_PORT", f"expected a TCP port, got {raw_port!r}")
 
+    retention = _days(env, "FAULTBOT_RETENTION_DAYS", 30)
+    evidence = _days(env, "FAULTBOT_EVIDENCE_RETENTION_DAYS", 400)
+    derived = _days(env, "FAULTBOT_DERIVED_RETENTION_DAYS", 400)
+    if evidence < retention:
+        raise SettingsError("FAULTBOT_EVIDENCE_RETENTION_DAYS",
+                            f"must be at least FAULTBOT_RETENTION_DAYS ({retention})")
+
     slash = _opt(env, "FAULTBOT_SLASH_COMMAND") or "/faultbot"
     if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", slash):
         raise SettingsError("FAULTBOT_SLASH_COMMAND", "expected a command like /faultbot")
@@ -272,4 +283,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         site_prefix=site_prefix,
         http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
         http_port=int(raw_port),
+        retention_days=retention,
+        evidence_retention_days=evidence,
+        derived_retention_days=derived,
     )
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of days, 1 to 100 years."""
+    raw = _opt(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 36_500:
+        raise SettingsError(name, f"expected a number of days from 1 to 36500, got {raw!r}")
+    return int(raw)

@@ -86,6 +86,7 @@ class PipelineResult:
     parsed: int = 0  # records that became messages
     new: int = 0  # messages stored for the first time (the only ones triaged)
     duplicates: int = 0  # already stored: redelivery, or the same file again
+    expired: int = 0  # from before the log's retention cut-off: not stored again
     errors: list[LineError] = field(default_factory=list)  # unreadable or unstorable
     diagnoses: list[Diagnosis] = field(default_factory=list)
     changes: list[IncidentChange] = field(default_factory=list)
@@ -227,6 +228,7 @@ class Pipeline:
         result.parsed = summary.frames - summary.rejected_count
         result.new = summary.stored
         result.duplicates = summary.duplicates
+        result.expired = summary.expired
         result.errors = summary.rejected
         return result
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ocpp.events import LineError, Message, Record
 from bot.ocpp.parse import Parser
 from bot.store.ingest import Ingestor, IngestResult
+from bot.store.models import LogRetention
 
 REJECTED_KEPT = 10_000  # rejected lines kept with their reasons; the rest are counted
 
@@ -82,6 +84,9 @@ class LoadSummary:
     rejected: list[LineError] = field(default_factory=list)  # first REJECTED_KEPT, in order
     rejected_count: int = 0
     rejected_faults: int = 0  # rejected frames that reported a fault (with their reasons)
+    # frames from before the log's retention cut-off (bot.store.models.LogRetention): not
+    # stored, and not an error (an old file ingested again after a prune)
+    expired: int = 0
     # fingerprints of the fault-bearing messages stored for the first time (what triage
     # saw), so a caller can say of each whether it was diagnosed or suppressed
     new_fault_fingerprints: set[str] = field(default_factory=set)
@@ -150,6 +155,14 @@ class Loader:
             self._store(messages, summary)
         return summary
 
+    def _pruned_before(self) -> datetime | None:
+        """The retention cut-off, read per batch (one primary-key lookup) so a prune made
+        by another process applies from the next batch on."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(LogRetention.pruned_before).where(LogRetention.name == "messages")
+            ).scalar()
+
     def _ingest(self, messages: list[Message]) -> IngestResult:
         """Store one batch in one transaction; on a data failure, bisect (see above)."""
         try:
@@ -186,6 +199,13 @@ class Loader:
         return result
 
     def _store(self, messages: list[Message], summary: LoadSummary) -> None:
+        cutoff = self._pruned_before()
+        if cutoff is not None:
+            kept = [m for m in messages if m.ts >= cutoff]
+            summary.expired += len(messages) - len(kept)
+            if not kept:
+                return
+            messages = kept
         self._failure = None
         result = self._ingest(messages)
         if (

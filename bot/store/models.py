@@ -123,3 +123,19 @@ class ChargingSession(Base):
         UniqueConstraint("charger_id", "transaction_id"),
         Index("ix_charging_sessions_open", "charger_id", "connector_id", "stopped_at"),
     )
+
+
+class LogRetention(Base):
+    """What retention has removed from the message log (one row, `name` = "messages").
+
+    Frames received before `pruned_before` may be gone; a frame from before then that
+    arrives again (an old file re-ingested) is not stored, because folding it now would
+    change answers that were settled when it was first stored."""
+
+    __tablename__ = "log_retention"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pruned_before: Mapped[datetime]
+    pruned_through_id: Mapped[int] = mapped_column(BigInteger)
+    pruned_at: Mapped[datetime]
+    removed: Mapped[int] = mapped_column(BigInteger, default=0)  # frames removed, all runs

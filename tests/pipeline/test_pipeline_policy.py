@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from test_pipeline_flow import T0, boot, feed, heartbeat, status
 
 from bot.incidents.models import Incident
 from bot.pipeline import Pipeline
 from bot.triage.config import TriageConfig
 from bot.triage.policy import DEFAULT_POLICY, FaultPolicy
-from test_pipeline_flow import T0, boot, feed, heartbeat, status
 
 
 def test_triage_and_incidents_read_the_same_policy_object(db_engine: Engine) -> None:
