@@ -31,6 +31,17 @@ def usable_phrase(processed: str) -> bool:
     return len(compact) >= 4 and not compact.isdigit()
 
 
+def _narrowed(text: str, words: list[str], choice: str, score: float) -> float:
+    """Token-set scoring gives 100 when the text's words are a subset of a longer phrase:
+    `cable fault` would be the phrasing `ground fault, try reconnecting cable`. A text that
+    says only part of a phrase is not that phrase, so it is scored on the whole phrase
+    (token-sort) instead. A phrase inside a longer text keeps its score."""
+    phrase = choice.split()
+    if set(words) < set(phrase):
+        return min(score, fuzz.token_sort_ratio(text, choice))
+    return score
+
+
 class PhraseIndex(Generic[T]):
     def __init__(self, items: Iterable[tuple[str, T]]) -> None:
         self.choices: list[str] = []
@@ -102,15 +113,18 @@ class PhraseIndex(Generic[T]):
         if not ids:
             return []
         subset = [self.choices[i] for i in ids]
+        text = " ".join(words)
         found = process.extract(
-            " ".join(words),
+            text,
             subset,
             scorer=fuzz.token_set_ratio,
             processor=None,
             score_cutoff=cutoff,
-            limit=limit,
+            limit=limit * 4,
         )
-        return self._ranked((score, ids[index]) for _, score, index in found)
+        scored = ((_narrowed(text, words, choice, score), ids[index])
+                  for choice, score, index in found)  # fmt: skip
+        return self._ranked((s, i) for s, i in scored if s >= cutoff)[:limit]
 
     def _ranked(self, found: Iterable[tuple[float, int]]) -> list[tuple[float, int]]:
         # Equal scores: the longer phrase is the more specific match.

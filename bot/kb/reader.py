@@ -85,11 +85,29 @@ class CodeReader:
                 out.extend(self.lexicon.words[folded])
                 continue
             split = _CAMEL.sub(" ", _ACRONYM.sub(" ", piece)).casefold().split()
-            for raw in split:
-                out.extend(self._expand(raw))
+            out.extend(self._expand_split(split))
             if len(out) >= MAX_WORDS:
                 break
         return tuple(out[:MAX_WORDS])
+
+    def _expand_split(self, split: list[str]) -> list[str]:
+        """Expand split words, first re-joining an abbreviation the split cut at its
+        digits: `V2GParameterInvalid` splits into `v 2 g parameter invalid`, and
+        `v2g` is one lexicon word."""
+        words = self.lexicon.words
+        out: list[str] = []
+        i = 0
+        while i < len(split):
+            for n in (3, 2):
+                joined = "".join(split[i : i + n])
+                if i + n <= len(split) and joined in words and not joined.isalpha():
+                    out.extend(words[joined])
+                    i += n
+                    break
+            else:
+                out.extend(self._expand(split[i]))
+                i += 1
+        return out
 
     def _expand(self, word: str) -> tuple[str, ...]:
         words = self.lexicon.words

@@ -374,3 +374,53 @@ def test_code_words_decide_and_a_disagreeing_info_is_shown(real: Matcher) -> Non
     assert m.entry is not None and m.entry.category is Category.DOOR_OR_TAMPER
     assert any("the info's words point to the cooling system instead" in e for e in m.evidence)
     assert m.confidence <= 0.6
+
+
+@pytest.mark.parametrize(
+    ("code", "word"),
+    [("V2GParameterInvalid", "iso15118"), ("ContactorK1Welded", "contactor"),
+     ("LTE4GLost", "cellular"), ("Iso15118Timeout", "iso15118")],
+)  # fmt: skip
+def test_an_abbreviation_cut_at_its_digits_is_joined_again(
+    reader: CodeReader, code: str, word: str
+) -> None:
+    """camelCase splitting cuts `V2G` into `v 2 g`; the lexicon's word is found again."""
+    words = reader.words(code)
+    assert word in words and "2" not in words[:1], words
+
+
+@pytest.mark.parametrize("code", ["V2GTPPayloadTypeInvalid", "SDPDiscoveryTimeout",
+                                  "EXIDecodingError"])  # fmt: skip
+def test_iso15118_layer_names_are_read_as_vehicle_communication(
+    reader: CodeReader, code: str
+) -> None:
+    got = reader.read(code)
+    assert isinstance(got, Reading), (code, got, reader.words(code))
+    assert got.family.entry.category is Category.EV_COMMUNICATION
+
+
+def test_tls_alone_does_not_say_whose_link_failed(real: Matcher) -> None:
+    """A TLS handshake may be the car's (ISO 15118) or the backend's (OCPP): no guess, but
+    a TLS code that names certificates is still read as certificates."""
+    m = real.match(_stranger("TLSHandshakeError"))
+    assert m.entry is None or m.entry.category is not Category.CONFIGURATION, m.evidence
+    cert = real.match(_stranger("TlsCertificateExpired"))
+    assert cert.entry is not None and cert.entry.category is Category.CONFIGURATION
+
+
+@pytest.mark.parametrize(
+    ("code", "wrong"),
+    [("CABLE_FAULT", Category.GROUND_FAULT), ("DC_HARDWARE", Category.POWER_MODULE)],
+)  # fmt: skip
+def test_a_code_saying_part_of_a_phrase_is_not_that_phrase(
+    real: Matcher, code: str, wrong: Category
+) -> None:
+    """`cable fault` is contained in the phrasing `Ground fault, Try reconnecting cable`
+    as a set of words; it used to score 100 against it."""
+    m = real.match(MatchQuery(vendor="Nobody Knows GmbH", code=code))
+    assert m.entry is None or m.entry.category is not wrong or m.method != "phrasing", m.evidence
+
+
+def test_a_phrase_inside_a_longer_text_still_counts(real: Matcher) -> None:
+    m = real.match(_stranger("X1", info="Ground fault, Try reconnecting cable now please"))
+    assert m.entry is not None and m.entry.category is Category.GROUND_FAULT, m.evidence
