@@ -120,7 +120,7 @@ class PhraseIndex(Generic[T]):
             scorer=fuzz.token_set_ratio,
             processor=None,
             score_cutoff=cutoff,
-            limit=limit * 4,
+            limit=limit,
         )
         scored = ((_narrowed(text, words, choice, score), ids[index])
                   for choice, score, index in found)  # fmt: skip
