@@ -23,6 +23,7 @@ CANDIDATES = 64  # at most this many choices are scored per lookup on large list
 PREFIX = 4  # words longer than this are also indexed by their first PREFIX letters
 MAX_PHRASE_WORDS = 12  # longer phrasings are only found by fuzzy scoring
 MAX_QUERY_WORDS = 100
+SHORT_PHRASE = 3  # a phrasing of up to this many words only counts with its words together
 
 
 def usable_phrase(processed: str) -> bool:
@@ -39,7 +40,36 @@ def _narrowed(text: str, words: list[str], choice: str, score: float) -> float:
     phrase = choice.split()
     if set(words) < set(phrase):
         return min(score, fuzz.token_sort_ratio(text, choice))
+    if len(phrase) <= SHORT_PHRASE and set(phrase) < set(words) and not _adjacent(phrase, words):
+        # `mains lost` is not in `mains meter lost`: what was lost is the meter. The words of
+        # a short phrase must stand together (in any order) to mean the phrase.
+        return min(score, fuzz.token_sort_ratio(text, choice))
     return score
+
+
+def _adjacent(phrase: list[str], words: list[str]) -> bool:
+    """The words of `phrase` stand together in `words`: next to each other in any order, or
+    in order with only a prepositional phrase between (`MCB of domestic socket triggered`
+    still says `MCB triggered`; in `mains meter lost` the meter was lost, not the mains)."""
+    need, n = set(phrase), len(phrase)
+    if any(need <= set(words[i : i + n]) for i in range(len(words) - n + 1)):
+        return True
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        at, ok = start, True
+        for wanted in phrase[1:]:
+            nxt = next((k for k in range(at + 1, len(words)) if words[k] == wanted), None)
+            if nxt is None or (nxt > at + 1 and words[at + 1] not in _LINKS):
+                ok = False
+                break
+            at = nxt
+        if ok:
+            return True
+    return False
+
+
+_LINKS = frozenset({"of", "on", "at", "in", "for", "from", "to", "with"})
 
 
 class PhraseIndex(Generic[T]):

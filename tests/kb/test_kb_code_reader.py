@@ -424,3 +424,13 @@ def test_a_code_saying_part_of_a_phrase_is_not_that_phrase(
 def test_a_phrase_inside_a_longer_text_still_counts(real: Matcher) -> None:
     m = real.match(_stranger("X1", info="Ground fault, Try reconnecting cable now please"))
     assert m.entry is not None and m.entry.category is Category.GROUND_FAULT, m.evidence
+
+
+def test_a_short_phrase_counts_only_with_its_words_together(real: Matcher) -> None:
+    """`mains lost` (a supply phrasing) is not in `Communication with mains meter lost`
+    (SmartEVSE's text for a silent meter): its words are there, but apart."""
+    m = real.match(_stranger("X1", info="Communication with mains meter lost",
+                             error="PowerMeterFailure"))  # fmt: skip
+    assert m.entry is not None and m.entry.category is Category.POWER_METER, m.evidence
+    together = real.match(_stranger("X1", info="Supply: mains lost since 10:00"))
+    assert together.entry is not None and together.entry.category is Category.POWER_LOSS
