@@ -367,6 +367,8 @@ class Matcher:
             hit = self._text_or_standard(
                 index, code, info, error_code, ev, model, firmware, borrow=not named_stranger
             )
+        if self._reader is not None and hit is not None and hit.method == "phrasing":
+            hit = self._link_to_a_device(hit, code, info, error_code, ev)
         if self._reader is not None and (hit is None or hit.method == "standard"):
             hit = self._with_words(hit, code, info, error_code, ev)
         if hit is None:
@@ -398,6 +400,30 @@ class Matcher:
         if spec is None:
             return False
         return not spec.scheme or (bool(code) and not names_a_scheme(code))
+
+    def _link_to_a_device(
+        self, hit: _Hit, code: str, info: str, error_code: str, ev: list[str]
+    ) -> _Hit:
+        """A generic phrasing (`CommunicationFault`) inside a code that also names a device
+        (`isolation_monitor/CommunicationFault`): the controller cannot reach that device, so
+        the fault is the device's. Only for link words (lexicon `links`) and a specific,
+        several-word reading of another category; otherwise the phrasing stands."""
+        assert self._reader is not None
+        if not code or not self._reader.names_a_link(code):
+            return hit
+        got = self._reader.read(code)
+        if not isinstance(got, Reading) or not got.specific:
+            return hit
+        if got.family.entry.category == hit.entry.category:
+            return hit
+        words = self._with_words(None, code, "", error_code, list(ev))
+        if words is None:
+            return hit
+        words.evidence.append(
+            f"a link phrasing pointed to {hit.entry.category.value}; the code names "
+            f"{got.family.name}, the part the link is to, so that decides"
+        )
+        return words
 
     def _with_words(
         self, hit: _Hit | None, code: str, info: str, error_code: str, ev: list[str]

@@ -43,6 +43,9 @@ class Lexicon:
     cleared: frozenset[str]  # words that say a fault is over or not a fault: no reading
     families: tuple[WordFamily, ...]
     source: str = ""
+    # Words that name a link to something (`communication`): with a device's words in the
+    # same code, the fault is the device's (`isolation_monitor/CommunicationFault`).
+    links: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,10 @@ class CodeReader:
                 ):
                     return self._expand(head) + self._expand(tail)
         return (word,)
+
+    def names_a_link(self, text: str) -> bool:
+        """The code's words include a link word (`communication`, `comm`)."""
+        return bool(self.lexicon.links) and not self.lexicon.links.isdisjoint(self.words(text))
 
     def read(self, text: str) -> Reading | Declined | None:
         """What the words of `text` name; None when no family word is there at all."""

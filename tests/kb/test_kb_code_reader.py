@@ -434,3 +434,45 @@ def test_a_short_phrase_counts_only_with_its_words_together(real: Matcher) -> No
     assert m.entry is not None and m.entry.category is Category.POWER_METER, m.evidence
     together = real.match(_stranger("X1", info="Supply: mains lost since 10:00"))
     assert together.entry is not None and together.entry.category is Category.POWER_LOSS
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [("insulation_monitor/CommunicationFault", Category.ISOLATION_FAULT),
+     ("PowerModuleCommunicationFault", Category.POWER_MODULE),
+     ("SurgeProtectionCommunicationFault", Category.SURGE_PROTECTION)],
+)  # fmt: skip
+def test_a_communication_fault_with_a_named_device_is_that_devices(
+    real: Matcher, code: str, category: Category
+) -> None:
+    """The generic `CommunicationFault` phrasing (the network) yields when the code names the
+    device the controller cannot reach; the evidence says why."""
+    m = real.match(_stranger(code))
+    assert m.entry is not None and m.entry.category is category, m.evidence
+    assert m.method == "words" and any("a link phrasing pointed to connectivity" in e
+                                       for e in m.evidence), m.evidence  # fmt: skip
+
+
+def test_a_communication_fault_naming_no_device_stays_the_network(real: Matcher) -> None:
+    m = real.match(_stranger("CommunicationFault"))
+    assert m.entry is not None and m.entry.category is Category.CONNECTIVITY, m.evidence
+
+
+def test_a_condition_of_a_device_is_not_a_link(real: Matcher) -> None:
+    """Only link words hand the fault to the device: a power module that is too hot is a
+    temperature fault, as its phrasing says."""
+    m = real.match(_stranger("PowerModuleOverTemperature"))
+    assert m.entry is not None and m.entry.category is Category.HIGH_TEMPERATURE, m.evidence
+
+
+def test_lint_wants_link_words_to_be_single_words(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    path = root / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("links: [communication,", 'links: ["two words", communication,'),
+                    encoding="utf-8")  # fmt: skip
+    found = [str(p) for p in lint_knowledge(root) if "lexicon" in p.file]
+    assert any("link word 'two words' must be one word" in f for f in found), found
