@@ -404,26 +404,30 @@ class Matcher:
     def _link_to_a_device(
         self, hit: _Hit, code: str, info: str, error_code: str, ev: list[str]
     ) -> _Hit:
-        """A generic phrasing (`CommunicationFault`) inside a code that also names a device
-        (`isolation_monitor/CommunicationFault`): the controller cannot reach that device, so
-        the fault is the device's. Only for link words (lexicon `links`) and a specific,
-        several-word reading of another category; otherwise the phrasing stands."""
+        """A generic phrasing (`CommunicationFault`, `self-test failed`) inside a code or info
+        text that also names a device (`isolation_monitor/CommunicationFault`, `GFI self test
+        failed`): the link or the test is *of* that device, so the fault is the device's. Only
+        for link words (lexicon `links`) and a specific, several-word reading of another
+        category; otherwise the phrasing stands."""
         assert self._reader is not None
-        if not code or not self._reader.names_a_link(code):
-            return hit
-        got = self._reader.read(code)
-        if not isinstance(got, Reading) or not got.specific:
-            return hit
-        if got.family.entry.category == hit.entry.category:
-            return hit
-        words = self._with_words(None, code, "", error_code, list(ev))
-        if words is None:
-            return hit
-        words.evidence.append(
-            f"a link phrasing pointed to {hit.entry.category.value}; the code names "
-            f"{got.family.name}, the part the link is to, so that decides"
-        )
-        return words
+        for label, text in (("code", code), ("info text", info)):
+            if not text or not self._reader.names_a_link(text):
+                continue
+            got = self._reader.read(text)
+            if not isinstance(got, Reading) or not got.specific:
+                continue
+            if got.family.entry.category == hit.entry.category:
+                return hit
+            as_code, as_info = (text, "") if label == "code" else ("", text)
+            words = self._with_words(None, as_code, as_info, error_code, list(ev))
+            if words is None:
+                continue
+            words.evidence.append(
+                f"a link phrasing pointed to {hit.entry.category.value}; the {label} names "
+                f"{got.family.name}, the part the link or test is about, so that decides"
+            )
+            return words
+        return hit
 
     def _with_words(
         self, hit: _Hit | None, code: str, info: str, error_code: str, ev: list[str]

@@ -476,3 +476,13 @@ def test_lint_wants_link_words_to_be_single_words(tmp_path: Path) -> None:
                     encoding="utf-8")  # fmt: skip
     found = [str(p) for p in lint_knowledge(root) if "lexicon" in p.file]
     assert any("link word 'two words' must be one word" in f for f in found), found
+
+
+def test_a_failed_self_test_of_a_named_device_is_that_devices(real: Matcher) -> None:
+    """`self-test failed` is a generic internal-error phrasing; a GFI's failed self-test (an
+    info text a charger sends with GroundFailure) is about ground-fault protection."""
+    m = real.match(_stranger("X1", info="GFI self test failed", error="GroundFailure"))
+    assert m.entry is not None and m.entry.category is Category.GROUND_FAULT, m.evidence
+    assert any("the info text names residual or leakage current" in e for e in m.evidence)
+    plain = real.match(_stranger("X1", info="self-test failed"))
+    assert plain.entry is not None and plain.entry.category is Category.INTERNAL_ERROR
