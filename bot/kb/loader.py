@@ -53,7 +53,7 @@ CODE_FILE_FIELDS = {"vendor", "standard", "source", "codes"}
 PHRASING_FIELDS = {
     "category", "severity", "owner", "meaning", "action", "escalation", "phrases", "not", "source",
 }  # fmt: skip
-LEXICON_FIELDS = {"source", "words", "cleared", "families"}
+LEXICON_FIELDS = {"source", "words", "cleared", "links", "families"}
 FAMILY_FIELDS = {
     "name", "category", "severity", "owner", "terms", "meaning", "action", "escalation", "source",
 }  # fmt: skip
@@ -606,6 +606,9 @@ class _Builder:
                     else:
                         words[word] = meant
         cleared = frozenset(w.casefold() for w in ctx.text_list(fields, "cleared"))
+        links = frozenset(w.casefold() for w in ctx.text_list(fields, "links"))
+        for bad in sorted(w for w in links if not _ONE_WORD.match(w)):
+            ctx.add(fields["links"][1], f"link word {bad!r} must be one word (letters and digits)")
         families: list[WordFamily] = []
         nodes = ctx.items(fields, "families", node, "a list of word families") or []
         seen_terms: dict[tuple[str, ...], str] = {}
@@ -651,7 +654,7 @@ class _Builder:
             )  # fmt: skip
             families.append(WordFamily(name, entry, tuple(terms)))
             self.locations[entry.key] = (ctx.display, line_of(fam))
-        self.lexicon = Lexicon(words, cleared, tuple(families), source)
+        self.lexicon = Lexicon(words, cleared, tuple(families), source, links)
 
     @staticmethod
     def read_window(

@@ -371,6 +371,8 @@ class Matcher:
             hit = self._text_or_standard(
                 index, code, info, error_code, ev, model, firmware, borrow=not named_stranger
             )
+        if self._reader is not None and hit is not None and hit.method == "phrasing":
+            hit = self._link_to_a_device(hit, code, info, error_code, ev)
         if self._reader is not None and (hit is None or hit.method == "standard"):
             hit = self._with_words(hit, code, info, error_code, ev)
         if hit is None:
@@ -402,6 +404,34 @@ class Matcher:
         if spec is None:
             return False
         return not spec.scheme or (bool(code) and not names_a_scheme(code))
+
+    def _link_to_a_device(
+        self, hit: _Hit, code: str, info: str, error_code: str, ev: list[str]
+    ) -> _Hit:
+        """A generic phrasing (`CommunicationFault`, `self-test failed`) inside a code or info
+        text that also names a device (`isolation_monitor/CommunicationFault`, `GFI self test
+        failed`): the link or the test is *of* that device, so the fault is the device's. Only
+        for link words (lexicon `links`) and a specific, several-word reading of another
+        category; otherwise the phrasing stands."""
+        assert self._reader is not None
+        for label, text in (("code", code), ("info text", info)):
+            if not text or not self._reader.names_a_link(text):
+                continue
+            got = self._reader.read(text)
+            if not isinstance(got, Reading) or not got.specific:
+                continue
+            if got.family.entry.category == hit.entry.category:
+                return hit
+            as_code, as_info = (text, "") if label == "code" else ("", text)
+            words = self._with_words(None, as_code, as_info, error_code, list(ev))
+            if words is None:
+                continue
+            words.evidence.append(
+                f"a link phrasing pointed to {hit.entry.category.value}; the {label} names "
+                f"{got.family.name}, the part the link or test is about, so that decides"
+            )
+            return words
+        return hit
 
     def _with_words(
         self, hit: _Hit | None, code: str, info: str, error_code: str, ev: list[str]

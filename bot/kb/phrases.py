@@ -23,12 +23,53 @@ CANDIDATES = 64  # at most this many choices are scored per lookup on large list
 PREFIX = 4  # words longer than this are also indexed by their first PREFIX letters
 MAX_PHRASE_WORDS = 12  # longer phrasings are only found by fuzzy scoring
 MAX_QUERY_WORDS = 100
+SHORT_PHRASE = 3  # a phrasing of up to this many words only counts with its words together
 
 
 def usable_phrase(processed: str) -> bool:
     """Bare numbers and tiny tokens are never matched as text: `210` in a sentence is no code."""
     compact = processed.replace(" ", "")
     return len(compact) >= 4 and not compact.isdigit()
+
+
+def _narrowed(text: str, words: list[str], choice: str, score: float) -> float:
+    """Token-set scoring gives 100 when the text's words are a subset of a longer phrase:
+    `cable fault` would be the phrasing `ground fault, try reconnecting cable`. A text that
+    says only part of a phrase is not that phrase, so it is scored on the whole phrase
+    (token-sort) instead. A phrase inside a longer text keeps its score."""
+    phrase = choice.split()
+    if set(words) < set(phrase):
+        return min(score, fuzz.token_sort_ratio(text, choice))
+    if len(phrase) <= SHORT_PHRASE and set(phrase) < set(words) and not _adjacent(phrase, words):
+        # `mains lost` is not in `mains meter lost`: what was lost is the meter. The words of
+        # a short phrase must stand together (in any order) to mean the phrase.
+        return min(score, fuzz.token_sort_ratio(text, choice))
+    return score
+
+
+def _adjacent(phrase: list[str], words: list[str]) -> bool:
+    """The words of `phrase` stand together in `words`: next to each other in any order, or
+    in order with only a prepositional phrase between (`MCB of domestic socket triggered`
+    still says `MCB triggered`; in `mains meter lost` the meter was lost, not the mains)."""
+    need, n = set(phrase), len(phrase)
+    if any(need <= set(words[i : i + n]) for i in range(len(words) - n + 1)):
+        return True
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        at, ok = start, True
+        for wanted in phrase[1:]:
+            nxt = next((k for k in range(at + 1, len(words)) if words[k] == wanted), None)
+            if nxt is None or (nxt > at + 1 and words[at + 1] not in _LINKS):
+                ok = False
+                break
+            at = nxt
+        if ok:
+            return True
+    return False
+
+
+_LINKS = frozenset({"of", "on", "at", "in", "for", "from", "to", "with"})
 
 
 class PhraseIndex(Generic[T]):
@@ -102,15 +143,18 @@ class PhraseIndex(Generic[T]):
         if not ids:
             return []
         subset = [self.choices[i] for i in ids]
+        text = " ".join(words)
         found = process.extract(
-            " ".join(words),
+            text,
             subset,
             scorer=fuzz.token_set_ratio,
             processor=None,
             score_cutoff=cutoff,
             limit=limit,
         )
-        return self._ranked((score, ids[index]) for _, score, index in found)
+        scored = ((_narrowed(text, words, choice, score), ids[index])
+                  for choice, score, index in found)  # fmt: skip
+        return self._ranked((s, i) for s, i in scored if s >= cutoff)[:limit]
 
     def _ranked(self, found: Iterable[tuple[float, int]]) -> list[tuple[float, int]]:
         # Equal scores: the longer phrase is the more specific match.

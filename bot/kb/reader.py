@@ -43,6 +43,9 @@ class Lexicon:
     cleared: frozenset[str]  # words that say a fault is over or not a fault: no reading
     families: tuple[WordFamily, ...]
     source: str = ""
+    # Words that name a link to something (`communication`): with a device's words in the
+    # same code, the fault is the device's (`isolation_monitor/CommunicationFault`).
+    links: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +88,29 @@ class CodeReader:
                 out.extend(self.lexicon.words[folded])
                 continue
             split = _CAMEL.sub(" ", _ACRONYM.sub(" ", piece)).casefold().split()
-            for raw in split:
-                out.extend(self._expand(raw))
+            out.extend(self._expand_split(split))
             if len(out) >= MAX_WORDS:
                 break
         return tuple(out[:MAX_WORDS])
+
+    def _expand_split(self, split: list[str]) -> list[str]:
+        """Expand split words, first re-joining an abbreviation the split cut at its
+        digits: `V2GParameterInvalid` splits into `v 2 g parameter invalid`, and
+        `v2g` is one lexicon word."""
+        words = self.lexicon.words
+        out: list[str] = []
+        i = 0
+        while i < len(split):
+            for n in (3, 2):
+                joined = "".join(split[i : i + n])
+                if i + n <= len(split) and joined in words and not joined.isalpha():
+                    out.extend(words[joined])
+                    i += n
+                    break
+            else:
+                out.extend(self._expand(split[i]))
+                i += 1
+        return out
 
     def _expand(self, word: str) -> tuple[str, ...]:
         words = self.lexicon.words
@@ -108,6 +129,10 @@ class CodeReader:
                 ):
                     return self._expand(head) + self._expand(tail)
         return (word,)
+
+    def names_a_link(self, text: str) -> bool:
+        """The code's words include a link word (`communication`, `comm`)."""
+        return bool(self.lexicon.links) and not self.lexicon.links.isdisjoint(self.words(text))
 
     def read(self, text: str) -> Reading | Declined | None:
         """What the words of `text` name; None when no family word is there at all."""

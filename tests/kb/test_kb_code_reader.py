@@ -374,3 +374,115 @@ def test_code_words_decide_and_a_disagreeing_info_is_shown(real: Matcher) -> Non
     assert m.entry is not None and m.entry.category is Category.DOOR_OR_TAMPER
     assert any("the info's words point to the cooling system instead" in e for e in m.evidence)
     assert m.confidence <= 0.6
+
+
+@pytest.mark.parametrize(
+    ("code", "word"),
+    [("V2GParameterInvalid", "iso15118"), ("ContactorK1Welded", "contactor"),
+     ("LTE4GLost", "cellular"), ("Iso15118Timeout", "iso15118")],
+)  # fmt: skip
+def test_an_abbreviation_cut_at_its_digits_is_joined_again(
+    reader: CodeReader, code: str, word: str
+) -> None:
+    """camelCase splitting cuts `V2G` into `v 2 g`; the lexicon's word is found again."""
+    words = reader.words(code)
+    assert word in words and "2" not in words[:1], words
+
+
+@pytest.mark.parametrize("code", ["V2GTPPayloadTypeInvalid", "SDPDiscoveryTimeout",
+                                  "EXIDecodingError"])  # fmt: skip
+def test_iso15118_layer_names_are_read_as_vehicle_communication(
+    reader: CodeReader, code: str
+) -> None:
+    got = reader.read(code)
+    assert isinstance(got, Reading), (code, got, reader.words(code))
+    assert got.family.entry.category is Category.EV_COMMUNICATION
+
+
+def test_tls_alone_does_not_say_whose_link_failed(real: Matcher) -> None:
+    """A TLS handshake may be the car's (ISO 15118) or the backend's (OCPP): no guess, but
+    a TLS code that names certificates is still read as certificates."""
+    m = real.match(_stranger("TLSHandshakeError"))
+    assert m.entry is None or m.entry.category is not Category.CONFIGURATION, m.evidence
+    cert = real.match(_stranger("TlsCertificateExpired"))
+    assert cert.entry is not None and cert.entry.category is Category.CONFIGURATION
+
+
+@pytest.mark.parametrize(
+    ("code", "wrong"),
+    [("CABLE_FAULT", Category.GROUND_FAULT), ("DC_HARDWARE", Category.POWER_MODULE)],
+)  # fmt: skip
+def test_a_code_saying_part_of_a_phrase_is_not_that_phrase(
+    real: Matcher, code: str, wrong: Category
+) -> None:
+    """`cable fault` is contained in the phrasing `Ground fault, Try reconnecting cable`
+    as a set of words; it used to score 100 against it."""
+    m = real.match(MatchQuery(vendor="Nobody Knows GmbH", code=code))
+    assert m.entry is None or m.entry.category is not wrong or m.method != "phrasing", m.evidence
+
+
+def test_a_phrase_inside_a_longer_text_still_counts(real: Matcher) -> None:
+    m = real.match(_stranger("X1", info="Ground fault, Try reconnecting cable now please"))
+    assert m.entry is not None and m.entry.category is Category.GROUND_FAULT, m.evidence
+
+
+def test_a_short_phrase_counts_only_with_its_words_together(real: Matcher) -> None:
+    """`mains lost` (a supply phrasing) is not in `Communication with mains meter lost`
+    (SmartEVSE's text for a silent meter): its words are there, but apart."""
+    m = real.match(_stranger("X1", info="Communication with mains meter lost",
+                             error="PowerMeterFailure"))  # fmt: skip
+    assert m.entry is not None and m.entry.category is Category.POWER_METER, m.evidence
+    together = real.match(_stranger("X1", info="Supply: mains lost since 10:00"))
+    assert together.entry is not None and together.entry.category is Category.POWER_LOSS
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [("insulation_monitor/CommunicationFault", Category.ISOLATION_FAULT),
+     ("PowerModuleCommunicationFault", Category.POWER_MODULE),
+     ("SurgeProtectionCommunicationFault", Category.SURGE_PROTECTION)],
+)  # fmt: skip
+def test_a_communication_fault_with_a_named_device_is_that_devices(
+    real: Matcher, code: str, category: Category
+) -> None:
+    """The generic `CommunicationFault` phrasing (the network) yields when the code names the
+    device the controller cannot reach; the evidence says why."""
+    m = real.match(_stranger(code))
+    assert m.entry is not None and m.entry.category is category, m.evidence
+    assert m.method == "words" and any("a link phrasing pointed to connectivity" in e
+                                       for e in m.evidence), m.evidence  # fmt: skip
+
+
+def test_a_communication_fault_naming_no_device_stays_the_network(real: Matcher) -> None:
+    m = real.match(_stranger("CommunicationFault"))
+    assert m.entry is not None and m.entry.category is Category.CONNECTIVITY, m.evidence
+
+
+def test_a_condition_of_a_device_is_not_a_link(real: Matcher) -> None:
+    """Only link words hand the fault to the device: a power module that is too hot is a
+    temperature fault, as its phrasing says."""
+    m = real.match(_stranger("PowerModuleOverTemperature"))
+    assert m.entry is not None and m.entry.category is Category.HIGH_TEMPERATURE, m.evidence
+
+
+def test_lint_wants_link_words_to_be_single_words(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    path = root / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("links: [communication,", 'links: ["two words", communication,'),
+                    encoding="utf-8")  # fmt: skip
+    found = [str(p) for p in lint_knowledge(root) if "lexicon" in p.file]
+    assert any("link word 'two words' must be one word" in f for f in found), found
+
+
+def test_a_failed_self_test_of_a_named_device_is_that_devices(real: Matcher) -> None:
+    """`self-test failed` is a generic internal-error phrasing; a GFI's failed self-test (an
+    info text a charger sends with GroundFailure) is about ground-fault protection."""
+    m = real.match(_stranger("X1", info="GFI self test failed", error="GroundFailure"))
+    assert m.entry is not None and m.entry.category is Category.GROUND_FAULT, m.evidence
+    assert any("the info text names residual or leakage current" in e for e in m.evidence)
+    plain = real.match(_stranger("X1", info="self-test failed"))
+    assert plain.entry is not None and plain.entry.category is Category.INTERNAL_ERROR
