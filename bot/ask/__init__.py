@@ -1,0 +1,5 @@
+"""Understanding questions people type: find the fleet's own names in the text first
+(chargers, ports, sites, vendors, models, codes, times), then decide what is asked.
+
+Deterministic and fast: one in-memory index of names per fleet snapshot
+(bot.ask.index), cue words from knowledge/asking.yaml (bot.ask.cues)."""
