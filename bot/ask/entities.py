@@ -36,6 +36,7 @@ _PORT_SUFFIX = re.compile(r"^(.+?)[/#](\d{1,3})$")  # CP-12/2
 _HEX = re.compile(r"\b0x[0-9a-f]{1,8}\b")
 _CODE_LIKE = re.compile(r"\b[a-z]{1,4}-?\d{2,6}[a-z]?\b")
 _SEP = r"\s*(?:#|no\.?|nr\.?|number|num)?\s*:?\s*"
+_MAX_ID = 64  # a longer token is no charger id anybody typed
 _SITE_FUZZ = 80  # rapidfuzz ratio for a site word typed with a typo ("nroth")
 _CUE_FUZZ = 85  # and for a cue word ("stauts")
 _VENDOR_FUZZ = 88
@@ -65,6 +66,7 @@ class Found:
     connector: int | None = None
     sites: list[SiteHit] = field(default_factory=list)  # ranked, best first
     codes: list[str] = field(default_factory=list)
+    guessed_codes: set[str] = field(default_factory=set)  # only shaped like a code (F400)
     vendor: str | None = None
     model: str | None = None
     when: TimeRef | None = None
@@ -237,7 +239,9 @@ def _chargers(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
                 found.connector = int(m[3])
         else:
             t.take(m.start(), m.end())
-            found.loose_ids.append(t.orig[m.start():m.end()])
+            found.loose_ids.append(t.orig[m.start():m.end(2)])
+            if m[3] and found.connector is None:
+                found.connector = int(m[3])
     # A charger word and a number: "charger 9", "station #12".
     words = "|".join(sorted(map(re.escape, cues.charger_words), key=len, reverse=True))
     for m in re.finditer(rf"\b(?:{words}){_SEP}(\d{{1,6}})\b", t.low):
@@ -246,17 +250,23 @@ def _chargers(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
         ids = index.by_number.get(int(m[1]), ())
         if ids:
             hit(t.orig[m.start():m.end()], ids, m.start(), m.end())
-        else:
+        else:  # "cp12" as typed; "charger 99" is charger "99"
             t.take(m.start(), m.end())
-            found.loose_ids.append(m[1])
+            typed = t.orig[m.start():m.end()]
+            found.loose_ids.append(m[1] if " " in typed else typed)
     # Anything else that looks like an id (letters and digits) may be a charger nobody
     # knows, or a code: intent decides.
     for m in _TOKEN.finditer(t.low):
         token = m[0]
         if (t.free(m.start(), m.end()) and any(c.isdigit() for c in token)
                 and any(c.isalpha() for c in token) and not _HEX.fullmatch(token)
-                and not _CODE_LIKE.fullmatch(token)):
-            found.loose_ids.append(t.orig[m.start():m.end()])
+                and not _CODE_LIKE.fullmatch(token) and len(token) <= _MAX_ID):
+            typed = t.orig[m.start():m.end()]
+            if cut := _PORT_SUFFIX.match(typed):
+                typed = cut[1]
+                if found.connector is None:
+                    found.connector = int(cut[2])
+            found.loose_ids.append(typed)
 
 
 # --- codes, vendors, models ---------------------------------------------------------
@@ -287,6 +297,7 @@ def _codes(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
     for m in _CODE_LIKE.finditer(t.low):
         if t.free(m.start(), m.end()):
             add(m.start(), m.end())
+            found.guessed_codes.add(found.codes[-1])
     if found.codes:  # what looked like an unknown charger was the code
         found.loose_ids = [x for x in found.loose_ids if x not in found.codes]
 

@@ -11,12 +11,17 @@ Rules, in order (targets first, cue words second):
 
 from __future__ import annotations
 
+import re
+
 from bot.ask.cues import Cues, load_cues
 from bot.ask.entities import Found, SiteHit, clean, find
 from bot.ask.index import NameIndex, build_index
 from bot.ask.model import Command, Option
 
 MAX_OPTIONS = 4
+_ON_VENDOR = re.compile(
+    r"\b(?:on|for|from)\s+(?:an?\s+|the\s+|my\s+)?([A-Za-z][\w\- ]{0,40}?)[\s?!.]*$", re.I
+)
 _CLOSE = 0.34  # two site readings closer than this are a tie: ask back
 _EMPTY = build_index(())
 
@@ -35,6 +40,10 @@ def decide(f: Found) -> Command:
     base = Command("unknown", connector=f.connector, when=f.when, vendor=f.vendor,
                    model=f.model, raw=raw)
     code_cue = "code" in intents
+    if f.codes and not code_cue and not f.vendor and set(f.codes) <= f.guessed_codes:
+        # Only shaped like a code ("CP-12" on a fleet without it): a charger nobody knows.
+        f.loose_ids = [*f.loose_ids, *f.codes]
+        f.codes = []
     status_cue = "status" in intents
 
     if f.when is not None and f.when.key == "bad_date":
@@ -46,7 +55,7 @@ def decide(f: Found) -> Command:
         return _with(base, "unknown_codes")
     if (f.codes and (code_cue or f.vendor or not (chargers or sites or status_cue))
             and (not chargers or code_cue)):
-        return _with(base, "code", code=f.codes[0])
+        return _with(base, "code", code=f.codes[0], vendor=f.vendor or _typed_vendor(raw))
     if code_cue and not f.codes and not chargers and not sites and not status_cue:
         return _with(base, "code", problem="no_code")
     if "digest" in intents and not chargers and not sites:
@@ -64,8 +73,6 @@ def decide(f: Found) -> Command:
         return _with(base, "why", charger=charger)
     if f.loose_ids and not sites and (status_cue or len(f.words) <= 3):
         return _with(base, "why", charger=f.loose_ids[0])
-    if f.codes and not sites and (status_cue or len(f.words) <= 3) and not code_cue:
-        return _with(base, "why", charger=f.codes[0])  # "why CP-12" on a fleet without it
     top = _top_sites(sites)
     if len(top) == 1:
         return _with(base, "site", site=top[0].site, connector=None)
@@ -76,6 +83,13 @@ def decide(f: Found) -> Command:
     if "help" in intents:
         return _with(base, "help")
     return base
+
+
+def _typed_vendor(raw: str) -> str | None:
+    """"what does F400 mean on Acme?": a maker the knowledge base does not know is still
+    passed on as typed (the matcher answers for it honestly)."""
+    m = _ON_VENDOR.search(raw)
+    return m[1].strip() if m else None
 
 
 def code_cue_only(f: Found) -> bool:
