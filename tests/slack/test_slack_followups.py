@@ -117,7 +117,7 @@ def test_a_follow_up_is_read_in_the_thread_s_charger(world: Thread) -> None:
 
 
 def test_context_comes_from_the_thread_not_the_person(world: Thread) -> None:
-    asked, _ = world.say("is cp12 ok")
+    world.say("is cp12 ok")  # U0USER asked about CP-12 in a thread of their own
     other, _ = world.say("how is CP-7 doing", user="U0OTHER")
     _, reply = world.say("and port 2?", thread=other)  # U0USER, in the CP-7 thread
     assert reply.params["text"].startswith("CP-7")
