@@ -116,6 +116,7 @@ def find(raw: str, index: NameIndex, cues: Cues) -> Found:
     _chargers(t, found, index, cues)
     _codes(t, found, index, cues)
     _vendors(t, found, index)
+    _vendor_numbers(t, found)
     _sites(t, found, index, cues)
     return found
 
@@ -327,6 +328,17 @@ def _vendors(t: _Text, found: Found, index: NameIndex) -> None:
         i += 1
 
 
+def _vendor_numbers(t: _Text, found: Found) -> None:
+    """"zaptec 4096?": next to a maker's name, a bare number is that maker's code."""
+    if found.vendor is None or found.codes:
+        return
+    for start, end, word in t.words():
+        if word.isdigit() and len(word) <= 6:
+            t.take(start, end)
+            found.codes.append(t.orig[start:end])
+            return
+
+
 # --- sites --------------------------------------------------------------------------
 
 
@@ -345,6 +357,9 @@ def _sites(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
                 unique.add(s)
 
     for i, (_, _, w) in enumerate(words):
+        if (s := index.site_keys.get(w)) and len(index.site_words[s]) > 1:  # "depotnorth"
+            for sw in index.site_words[s]:
+                mark(sw, 1.0)
         if i + 1 < len(words) and (s := index.site_keys.get(w + words[i + 1][2])):
             for sw in index.site_words[s]:
                 mark(sw, 1.0)
