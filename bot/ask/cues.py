@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,9 +31,23 @@ class Cues:
     times: dict[str, dict[str, Any]]  # key -> {phrases, from_hour, to_hour}
     weekdays: dict[str, int]
     all_words: tuple[str, ...]  # every intent word, for typo matching
+    # Compiled once from the words above (bot.ask.entities reads with them).
+    port_re: re.Pattern[str]
+    ordinal_re: re.Pattern[str] | None
+    charger_re: re.Pattern[str]
+    code_re: re.Pattern[str]
+    time_re: re.Pattern[str] | None
+    time_key: dict[str, str]  # time phrase -> its key
 
     def intents_of(self, word: str) -> list[str]:
         return [k for k, words in self.intent_words.items() if word in words]
+
+
+SEP = r"\s*(?:#|no\.?|nr\.?|number|num)?\s*:?\s*"  # "port #2", "charger no. 9"
+
+
+def _alternation(words: Any) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
 def _words(values: Any) -> frozenset[str]:
@@ -54,13 +69,28 @@ def load_cues(path: str | None = None) -> Cues:
                                          key=len, reverse=True))}
         for k, v in (data.get("times") or {}).items()
     }
+    port_words = _words(data.get("port_words"))
+    ordinals = {fold(str(k)): int(v) for k, v in (data.get("ordinals") or {}).items()}
+    charger_words = _words(data.get("charger_words"))
+    code_words = _words(data.get("code_words"))
+    time_key = {p: k for k, v in times.items() for p in v["phrases"]}
     return Cues(
+        port_re=re.compile(rf"\b(?:{_alternation(port_words)})s?{SEP}(\d{{1,3}})\b"),
+        ordinal_re=re.compile(rf"\b({_alternation(ordinals)})\s+(?:{_alternation(port_words)})\b")
+        if ordinals else None,
+        charger_re=re.compile(rf"\b(?:{_alternation(charger_words)}){SEP}(\d{{1,6}})\b"),
+        code_re=re.compile(
+            rf"\b(?:{_alternation(code_words)})s?(?:\s+code)?{SEP}"
+            r"([a-z0-9][a-z0-9_\-.]*[a-z0-9]|[0-9])"
+        ),
+        time_re=re.compile(rf"\b(?:{_alternation(time_key)})\b") if time_key else None,
+        time_key=time_key,
         intent_words=words,
         intent_phrases=phrases,
-        charger_words=_words(data.get("charger_words")),
-        port_words=_words(data.get("port_words")),
-        ordinals={fold(str(k)): int(v) for k, v in (data.get("ordinals") or {}).items()},
-        code_words=_words(data.get("code_words")),
+        charger_words=charger_words,
+        port_words=port_words,
+        ordinals=ordinals,
+        code_words=code_words,
         not_site_words=_words(data.get("not_site_words")),
         times=times,
         weekdays={fold(str(k)): int(v) for k, v in (data.get("weekdays") or {}).items()},

@@ -17,7 +17,6 @@ from rapidfuzz import fuzz, process
 from bot.ask.cues import Cues
 from bot.ask.index import NameIndex
 from bot.ask.model import TimeRef
-from bot.kb.vendors import vendor_key
 from bot.store.names import normalize_name
 
 MAX_INPUT = 500  # longer input is cut: nobody types a 10 kB question
@@ -35,7 +34,6 @@ _ID_GLUED = re.compile(r"\b([a-z]{1,8})[\s\-_#.:]?0*(\d{1,6})(?:\s*/\s*(\d{1,3})
 _PORT_SUFFIX = re.compile(r"^(.+?)[/#](\d{1,3})$")  # CP-12/2
 _HEX = re.compile(r"\b0x[0-9a-f]{1,8}\b")
 _CODE_LIKE = re.compile(r"\b[a-z]{1,4}-?\d{2,6}[a-z]?\b")
-_SEP = r"\s*(?:#|no\.?|nr\.?|number|num)?\s*:?\s*"
 _MAX_ID = 64  # a longer token is no charger id anybody typed
 _SITE_FUZZ = 80  # rapidfuzz ratio for a site word typed with a typo ("nroth")
 _CUE_FUZZ = 85  # and for a cue word ("stauts")
@@ -167,16 +165,15 @@ def _times(t: _Text, found: Found, cues: Cues) -> None:
             t.take(m.start(), m.end())
             hours = max(1, min(int(m[1]) * per, 24 * 31))
             found.when = found.when or TimeRef("last_hours", m[0], hours=hours)
-    for key, spec in cues.times.items():
-        for phrase in spec["phrases"]:
-            for m in re.finditer(rf"\b{re.escape(phrase)}\b", t.low):
-                if not t.free(m.start(), m.end()):
-                    continue
-                t.take(m.start(), m.end())
-                if key == "last_hours":
-                    found.when = found.when or TimeRef("last_hours", m[0], hours=1)
-                else:
-                    found.when = found.when or TimeRef(key, m[0])
+    for m in cues.time_re.finditer(t.low) if cues.time_re else ():
+        if not t.free(m.start(), m.end()):
+            continue
+        t.take(m.start(), m.end())
+        key = cues.time_key[m[0]]
+        if key == "last_hours":
+            found.when = found.when or TimeRef("last_hours", m[0], hours=1)
+        else:
+            found.when = found.when or TimeRef(key, m[0])
     for start, end, word in t.words():
         if word in cues.weekdays and (len(word) > 3 or _before(t.low, start) == "on"):
             t.take(start, end)
@@ -192,13 +189,11 @@ def _before(low: str, start: int) -> str:
 
 
 def _ports(t: _Text, found: Found, cues: Cues) -> None:
-    words = "|".join(sorted(map(re.escape, cues.port_words), key=len, reverse=True))
-    ordinals = "|".join(sorted(map(re.escape, cues.ordinals), key=len, reverse=True))
-    for m in re.finditer(rf"\b(?:{words})s?{_SEP}(\d{{1,3}})\b", t.low):
+    for m in cues.port_re.finditer(t.low):
         t.take(m.start(), m.end())
         found.connector = found.connector if found.connector is not None else int(m[1])
-    if ordinals:
-        for m in re.finditer(rf"\b({ordinals})\s+(?:{words})\b", t.low):
+    if cues.ordinal_re is not None:
+        for m in cues.ordinal_re.finditer(t.low):
             if t.free(m.start(), m.end()):
                 t.take(m.start(), m.end())
                 if found.connector is None:
@@ -244,8 +239,7 @@ def _chargers(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
             if m[3] and found.connector is None:
                 found.connector = int(m[3])
     # A charger word and a number: "charger 9", "station #12".
-    words = "|".join(sorted(map(re.escape, cues.charger_words), key=len, reverse=True))
-    for m in re.finditer(rf"\b(?:{words}){_SEP}(\d{{1,6}})\b", t.low):
+    for m in cues.charger_re.finditer(t.low):
         if not t.free(m.start(), m.end()):
             continue
         ids = index.by_number.get(int(m[1]), ())
@@ -283,9 +277,7 @@ def _codes(t: _Text, found: Found, index: NameIndex, cues: Cues) -> None:
     for m in _HEX.finditer(t.low):
         if t.free(m.start(), m.end()):
             add(m.start(), m.end())
-    words = "|".join(sorted(map(re.escape, cues.code_words), key=len, reverse=True))
-    for m in re.finditer(rf"\b(?:{words})s?(?:\s+code)?{_SEP}([a-z0-9][a-z0-9_\-.]*[a-z0-9]|[0-9])",
-                         t.low):
+    for m in cues.code_re.finditer(t.low):
         token = m[1]
         if t.free(m.start(1), m.end(1)) and (any(c.isdigit() for c in token)
                                              or token in index.codes):
@@ -309,7 +301,7 @@ def _vendors(t: _Text, found: Found, index: NameIndex) -> None:
     while i < len(words):
         for n in range(min(index.max_vendor_words, len(words) - i), 0, -1):
             part = words[i:i + n]
-            key = vendor_key(" ".join(w for _, _, w in part))
+            key = "".join(w for _, _, w in part)  # words are lower-case alphanumerics
             vendor = index.vendors.get(key)
             model = index.models.get(key)
             if vendor is None and model is None and n == 1 and len(key) >= 6 and not key.isdigit():
