@@ -55,7 +55,10 @@ def decide(f: Found) -> Command:
         return _with(base, "unknown_codes")
     if (f.codes and (code_cue or f.vendor or not (chargers or sites or status_cue))
             and (not chargers or code_cue)):
-        return _with(base, "code", code=f.codes[0], vendor=f.vendor or _typed_vendor(raw))
+        # "what does 0x0002 mean on CP-001": the charger names the maker (answer time).
+        charger = chargers[0] if len(chargers) == 1 else None
+        return _with(base, "code", code=f.codes[0], charger=charger,
+                     vendor=f.vendor or (None if charger else _typed_vendor(raw)))
     if code_cue and not f.codes and not chargers and not sites and not status_cue:
         return _with(base, "code", problem="no_code")
     if "digest" in intents and not chargers and not sites:

@@ -104,9 +104,17 @@ def _answer(services: SlackServices, cmd: Command, user_id: str | None) -> Answe
     if cmd.kind == "code" and cmd.code:
         from bot.kb.types import MatchQuery
 
-        match = services.matcher.match(MatchQuery(vendor=cmd.vendor, model=cmd.model,
-                                                  code=cmd.code))
-        return Answered([render_code(cmd.code, cmd.vendor, match)], context_of(cmd))
+        vendor, model = cmd.vendor, cmd.model
+        if cmd.charger and not vendor:  # the maker and model the charger told us at boot
+            from bot.store.models import Charger
+
+            with services.transaction() as s:
+                row = s.get(Charger, cmd.charger)
+                if row is not None:
+                    vendor, model = row.vendor, model or row.model
+        match = services.matcher.match(MatchQuery(vendor=vendor, model=model, code=cmd.code))
+        return Answered([render_code(cmd.code, vendor, match)],
+                        context_of(replace(cmd, vendor=vendor)))
     if cmd.kind == "digest":
         from bot.ask.when import window
         from bot.digest.build import build_digest

@@ -53,6 +53,10 @@ def test_ask_understands_sites_codes_and_asks_back(sample: Any) -> None:
     data = json.loads(ask(sample, "--json", "what is error 0x0002 on abb")[1])
     assert (data["question"]["code"], data["question"]["vendor"]) == ("0x0002", "ABB")
     assert "Ground fault" in json.dumps(data["messages"])
+    data = json.loads(ask(sample, "--json", "what does 0x0002 mean on CP-001")[1])
+    assert (data["question"]["code"], data["question"]["charger"]) == ("0x0002", "CP-001")
+    assert data["context"]["vendor"] == "ABB"  # the maker CP-001 named at boot
+    assert "Ground fault" in json.dumps(data["messages"])
     data = json.loads(ask(sample, "--json", "CP-012", "at", "depot", "north")[1])
     assert data["question"]["kind"] == "clarify" and data["context"] is None
     buttons = [e["text"]["text"] for b in data["messages"][0]["blocks"]

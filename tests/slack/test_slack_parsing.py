@@ -138,6 +138,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "users:read",
         "channels:read",
         "groups:read",  # conversations.members of a private alert channel (permissions)
+        "channels:history",  # conversations.replies: the thread a follow-up is asked in
+        "groups:history",
     } <= scopes
     assert manifest["features"]["slash_commands"][0]["command"] == "/faultbot"
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
