@@ -46,11 +46,17 @@ def context_from(metadata: Any) -> Command | None:
     return Command.from_dict(data)
 
 
+def needs_context(cmd: Command) -> bool:
+    """Whether `cmd` could mean something else in a thread (so the thread is worth
+    reading): it names no charger, site or code of its own."""
+    return not cmd.has_target and cmd.kind in _FOLLOWS and not (
+        cmd.kind == "code" and cmd.problem is None
+    )
+
+
 def follow_up(cmd: Command, context: Command | None) -> Command:
     """`cmd` read in the thread's context."""
-    if context is None or cmd.has_target or cmd.kind not in _FOLLOWS:
-        return cmd
-    if cmd.kind == "code" and cmd.problem is None:
+    if context is None or not needs_context(cmd):
         return cmd
     if context.kind == "code" and context.code:
         return replace(cmd, kind="code", code=context.code, problem=None,

@@ -22,6 +22,7 @@ from bot.store.names import normalize_name
 _ID_PARTS = re.compile(r"^([A-Za-z]*)[^A-Za-z0-9]*0*(\d+)$")  # CP-012 -> (CP, 12)
 _WORD = re.compile(r"[a-z0-9]+")
 _TTL_S = 30.0
+_MAX_CACHED = 8  # databases x site maps x knowledge bases held at once
 _MIN_VENDOR_KEY = 3  # "UC", "GE": too short to find in free text
 _MIN_MODEL_KEY = 4
 
@@ -146,5 +147,7 @@ def index_for(session: Any, sites: Any = None, kb: Any = None) -> NameIndex:
         return hit[2]
     index = build_index(all_charger_ids(session), sites, kb)
     with _lock:
+        if len(_cache) >= _MAX_CACHED and key not in _cache:
+            _cache.pop(min(_cache, key=lambda k: _cache[k][0]))  # the oldest goes
         _cache[key] = (now, count, index)
     return index

@@ -128,8 +128,10 @@ def test_context_comes_from_the_thread_not_the_person(world: Thread) -> None:
 
 def test_a_follow_up_that_names_its_own_charger_is_a_new_question(world: Thread) -> None:
     asked, _ = world.say("is cp12 ok")
+    before = len(world.stub.calls_to("conversations.replies"))
     _, reply = world.say("and cp7?", thread=asked)
     assert reply.params["text"].startswith("CP-7")
+    assert len(world.stub.calls_to("conversations.replies")) == before  # no need to read
 
 
 def test_a_reply_in_an_alert_thread_is_about_the_alert(world: Thread) -> None:

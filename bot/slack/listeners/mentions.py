@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.ask.followup import context_from
+from bot.ask.followup import context_from, follow_up, needs_context
 from bot.ask.model import Command
 from bot.slack.answering import answer_question, read_question
 from bot.slack.outbox import enqueue
@@ -102,10 +102,9 @@ def handle_message(
         return
     user = event.get("user")
     in_thread = event.get("thread_ts")
-    context = None
-    if in_thread and in_thread != event.get("ts"):
-        context = thread_context(services, client, channel, str(in_thread))
-    cmd = read_question(services, str(event.get("text") or ""), context=context)
+    cmd = read_question(services, str(event.get("text") or ""))
+    if in_thread and in_thread != event.get("ts") and needs_context(cmd):
+        cmd = follow_up(cmd, thread_context(services, client, channel, str(in_thread)))
     metadata = None
     if cmd.kind == "teach":
         messages = [render_notice("teach_use_command", services.command)]
