@@ -18,9 +18,7 @@ from bot.ask.followup import context_of, follow_up
 from bot.ask.model import Command
 from bot.slack.commands_parse import parse_command, parse_mention
 from bot.slack.permissions import Action
-from bot.slack.render.answers import (
-    m as answer_words,
-)
+from bot.slack.render.answers import m as answer_words
 from bot.slack.render.answers import (
     render_code,
     render_help,
