@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 import yaml
+from ask_fleet import sample_index
 
 from bot.ask.index import NameIndex
 from bot.ask.intent import understand
 from bot.ask.model import Command
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return sample_index()
 
 HERE = Path(__file__).parent
 QUESTIONS = yaml.safe_load((HERE / "questions.yaml").read_text("utf-8"))

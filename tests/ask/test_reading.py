@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from ask_fleet import sample_index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,11 @@ from bot.ask.index import NameIndex, build_index
 from bot.ask.intent import understand
 from bot.ask.model import Command, Option, TimeRef
 from bot.ask.when import window
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return sample_index()
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
