@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.answers.model import Cause, cause_of
@@ -41,7 +41,7 @@ class Happened:
         return not (self.incidents or self.faults or self.ignored or self.went_down)
 
 
-def _overlapping(start: datetime, end: datetime) -> object:
+def _overlapping(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(
         Incident.suppressed.is_(False),
         Incident.opened_at <= end,
@@ -95,11 +95,14 @@ def _take(out: Happened, rows: list[Incident]) -> None:
     out.more = max(0, len(rows) - MAX_INCIDENTS)
 
 
-def _count(session: Session, out: Happened, diag: list[object], status: list[object]) -> None:
+def _count(
+    session: Session, out: Happened, diag: list[ColumnElement[bool]],
+    status: list[ColumnElement[bool]],
+) -> None:
     # One row per fault report: its newest diagnosis decides acted-on or ignored.
     latest = (
         select(DiagnosisRow.message_fingerprint, func.max(DiagnosisRow.id).label("id"))
-        .where(*diag)  # type: ignore[arg-type]
+        .where(*diag)
         .group_by(DiagnosisRow.message_fingerprint)
         .subquery()
     )
@@ -117,5 +120,5 @@ def _count(session: Session, out: Happened, diag: list[object], status: list[obj
             categories[category] += n
     out.categories = dict(categories.most_common())
     out.went_down += session.scalar(
-        select(func.count()).select_from(PortStatus).where(*status)  # type: ignore[arg-type]
+        select(func.count()).select_from(PortStatus).where(*status)
     ) or 0
