@@ -11,3 +11,12 @@ def bench() -> None:
 
 
 commands: list[click.Command] = [bench]
+
+
+def _register_ask() -> None:
+    from bot.bench.ask import ask_bench
+
+    bench.add_command(ask_bench)
+
+
+_register_ask()

@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "bot.cli.kb_cmds",  # lookup, kb lint/stats/unknown/export
     "bot.cli.triage_cmds",  # explain
     "bot.cli.answer_cmds",  # why, site, digest, demo
+    "bot.cli.ask_cmds",  # ask (a question, answered as the bot does in Slack)
     "bot.cli.sample_cmds",  # sample (write the bundled sample feed)
     "bot.cli.runtime_cmds",  # run, serve
     "bot.cli.bench_cmds",  # bench ingest/match/triage/feeds

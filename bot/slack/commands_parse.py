@@ -1,24 +1,25 @@
-"""Deterministic parsing of what people type: slash-command text and mentions/DMs.
+"""What people type to the bot -> a Command. Subcommands keep their fixed grammar
+(`/faultbot why CP-12`, `code F400 Acme`, `digest 2026-11-20`, `teach`); everything
+else is free text, read entity-first against the fleet's own names by bot.ask:
 
-    parse_command("why CP-12")                     -> why, charger CP-12
-    parse_mention("<@U1> why is charger CP-12 faulted?") -> why, charger CP-12
-    parse_mention("what's wrong at Depot North?")  -> site "Depot North"
-    parse_mention("what does F400 mean on Acme?")  -> code F400, vendor Acme
-
-No guessing beyond fixed patterns; anything else is "unknown" with a "did you mean"
-suggestion for a mistyped subcommand.
+    parse_mention("is depot nroth ok?", index)       -> site Depot North
+    parse_mention("what happened to cp30 last night") -> why CP-030, last night
+    parse_command("is depot north ok?", index)       -> the same reading as a mention
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-Kind = Literal["why", "site", "code", "digest", "unknown_codes", "teach", "help", "unknown"]
+from bot.ask.entities import MAX_INPUT, clean
+from bot.ask.index import NameIndex
+from bot.ask.intent import understand
+from bot.ask.model import Command, Kind
+
+__all__ = ["MAX_INPUT", "SUBCOMMANDS", "Command", "clean", "parse_command", "parse_mention"]
 
 SUBCOMMANDS: dict[str, Kind] = {
     "why": "why",
@@ -34,63 +35,15 @@ SUBCOMMANDS: dict[str, Kind] = {
     "teach": "teach",
     "help": "help",
 }
-MAX_INPUT = 500  # longer input is cut: nobody types a 10 kB charger id
+# Heads that keep the fixed grammar in a mention too ("code F400 Acme": Acme as typed).
+_GRAMMAR_IN_MENTIONS = frozenset({"code", "lookup", "teach", "site"})
 
-_MENTION = re.compile(r"<[@#!][^>]*>")
-_WS = re.compile(r"\s+")
-# A charger id: letters/digits with separators, at least one digit (CP-12, ACME_0042, 17).
 _CHARGER = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,63}$")
 _PORT = re.compile(r"\b(?:port|connector|plug|evse|socket)\s*#?\s*(\d{1,3})\b", re.I)
 _PORT_SUFFIX = re.compile(r"^(.+?)(?:/|#)(\d{1,3})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SITE_ARG_FIT = 75  # how closely `site X` must spell a site to take its reading
 _TRAIL = " \t?!.,;:'\"“”’"
-
-# Mention patterns, tried in order.
-_WHY_NL = re.compile(
-    r"\b(?:why|what(?:'s|’s|s| is)?\s+(?:wrong|up|happening)\s+with|status\s+of|explain|"
-    r"check)\b.*?\b(?:charger|station|unit|cp|evse)?\s*([A-Za-z0-9][A-Za-z0-9_.:\-/]*\d"
-    r"[A-Za-z0-9_.:\-/]*)",
-    re.I,
-)
-_CODE_NL = re.compile(
-    r"\bwhat\s+(?:does|do|is)\s+(?:code\s+|error\s+)?([A-Za-z0-9_.:\-/x]+)\s+mean"
-    r"(?:\s+(?:on|for|from|with)\s+(?:an?\s+|the\s+)?(.+?))?[\s?!.]*$",
-    re.I,
-)
-_SITE_NL = re.compile(
-    r"\b(?:what(?:'s|’s|s| is)?\s+(?:wrong|up|happening|broken|down)|how\s+is|status)"
-    r"\s+(?:at|in|with|of)\s+(?:site\s+|the\s+)?(.+?)[\s?!.]*$",
-    re.I,
-)
-
-_HOW_NL = re.compile(
-    r"^how(?:'s|’s| is| are)\s+(?:things\s+(?:at|in)\s+)?(?:site\s+|the\s+)?(.+?)"
-    r"(?:\s+doing)?[\s?!.]*$",
-    re.I,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    kind: Kind
-    charger: str | None = None
-    connector: int | None = None
-    site: str | None = None
-    code: str | None = None
-    vendor: str | None = None
-    day: date | None = None
-    word: str | None = None  # the day word ("today", "yesterday", or what was mistyped)
-    suggestion: str | None = None  # "did you mean" for a mistyped subcommand
-    problem: str | None = None  # no_charger, no_site, no_code, bad_date (templates word it)
-    raw: str = ""
-
-
-def clean(text: str) -> str:
-    """Slack text -> plain words: entities undone, mentions dropped, whitespace folded."""
-    text = (text or "")[: MAX_INPUT * 2]
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    text = _MENTION.sub(" ", text)
-    return _WS.sub(" ", text).strip()[:MAX_INPUT]
 
 
 def _charger_arg(words: list[str]) -> tuple[str | None, int | None]:
@@ -147,7 +100,34 @@ def suggest(word: str) -> str | None:
     return None
 
 
-def parse_command(text: str) -> Command:
+def _target(kind: Kind, args: list[str], raw: str, index: NameIndex | None) -> Command:
+    """`why …` / `site …`: the arguments read like a question (forgiving names, times),
+    falling back to the words as typed so the answer can say "no such charger"."""
+    from dataclasses import replace
+
+    read = understand(" ".join(args), index) if args else None
+    charger, connector = _charger_arg(args)
+    if read is not None and read.kind in ("why", "site", "clarify") and (
+        read.has_target or read.options
+    ):
+        if kind == "site" and read.site and fuzz.token_sort_ratio(
+            " ".join(args).lower(), read.site.lower()
+        ) < _SITE_ARG_FIT:
+            # `site Nowhere Park` is not Harbour Retail Park: the argument is all name.
+            return Command("site", site=" ".join(args).strip(_TRAIL), raw=raw)
+        if read.connector is None and connector is not None and read.kind == "why":
+            read = replace(read, connector=connector)  # "why CP-12 2"
+        return replace(read, raw=raw)
+    if kind == "why":
+        problem = None if charger else "no_charger"
+        when = read.when if read is not None else None
+        return Command("why", charger=charger, connector=connector, problem=problem,
+                       when=when, raw=raw)
+    site = " ".join(args).strip(_TRAIL) or None
+    return Command("site", site=site, problem=None if site else "no_site", raw=raw)
+
+
+def parse_command(text: str, index: NameIndex | None = None) -> Command:
     """The text after `/faultbot`."""
     raw = clean(text)
     words = raw.split()
@@ -156,18 +136,14 @@ def parse_command(text: str) -> Command:
     head, args = words[0].lower(), words[1:]
     kind = SUBCOMMANDS.get(head)
     if kind is None:
-        # "/faultbot CP-12" is a why; anything else gets a suggestion.
-        charger, connector = _charger_arg(words)
-        if charger and len(words) <= 3:
-            return Command("why", charger=charger, connector=connector, raw=raw)
-        return Command("unknown", suggestion=suggest(head), raw=raw)
-    if kind == "why":
-        charger, connector = _charger_arg(args)
-        problem = None if charger else "no_charger"
-        return Command("why", charger=charger, connector=connector, problem=problem, raw=raw)
-    if kind == "site":
-        site = " ".join(args).strip(_TRAIL) or None
-        return Command("site", site=site, problem=None if site else "no_site", raw=raw)
+        cmd = understand(raw, index)
+        if cmd.kind == "unknown":
+            from dataclasses import replace
+
+            return replace(cmd, suggestion=suggest(head))
+        return cmd
+    if kind in ("why", "site"):
+        return _target(kind, args, raw, index)
     if kind == "code":
         code, vendor = _code_arg(args)
         return Command(
@@ -175,6 +151,10 @@ def parse_command(text: str) -> Command:
         )
     if kind == "digest":
         day, word, problem = _day_arg(args)
+        if problem is not None:  # "digest for last tuesday": read the words as a question
+            read = understand(raw, index)
+            if read.kind == "digest" and read.when is not None and read.problem is None:
+                return read
         return Command("digest", day=day, word=word, problem=problem, raw=raw)
     if kind == "teach":
         code, vendor = (None, None)
@@ -183,36 +163,17 @@ def parse_command(text: str) -> Command:
         elif args:
             code = args[0]
         return Command("teach", code=code, vendor=vendor, raw=raw)
-    return Command(kind, raw=raw)
+    if kind == "unknown_codes" or not args:
+        return Command(kind, raw=raw)
+    return understand(raw, index)  # "help me with CP-12 please"
 
 
-def parse_mention(text: str) -> Command:
-    """A mention or a DM: the slash-command grammar first, then fixed sentence shapes."""
+def parse_mention(text: str, index: NameIndex | None = None) -> Command:
+    """A mention or a DM: free text, except a few subcommand shapes."""
     raw = clean(text)
     if not raw:
         return Command("help", raw=raw)
     first = raw.split()[0].lower()
-    if first in SUBCOMMANDS and first not in ("charger", "status"):
-        return parse_command(raw)
-    if m := _CODE_NL.search(raw):
-        vendor = m[2].strip(_TRAIL) if m[2] else None
-        return Command("code", code=m[1].strip(_TRAIL), vendor=vendor or None, raw=raw)
-    if m := _WHY_NL.search(raw):
-        tail = raw[m.start(1) :].split()
-        charger, connector = _charger_arg(tail)
-        if connector is None and (pm := _PORT.search(raw)):
-            connector = int(pm[1])
-        if charger:
-            return Command("why", charger=charger, connector=connector, raw=raw)
-    if m := _SITE_NL.search(raw):
-        site = m[1].strip(_TRAIL)
-        if site:
-            return Command("site", site=site, raw=raw)
-    if (m := _HOW_NL.search(raw)) and m[1].strip(_TRAIL):
-        return Command("site", site=m[1].strip(_TRAIL), raw=raw)
-    if first in ("hi", "hello", "hey", "help", "?"):
-        return Command("help", raw=raw)
-    charger, connector = _charger_arg(raw.split())
-    if charger and len(raw.split()) <= 3:
-        return Command("why", charger=charger, connector=connector, raw=raw)
-    return Command("unknown", suggestion=suggest(first), raw=raw)
+    if first in _GRAMMAR_IN_MENTIONS:
+        return parse_command(raw, index)
+    return understand(raw, index)

@@ -74,6 +74,7 @@ class StubMessage:
     blocks: list[Any]
     thread_ts: str | None
     edits: int = 0
+    metadata: dict[str, Any] | None = None  # chat.postMessage `metadata` (conversations.replies)
 
 
 class SlackStub:
@@ -281,6 +282,9 @@ class SlackStub:
             self.calls.append(StubCall(method, params, time.time(), status, body, path, token))
             self._changed.notify_all()
 
+    def _replies(self, channel: str, p: dict[str, Any]) -> dict[str, Any]:
+        return _replies_of(self, channel, p)
+
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         channel = str(p.get("channel", ""))
         if channel and channel in self.missing_channels:
@@ -305,6 +309,7 @@ class SlackStub:
                 channel, ts, str(p.get("text", "")), p.get("blocks") or [], p.get("thread_ts")
             )
             self.messages[(channel, ts)] = msg
+            msg.metadata = p.get("metadata") if isinstance(p.get("metadata"), dict) else None
             return {
                 "ok": True,
                 "channel": channel,
@@ -343,6 +348,8 @@ class SlackStub:
                 "members": page,
                 "response_metadata": {"next_cursor": str(start + size) if more else ""},
             }
+        if method == "conversations.replies":
+            return self._replies(channel, p)
         if method == "users.info":
             user = self.users.get(str(p.get("user")))
             if user is None:
@@ -351,6 +358,28 @@ class SlackStub:
         if method == "response_url":
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+
+def _replies_of(stub: SlackStub, channel: str, p: dict[str, Any]) -> dict[str, Any]:
+    """conversations.replies: the thread's messages the bot posted, oldest first (the
+    stand-in only knows its own posts); metadata only with include_all_metadata."""
+    ts = str(p.get("ts") or "")
+    if not ts:
+        return {"ok": False, "error": "invalid_arguments"}
+    with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+    found = sorted(
+        (msg for (ch, _), msg in stub.messages.items()
+         if ch == channel and (msg.ts == ts or msg.thread_ts == ts)),
+        key=lambda msg: float(msg.ts),
+    )
+    out = []
+    for msg in found[: int(p.get("limit") or 1000)]:
+        item: dict[str, Any] = {"type": "message", "ts": msg.ts, "text": msg.text,
+                                "bot_id": "BBOT", "thread_ts": msg.thread_ts or msg.ts}
+        if with_meta and msg.metadata is not None:
+            item["metadata"] = msg.metadata
+        out.append(item)
+    return {"ok": True, "messages": out, "has_more": False}
 
 
 def _parse(raw: bytes, content_type: str) -> dict[str, Any]:

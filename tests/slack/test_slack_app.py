@@ -207,7 +207,7 @@ def test_every_subcommand_answers(world: World) -> None:
     (helped,) = world.command("help")
     assert "/faultbot why CP-12" in str(helped.params["blocks"])
 
-    (typo,) = world.command("wyh CP-12")
+    (typo,) = world.command("wyh please")  # "wyh CP-12" is read as a question about CP-12
     assert "Did you mean `/faultbot why`" in typo.params["text"]
 
     (missing,) = world.command("why CP-999")

@@ -1,4 +1,5 @@
-"""Buttons: Acknowledge / Resolve / Snooze / Why? on alert roots, Teach on code lists.
+"""Buttons: Acknowledge / Resolve / Snooze / Why? on alert roots, Teach on code lists,
+and the "did you mean" choices of a question that could be read two ways.
 
 Each click is acked first, then checked by the permission policy (bot/slack/permissions:
 the alert's own channel and message, and the person's role); the incident change and
@@ -19,9 +20,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.slack.answering import answer_question
+from bot.slack.listeners.mentions import post_answers
 from bot.slack.outbox import enqueue
 from bot.slack.permissions import Action, Refusal
 from bot.slack.render.answers import TEACH, render_notice, render_site, render_why
+from bot.slack.render.ask import PICK
 from bot.slack.render.incident import ACK, RESOLVE, SNOOZE, WHY
 from bot.slack.services import SlackServices
 from bot.slack.teach import teach_modal
@@ -185,6 +189,28 @@ def register(app: App, services: SlackServices) -> None:
                 now=services.clock(),
             )
         services.deliver()
+
+    @app.action(re.compile(rf"^{PICK}:\d+$"))
+    def on_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """One reading chosen: answer it where the question was asked (the same thread,
+        or only to the person when the question was a slash command)."""
+        ack()
+        from bot.ask.model import Command
+
+        cmd = Command.from_dict(_payload(action))
+        if cmd is None or cmd.kind not in ("why", "site"):
+            _tell(respond, render_notice("failed"))
+            return
+        answered = answer_question(services, cmd, _user(body))
+        channel, message_ts = _where(body)
+        container = _dict(body.get("container"))
+        if container.get("is_ephemeral") or not channel or not message_ts:
+            for message in answered.messages[:5]:
+                _tell(respond, message)
+            return
+        thread = _dict(body.get("message")).get("thread_ts") or message_ts
+        post_answers(services, channel, thread, answered.messages, answered.context,
+                     key=f"pick:{channel}:{message_ts}:{str(action.get('action_id'))[:40]}")
 
     @app.action(re.compile(rf"^{TEACH}:\d+$"))
     def on_teach(

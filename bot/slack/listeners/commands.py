@@ -1,4 +1,5 @@
-"""The slash command (/faultbot …): ack at once, then answer via response_url."""
+"""The slash command (/faultbot …): ack at once, then answer via response_url.
+Subcommands keep their grammar; free text is read like a mention (bot.ask)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack.answering import answer
-from bot.slack.commands_parse import parse_command
+from bot.slack.answering import answer, read_question
 from bot.slack.permissions import Action
 from bot.slack.render.answers import render_notice
 from bot.slack.services import SlackServices
@@ -29,7 +29,7 @@ def handle_command(
     services: SlackServices, body: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     user = str(body.get("user_id") or "")
-    cmd = parse_command(str(body.get("text") or ""))
+    cmd = read_question(services, str(body.get("text") or ""), slash=True)
     if cmd.kind == "teach":
         if not services.policy.allows(Action.TEACH, user):
             _reply(respond, [render_notice("not_admin", user)])
