@@ -8,20 +8,20 @@ it escapes every value for mrkdwn.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
 
+from bot.resources import data_dir, packaged_dir
 from bot.text import clean
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "templates"
+# The bundled templates: inside the installed wheel, or the checkout's templates/.
+TEMPLATE_ROOT = packaged_dir("templates")
 
 
 def template_root() -> Path:
-    """The templates/ folder; FAULTBOT_TEMPLATES_DIR points at a replacement tree."""
-    override = os.environ.get("FAULTBOT_TEMPLATES_DIR")
-    return Path(override) if override else TEMPLATE_ROOT
+    """The templates in use; FAULTBOT_TEMPLATES_DIR points at a replacement tree."""
+    return data_dir("templates")
 
 
 def terminal_env(subdir: str | None = None, *, root: Path | None = None) -> jinja2.Environment:
