@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.vocab import Severity
 
 DEFAULT_DATABASE_URL = "sqlite:///faultbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 # Daylight-saving changes skip or repeat local times in this window, so a digest
 # scheduled there could be posted twice or not at all.
 DST_UNSAFE = (time(1, 0), time(3, 0))
@@ -90,6 +92,8 @@ class Settings:
     site_prefix: str | None = None  # regex: its first group (or match) names the site
     http_host: str = "0.0.0.0"
     http_port: int = 3000
+    log_level: str = "INFO"  # LOG_LEVEL: DEBUG also shows third-party libraries' INFO
+    log_format: str = "text"  # FAULTBOT_LOG_FORMAT: text, or json (one object per line)
 
     @property
     def slack_enabled(self) -> bool:
@@ -244,6 +248,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise SettingsError("FAULTBOT_HTTP_PORT", f"expected a TCP port, got {raw_port!r}")
 
+    log_level = (_opt(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"expected one of {', '.join(LOG_LEVELS)}")
+    log_format = (_opt(env, "FAULTBOT_LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError("FAULTBOT_LOG_FORMAT", f"expected one of {', '.join(LOG_FORMATS)}")
+
     slash = _opt(env, "FAULTBOT_SLASH_COMMAND") or "/faultbot"
     if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", slash):
         raise SettingsError("FAULTBOT_SLASH_COMMAND", "expected a command like /faultbot")
@@ -270,4 +281,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         site_prefix=site_prefix,
         http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
         http_port=int(raw_port),
+        log_level=log_level,
+        log_format=log_format,
     )

@@ -37,8 +37,13 @@ def open_store(settings: Settings) -> Engine:
     try:
         engine = make_engine(settings.database_url)
         migrate(engine)
-    except Exception as exc:  # any failure here means "unusable settings"
-        fail(f"cannot open the database {settings.database_url!r}: {exc}")
+    except Exception as exc:  # any failure here means "unusable settings": one line
+        from bot.config import _hide_password
+
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        fail(f"bad setting DATABASE_URL: cannot open the database "
+             f"{_hide_password(settings.database_url)}: "
+             f"{type(exc).__name__}: {first[:300]}")
     return engine
 
 
