@@ -27,7 +27,7 @@ from bot.incidents.models import DiagnosisRow, Incident
 from bot.obs.logs import configure_logging
 from bot.obs.ready import Readiness
 from bot.sample.generate import write_sample
-from bot.slack.stub import SlackStub
+from bot.slack.stub import Scripted, SlackStub
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -250,3 +250,29 @@ def test_json_log_lines_carry_the_charger(capsys: pytest.CaptureFixture[str]) ->
     entry = json.loads(lines[0])
     assert entry["charger"] == "CP-9" and entry["level"] == "WARNING"
     assert entry["message"] == "upstream unreachable for CP-9: refused"
+
+
+def test_slack_api_errors_are_counted_per_method() -> None:
+    """A real WebClient against the local Slack stand-in: failed calls count against
+    their method, successful ones do not, and the error still reaches the caller."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.obs.metrics import Metrics
+
+    metrics = Metrics(None, HealthState())
+    with SlackStub() as stub:
+        client = metrics.count_slack_errors(WebClient(token="xoxb-t", base_url=stub.base_url))
+        client.chat_postMessage(channel="C1", text="fine")
+        stub.script("chat.postMessage", Scripted(error="channel_not_found"),
+                    Scripted(error="not_in_channel"))
+        for _ in range(2):
+            with pytest.raises(SlackApiError):
+                client.chat_postMessage(channel="C1", text="refused")
+        with pytest.raises(SlackApiError):
+            client.chat_update(channel="C1", ts="1.2", text="x")  # message_not_found
+    scraped = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(metrics.render().decode())
+               for s in f.samples}
+    assert scraped[("faultbot_slack_api_errors_total", (("method", "chat.postMessage"),))] == 2
+    assert scraped[("faultbot_slack_api_errors_total", (("method", "chat.update"),))] == 1
