@@ -9,7 +9,6 @@ such process should run the scheduler; extra workers can run `faultbot feed ...`
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 import click
 from aiohttp import web
 
-from bot.cli.common import database_option, fail, open_store, settings_or_exit
+from bot.cli.common import database_option, fail, open_store, settings_or_exit, startup_failure
 from bot.config import Settings
 
 log = logging.getLogger("faultbot")
@@ -115,28 +114,6 @@ def _slack_connected(slack: _Slack, http_mode: bool) -> bool:
     return slack.socket is not None and bool(slack.socket.client.is_connected())
 
 
-def _startup_failure(exc: BaseException, settings: Settings) -> str:
-    """One line naming the setting behind a start-up failure."""
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        from bot.feeds.options import load_feed_options
-
-        tap_port = load_feed_options().tap_port
-        if settings.upstream_csms and str(tap_port) in first:
-            return f"bad setting FAULTBOT_TAP_PORT: port {tap_port} is already in use"
-        return (f"bad setting FAULTBOT_HTTP_PORT: port {settings.http_port} on "
-                f"{settings.http_host} is already in use (another faultbot, or another "
-                "program; set FAULTBOT_HTTP_PORT or PORT to a free port)")
-    module = type(exc).__module__
-    if module.startswith(("aio_pika", "aiormq", "pamqp")):
-        return f"cannot start the broker feed (FAULTBOT_AMQP_URL): {first}"
-    if module.startswith("slack_sdk"):
-        return f"cannot connect to Slack (SLACK_BOT_TOKEN / SLACK_APP_TOKEN): {first}"
-    if module.startswith("sqlalchemy"):
-        return f"the database failed (DATABASE_URL): {first}"
-    return f"start-up failed: {type(exc).__name__}: {first}"
-
-
 def _serve(settings: Settings, *, force_http: bool) -> None:
     from bot.feeds.health import HealthState, add_probe_routes
     from bot.feeds.options import load_feed_options
@@ -188,7 +165,7 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
         asyncio.run(main())
     except Exception as exc:  # start-up (bind, broker, Slack): one line, exit 2
         log.debug("start-up failed", exc_info=True)
-        fail(_startup_failure(exc, settings))
+        fail(startup_failure(exc, settings))
     finally:
         _stop_background(slack, stop_threads)
         engine.dispose()

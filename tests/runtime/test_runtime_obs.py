@@ -276,3 +276,18 @@ def test_slack_api_errors_are_counted_per_method() -> None:
                for s in f.samples}
     assert scraped[("faultbot_slack_api_errors_total", (("method", "chat.postMessage"),))] == 2
     assert scraped[("faultbot_slack_api_errors_total", (("method", "chat.update"),))] == 1
+
+
+def test_a_broker_that_cannot_be_reached_names_its_setting(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "run"], cwd=tmp_path, timeout=300,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'fb.db'}", "FAULTBOT_HTTP_HOST": "127.0.0.1",
+             "FAULTBOT_HTTP_PORT": str(free_port()), "FAULTBOT_AMQP_MODE": "faultbot",
+             "FAULTBOT_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{closed}/"},
+        capture_output=True, text=True)
+    assert done.returncode == 2, done
+    ours = [line for line in done.stderr.splitlines() if line.startswith("faultbot:")]
+    assert len(ours) == 1 and "FAULTBOT_AMQP_URL" in ours[0], done.stderr
+    assert "Traceback" not in done.stderr
