@@ -1,7 +1,7 @@
 """Only what pyproject.toml cannot say: the package list.
 
 pyproject's package-dir maps `bot._knowledge` onto the top-level knowledge/ folder and
-`bot._templates` onto templates/, so the wheel carries both (bot/resources.py finds
+`bot._templates` onto templates/, so the wheel carries both (bot/templating.py finds
 them). Discovery does not look inside mapped folders, so they are listed here, with
 their sub-folders; everything under bot/ is found as usual (namespace folders such as
 the migrations included).

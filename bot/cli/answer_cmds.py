@@ -179,7 +179,7 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
         result = pipeline.process(read_file(paths.feed))
         now = pipeline.feed_clock.now or datetime.now(UTC)  # the log's own clock
 
-        final: dict[str, Any] = {}  # the final diagnosis of each message
+        final: dict[str | int, Any] = {}  # the final diagnosis of each message
         for d in result.diagnoses:
             final[getattr(d, "message_fingerprint", "") or id(d)] = d
         by_rule: dict[str, list[Any]] = defaultdict(list)

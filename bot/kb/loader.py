@@ -64,8 +64,8 @@ LIMITS = {"code": 200, "phrase": 200, "text": 1000, "name": 100}
 
 def default_root() -> Path:
     """The bundled knowledge base (the wheel's, or the checkout's knowledge/), unless
-    FAULTBOT_KNOWLEDGE_DIR says otherwise (bot.resources)."""
-    from bot.resources import data_dir
+    FAULTBOT_KNOWLEDGE_DIR says otherwise (bot.templating.data_dir)."""
+    from bot.templating import data_dir
 
     return data_dir("knowledge")
 

@@ -89,8 +89,9 @@ class FaultbotCollector(Collector):
         try:
             with engine.connect() as conn:
                 diag_rows = conn.execute(text(_DIAGNOSES)).all()
-                open_rows = dict(conn.execute(text(_INCIDENTS), {"no": False}).all())
-                outbox_rows = dict(conn.execute(text(_OUTBOX)).all())
+                open_rows: dict[str, int] = {
+                    r[0]: r[1] for r in conn.execute(text(_INCIDENTS), {"no": False})}
+                outbox_rows: dict[str, int] = {r[0]: r[1] for r in conn.execute(text(_OUTBOX))}
                 digest_rows = conn.execute(text(_DIGEST)).all()
         except Exception as exc:  # the feeds' figures still count when the database is down
             log.warning("metrics: cannot read the database: %s", type(exc).__name__)

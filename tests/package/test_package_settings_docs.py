@@ -16,7 +16,7 @@ from bot.vocab import Category, Owner, Severity
 REPO = Path(__file__).resolve().parents[2]
 _LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 # Where settings are read; every variable named there must be in .env.example.
-SETTING_SOURCES = ("bot/config.py", "bot/feeds/options.py", "bot/resources.py")
+SETTING_SOURCES = ("bot/config.py", "bot/feeds/options.py", "bot/templating.py")
 
 
 def _example(tmp_path: Path) -> dict[str, str]:
