@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.vocab import Severity
 
 DEFAULT_DATABASE_URL = "sqlite:///faultbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 # Daylight-saving changes skip or repeat local times in this window, so a digest
 # scheduled there could be posted twice or not at all.
 DST_UNSAFE = (time(1, 0), time(3, 0))
@@ -96,6 +98,8 @@ class Settings:
     retention_days: int = 30  # raw frames
     evidence_retention_days: int = 400  # frames a diagnosis or incident rests on
     derived_retention_days: int = 400  # diagnoses, resolved incidents, port history
+    log_level: str = "INFO"  # LOG_LEVEL: DEBUG also shows third-party libraries' INFO
+    log_format: str = "text"  # FAULTBOT_LOG_FORMAT: text, or json (one object per line)
 
     @property
     def slack_enabled(self) -> bool:
@@ -256,6 +260,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if evidence < retention:
         raise SettingsError("FAULTBOT_EVIDENCE_RETENTION_DAYS",
                             f"must be at least FAULTBOT_RETENTION_DAYS ({retention})")
+    log_level = (_opt(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"expected one of {', '.join(LOG_LEVELS)}")
+    log_format = (_opt(env, "FAULTBOT_LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError("FAULTBOT_LOG_FORMAT", f"expected one of {', '.join(LOG_FORMATS)}")
 
     slash = _opt(env, "FAULTBOT_SLASH_COMMAND") or "/faultbot"
     if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", slash):
@@ -286,6 +296,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         retention_days=retention,
         evidence_retention_days=evidence,
         derived_retention_days=derived,
+        log_level=log_level,
+        log_format=log_format,
     )
 
 

@@ -11,19 +11,47 @@ May import: text
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 import jinja2
 
 from bot.text import clean
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "templates"
+# Where the bundled data lives (the templates here; bot.kb.loader asks for the knowledge
+# base). An installed wheel carries both inside the package as bot/_knowledge and
+# bot/_templates (pyproject.toml maps the repository's top-level folders there); a
+# checkout has no such folders in bot/, so the repository's own top-level ones are used.
+# An environment variable points at a replacement tree.
+_DATA = {
+    "knowledge": ("_knowledge", "FAULTBOT_KNOWLEDGE_DIR"),
+    "templates": ("_templates", "FAULTBOT_TEMPLATES_DIR"),
+}
+
+
+def packaged_dir(name: str) -> Path:
+    """The bundled `knowledge` or `templates` folder (the wheel's, else the checkout's)."""
+    inside, _ = _DATA[name]
+    bundled = Path(str(files("bot") / inside))
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parents[1] / name
+
+
+def data_dir(name: str) -> Path:
+    """The folder in use: the override variable when set, else the bundled one."""
+    _, variable = _DATA[name]
+    override = os.environ.get(variable, "").strip()
+    return Path(override) if override else packaged_dir(name)
+
+
+# The bundled templates: inside the installed wheel, or the checkout's templates/.
+TEMPLATE_ROOT = packaged_dir("templates")
 
 
 def template_root() -> Path:
-    """The templates/ folder; FAULTBOT_TEMPLATES_DIR points at a replacement tree."""
-    override = os.environ.get("FAULTBOT_TEMPLATES_DIR")
-    return Path(override) if override else TEMPLATE_ROOT
+    """The templates in use; FAULTBOT_TEMPLATES_DIR points at a replacement tree."""
+    return data_dir("templates")
 
 
 def terminal_env(subdir: str | None = None, *, root: Path | None = None) -> jinja2.Environment:

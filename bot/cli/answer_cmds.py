@@ -38,8 +38,11 @@ def _now(text: str | None, session: Any = None) -> datetime:
 
 
 now_option = click.option(
-    "--now", "now_text", default=None, help="Answer as of this time (ISO 8601; default: now)."
+    "--now", "now_text", default=None,
+    help="Answer as of this time (ISO 8601; default: the log's newest time).",
 )
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object (README: JSON for scripts).")
 
 
 @click.command()
@@ -47,8 +50,9 @@ now_option = click.option(
 @click.option("--connector", "-c", type=click.IntRange(0, 10_000), default=None,
               help="Only this port.")
 @now_option
+@json_option
 @database_option
-def why(charger: str, connector: int | None, now_text: str | None,
+def why(charger: str, connector: int | None, now_text: str | None, as_json: bool,
         database_url: str | None) -> None:
     """Why is CHARGER (or one port) down, what to do, who does it. Forgiving: cp12 finds
     CP-012."""
@@ -61,7 +65,12 @@ def why(charger: str, connector: int | None, now_text: str | None,
     with make_sessionmaker(engine)() as session:
         now = _now(now_text, session)
         answer = answer_why(session, charger, connector, now, sites=_sites(settings))
-    click.echo(render_why(answer, str(settings.timezone)), nl=False)
+        if as_json:
+            from bot.cli.json_out import dumps, why_json
+
+            click.echo(dumps(why_json(session, answer)))
+    if not as_json:
+        click.echo(render_why(answer, str(settings.timezone)), nl=False)
     if not answer.found:
         raise SystemExit(EXIT_UNUSABLE)
 
@@ -69,8 +78,9 @@ def why(charger: str, connector: int | None, now_text: str | None,
 @click.command()
 @click.argument("name")
 @now_option
+@json_option
 @database_option
-def site(name: str, now_text: str | None, database_url: str | None) -> None:
+def site(name: str, now_text: str | None, as_json: bool, database_url: str | None) -> None:
     """Ports down at a site, site-level causes and who must act."""
     from bot.answers.render import render_site
     from bot.answers.site import site as answer_site
@@ -80,7 +90,12 @@ def site(name: str, now_text: str | None, database_url: str | None) -> None:
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
         answer = answer_site(session, name, _now(now_text, session), sites=_sites(settings))
-    click.echo(render_site(answer, str(settings.timezone)), nl=False)
+        if as_json:
+            from bot.cli.json_out import dumps, site_json
+
+            click.echo(dumps(site_json(session, answer)))
+    if not as_json:
+        click.echo(render_site(answer, str(settings.timezone)), nl=False)
     if not answer.found:
         raise SystemExit(EXIT_UNUSABLE)
 
@@ -164,7 +179,7 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
         result = pipeline.process(read_file(paths.feed))
         now = pipeline.feed_clock.now or datetime.now(UTC)  # the log's own clock
 
-        final: dict[str, Any] = {}  # the final diagnosis of each message
+        final: dict[str | int, Any] = {}  # the final diagnosis of each message
         for d in result.diagnoses:
             final[getattr(d, "message_fingerprint", "") or id(d)] = d
         by_rule: dict[str, list[Any]] = defaultdict(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import NoReturn
 
@@ -37,8 +38,13 @@ def open_store(settings: Settings) -> Engine:
     try:
         engine = make_engine(settings.database_url)
         migrate(engine)
-    except Exception as exc:  # any failure here means "unusable settings"
-        fail(f"cannot open the database {settings.database_url!r}: {exc}")
+    except Exception as exc:  # any failure here means "unusable settings": one line
+        from bot.config import _hide_password
+
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        fail(f"bad setting DATABASE_URL: cannot open the database "
+             f"{_hide_password(settings.database_url)}: "
+             f"{type(exc).__name__}: {first[:300]}")
     return engine
 
 
@@ -48,3 +54,25 @@ database_option = click.option(
     default=None,
     help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///faultbot.db).",
 )
+
+
+def startup_failure(exc: BaseException, settings: Settings) -> str:
+    """One line naming the setting behind a start-up failure."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        from bot.feeds.options import load_feed_options
+
+        tap_port = load_feed_options().tap_port
+        if settings.upstream_csms and str(tap_port) in first:
+            return f"bad setting FAULTBOT_TAP_PORT: port {tap_port} is already in use"
+        return (f"bad setting FAULTBOT_HTTP_PORT: port {settings.http_port} on "
+                f"{settings.http_host} is already in use (another faultbot, or another "
+                "program; set FAULTBOT_HTTP_PORT or PORT to a free port)")
+    module = type(exc).__module__
+    if module.startswith(("aio_pika", "aiormq", "pamqp")):
+        return f"cannot start the broker feed (FAULTBOT_AMQP_URL): {first}"
+    if module.startswith("slack_sdk"):
+        return f"cannot connect to Slack (SLACK_BOT_TOKEN / SLACK_APP_TOKEN): {first}"
+    if module.startswith("sqlalchemy"):
+        return f"the database failed (DATABASE_URL): {first}"
+    return f"start-up failed: {type(exc).__name__}: {first}"

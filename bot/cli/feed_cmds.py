@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import replace
 
 import click
@@ -23,7 +22,9 @@ def _run(settings: Settings, **option_overrides: object) -> None:
         fail(f"bad setting {exc}")
     engine = open_store(settings)
     sink = default_sink(engine)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from bot.obs.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -33,8 +34,10 @@ def _run(settings: Settings, **option_overrides: object) -> None:
 
     try:
         asyncio.run(main())
-    except OSError as exc:
-        fail(str(exc))
+    except OSError as exc:  # e.g. a port in use: one line naming the setting
+        from bot.cli.common import startup_failure
+
+        fail(startup_failure(exc, settings))
 
 
 def _only(settings: Settings, **on: object) -> Settings:

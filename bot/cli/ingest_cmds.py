@@ -218,8 +218,10 @@ def ingest(
 @click.argument("charger")
 @click.option("--since", help="Only messages since then: 30m, 2h, 3d or an ISO time.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @database_option
-def log_command(charger: str, since: str | None, limit: int, database_url: str | None) -> None:
+def log_command(charger: str, since: str | None, limit: int, as_json: bool,
+                database_url: str | None) -> None:
     """Show a charger's messages, one line each, oldest first."""
     from bot.store.queries import messages_for, rehydrate
 
@@ -239,6 +241,12 @@ def log_command(charger: str, since: str | None, limit: int, database_url: str |
             messages = rehydrate(rows)
     finally:
         engine.dispose()
+    if as_json:
+        from bot.cli.json_out import dumps, log_json
+
+        for m in messages:
+            click.echo(dumps(log_json(m)))
+        return
     items = [{"m": m, "when": _when(m.occurred_at, zone)} for m in messages]
     versions = sorted(
         {m.ocpp_version + (" (inferred)" if m.version_inferred else "") for m in messages}
@@ -262,8 +270,10 @@ def log_command(charger: str, since: str | None, limit: int, database_url: str |
 @click.command()
 @click.argument("charger", required=False)
 @click.option("--site", help="Only the chargers of this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @database_option
-def status(charger: str | None, site: str | None, database_url: str | None) -> None:
+def status(charger: str | None, site: str | None, as_json: bool,
+           database_url: str | None) -> None:
     """Current state of each port: status, error and vendor code, since when, last seen."""
     from bot.store.models import Charger
     from bot.store.queries import all_charger_ids, chargers_by_id, connector_states
@@ -301,6 +311,11 @@ def status(charger: str | None, site: str | None, database_url: str | None) -> N
             chargers = chargers_by_id(session, ids)
     finally:
         engine.dispose()
+    if as_json:
+        from bot.cli.json_out import dumps, status_json
+
+        click.echo(dumps(status_json(name or site_name, ids, ports, chargers, sites)))
+        return
     click.echo(
         render(
             "status.j2",

@@ -149,7 +149,8 @@ def kb_lint(root: str | None) -> None:
 
 @kb_group.command("stats")
 @click.option("--root", type=click.Path(file_okay=False), help="Knowledge directory to count.")
-def kb_stats(root: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def kb_stats(root: str | None, as_json: bool) -> None:
     """Vendors, entries per vendor, categories covered, phrasings."""
     kb = _knowledge(root)
     per_vendor = Counter(e.vendor for e in kb.entries if e.vendor)
@@ -157,6 +158,11 @@ def kb_stats(root: str | None) -> None:
     categories = Counter(e.category.value for e in kb.entries)
     categories.update(b.category.value for b in kb.phrasings)
     missing = [c.value for c in Category if c is not Category.UNKNOWN and c.value not in categories]
+    if as_json:
+        from bot.cli.json_out import dumps, kb_stats_json
+
+        click.echo(dumps(kb_stats_json(kb, per_vendor, categories, missing)))
+        return
     click.echo(
         render(
             "kb_stats.j2",

@@ -12,16 +12,16 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import click
 from aiohttp import web
 
-from bot.cli.common import database_option, fail, open_store, settings_or_exit
+from bot.cli.common import database_option, fail, open_store, settings_or_exit, startup_failure
 from bot.config import Settings
 
 log = logging.getLogger("faultbot")
-
 
 
 @dataclass
@@ -106,16 +106,31 @@ def _fold_of_this_worker() -> dict[str, Any]:
             "owns": lambda charger: partition_of(charger, count) == index}
 
 
+def _slack_connected(slack: _Slack, http_mode: bool) -> bool:
+    """Socket Mode: the WebSocket is up. HTTP mode: Slack calls our route, so the
+    process being up (the app mounted) is all there is to check."""
+    if http_mode:
+        return True
+    return slack.socket is not None and bool(slack.socket.client.is_connected())
+
+
 def _serve(settings: Settings, *, force_http: bool) -> None:
+    from bot.feeds.health import HealthState, add_probe_routes
+    from bot.feeds.options import load_feed_options
     from bot.feeds.runner import install_signal_handlers, run_feeds
     from bot.feeds.sink import pipeline_sink
+    from bot.obs.metrics import Metrics
+    from bot.obs.ready import Readiness
 
     engine = open_store(settings)
     sites = _load_sites(settings)
     http_mode = force_http or not settings.socket_mode
+    health = HealthState(max_lag=timedelta(seconds=load_feed_options().max_lag_seconds))
+    metrics = Metrics(engine, health)
     slack = None
     if settings.slack_enabled:
         slack = _start_slack(settings, engine, sites, http_mode=http_mode)
+        metrics.count_slack_errors(slack.app.client)
     listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
     sink = pipeline_sink(engine, sites=sites, listeners=listeners, **_fold_of_this_worker())
     replayed = sink.restore()
@@ -123,6 +138,10 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
              replayed)
 
     web_app = web.Application()
+    readiness = Readiness(settings.database_url, health)
+    if slack is not None:
+        readiness.slack_connected = lambda: _slack_connected(slack, http_mode)
+    add_probe_routes(web_app, readiness, metrics)
     if slack is not None and http_mode:
         from bot.slack.http import add_slack_routes
 
@@ -133,7 +152,8 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     async def main() -> None:
         stop_event = asyncio.Event()
         install_signal_handlers(stop_event)
-        await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event, serve_http=True)
+        await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event,
+                        serve_http=True, health=health)
 
     try:
         if slack is not None:
@@ -143,6 +163,9 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
             f"Slack {'off' if slack is None else ('HTTP mode' if http_mode else 'Socket Mode')}"
         )
         asyncio.run(main())
+    except Exception as exc:  # start-up (bind, broker, Slack): one line, exit 2
+        log.debug("start-up failed", exc_info=True)
+        fail(startup_failure(exc, settings))
     finally:
         _stop_background(slack, stop_threads)
         engine.dispose()
@@ -153,8 +176,7 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
 def run(database_url: str | None) -> None:
     """Run everything configured: feeds, triage, Slack (Socket Mode when SLACK_APP_TOKEN
     is set, HTTP otherwise), alert threads and the daily digest. Stops cleanly on SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    _serve(settings_or_exit(database_url), force_http=False)
+    _serve(_settings_with_logging(database_url), force_http=False)
 
 
 @click.command()
@@ -162,8 +184,16 @@ def run(database_url: str | None) -> None:
 def serve(database_url: str | None) -> None:
     """Like `run`, with Slack in HTTP mode (POST /slack/events, signature-verified) next
     to the feed webhook and GET /health on FAULTBOT_HTTP_PORT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    _serve(settings_or_exit(database_url), force_http=True)
+    _serve(_settings_with_logging(database_url), force_http=True)
+
+
+def _settings_with_logging(database_url: str | None) -> Settings:
+    """Settings, and logging set up from them before anything else logs (migrations)."""
+    from bot.obs.logs import configure_logging
+
+    settings = settings_or_exit(database_url)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 commands: list[click.Command] = [run, serve]

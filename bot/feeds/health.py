@@ -102,3 +102,29 @@ def add_health_route(web_app: web.Application, health: HealthState) -> None:
         return web.json_response(body, status=200 if ok else 503)
 
     web_app.router.add_get("/health", handle)
+
+
+def add_probe_routes(web_app: web.Application, readiness: Any, metrics: Any) -> None:
+    """GET /health/live, /health/ready and /metrics (bot.obs.ready, bot.obs.metrics).
+
+    Both of the latter read the database, so they run in a worker thread and never hold
+    up the feeds' event loop.
+    """
+    import asyncio
+
+    async def live(_request: web.Request) -> web.Response:
+        return web.json_response({"live": True})
+
+    async def ready(_request: web.Request) -> web.Response:
+        ok, body = await asyncio.to_thread(readiness.check)
+        return web.json_response(body, status=200 if ok else 503)
+
+    async def scrape(_request: web.Request) -> web.Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        body = await asyncio.to_thread(metrics.render)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    web_app.router.add_get("/health/live", live)
+    web_app.router.add_get("/health/ready", ready)
+    web_app.router.add_get("/metrics", scrape)

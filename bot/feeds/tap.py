@@ -171,10 +171,10 @@ class OcppTap:
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
-            log.info("upstream refused %s: HTTP %s", charger, status)
+            log.info("upstream refused %s: HTTP %s", charger, status, extra={"charger": charger})
             return conn.respond(status, f"Upstream CSMS answered HTTP {status}\n")
         except (OSError, TimeoutError, InvalidHandshake) as exc:
-            log.warning("upstream unreachable for %s: %s", charger, exc)
+            log.warning("upstream unreachable for %s: %s", charger, exc, extra={"charger": charger})
             return conn.respond(502, "Upstream CSMS unreachable\n")
         version = SUBPROTOCOL_VERSIONS.get(up.subprotocol or "")
         self._pending[id(conn)] = _Link(charger, version, up)

@@ -10,7 +10,6 @@ severity 'high' is not one of ...`); nothing is loaded half-way.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -64,9 +63,11 @@ LIMITS = {"code": 200, "phrase": 200, "text": 1000, "name": 100}
 
 
 def default_root() -> Path:
-    """knowledge/ next to the package (the repo's), unless FAULTBOT_KNOWLEDGE_DIR says otherwise."""
-    override = os.environ.get(KNOWLEDGE_DIR_ENV, "").strip()
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "knowledge"
+    """The bundled knowledge base (the wheel's, or the checkout's knowledge/), unless
+    FAULTBOT_KNOWLEDGE_DIR says otherwise (bot.templating.data_dir)."""
+    from bot.templating import data_dir
+
+    return data_dir("knowledge")
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -91,6 +92,10 @@ def test_run_socket_mode_end_to_end(tmp_path: Path, db_url: str) -> None:
             assert first.open, "the app never opened a Socket Mode connection"
             opened = stub.calls_to("apps.connections.open")
             assert opened and opened[0].token.startswith("xapp-")
+            # Readiness sees the Socket Mode connection (and the database, the webhook).
+            with urllib.request.urlopen(base + "/health/ready", timeout=60) as resp:
+                ready = json.loads(resp.read())
+            assert ready["ready"] and ready["checks"]["slack"] == {"ok": True, "problem": None}
 
             # A signed feed frame: emergency stop -> incident -> alert in the alert channel.
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
