@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 
 from bot.ocpp.actions import call_direction
 from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
+from bot.ocpp.logformats.citrineos import error_frame, is_ocpp_error
 from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
 from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
 
@@ -371,18 +372,28 @@ class _LineReader:
         ocpp = _protocol_version(protocol)
         message = obj["message"]
         if isinstance(message, str):
-            return self._frame_text(number, message, stamp, charger, direction, ocpp)
-        return [
-            self._bare(
-                number,
-                message,
-                stamp,
-                _member_text(text, "message"),
-                charger=charger,
-                direction=direction,
-                ocpp=ocpp,
-            )
-        ]
+            records = self._frame_text(number, message, stamp, charger, direction, ocpp)
+        else:
+            records = [
+                self._bare(
+                    number,
+                    message,
+                    stamp,
+                    _member_text(text, "message"),
+                    charger=charger,
+                    direction=direction,
+                    ocpp=ocpp,
+                )
+            ]
+        # CitrineOS posts a call and its reply concurrently, so the reply may come
+        # first; info.action names it (like the broker's `action` header).
+        action = info.get("action")
+        for record in records:
+            if isinstance(record, Record):
+                _citrine_error(record)
+                if isinstance(action, str) and action not in ("", "undefined"):
+                    record.action_hint = action
+        return records
 
     def _citrine_broker(self, number: int, obj: dict[str, Any]) -> Record | LineError:
         """A CitrineOS broker message body, in either key style (`origin` / `_origin`)."""
@@ -403,6 +414,8 @@ class _LineReader:
         action, state, payload = get("action"), str(get("state")), get("payload")
         if state == "1":
             frame: list[Any] = [CALL, corr, action, payload]
+        elif state == "2" and is_ocpp_error(payload):
+            frame = error_frame(corr, payload)
         elif state == "2":
             frame = [CALLRESULT, corr, payload]
         else:
@@ -662,6 +675,16 @@ def _decode(text: str) -> Any:
     except (StopIteration, ValueError, RecursionError):
         return _BAD
     return value if end == len(text) else _BAD
+
+
+def _citrine_error(record: Record) -> None:
+    """A CitrineOS reply frame whose payload is an OcppError becomes the CALLERROR
+    CitrineOS turns it into (its stored text is then the rebuilt frame)."""
+    frame = record.frame
+    is_reply = isinstance(frame, list) and len(frame) == 3 and frame[0] == CALLRESULT
+    if is_reply and is_ocpp_error(frame[2]):
+        record.frame = error_frame(frame[1], frame[2])
+        record.raw = ""
 
 
 def _protocol_version(protocol: Any) -> str | None:
