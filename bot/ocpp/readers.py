@@ -35,10 +35,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 from bot.ocpp.actions import call_direction
 from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
+from bot.ocpp.logformats import context as ctx
 from bot.ocpp.logformats.citrineos import error_frame, is_ocpp_error
+from bot.ocpp.logformats.joining import RECORD_START, Pending, could_continue, glued_parts
 from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
 from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
 
@@ -66,20 +69,39 @@ _DIRECTION_WORDS = {
 }
 
 _LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)")
+# Day-first times (`[operator()]` serial logs): DD.MM.YYYY HH:MM:SS
+_DMY_TIME = re.compile(r"\b(\d\d)\.(\d\d)\.(\d{4})[ T](\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 _STEVE = re.compile(
     r"\[chargeBoxId=(?P<cp>[^,\]]*),\s*sessionId=[^\]]*\]\s*(?P<verb>Received|Sending):\s*(?P<frame>.*)$"
 )
 _MOBILITYHOUSE = re.compile(
     r"(?P<cp>[^\s:\[\]]+): (?P<verb>receive message|send) (?P<frame>[\[{].*)$"
 )
-_MICROOCPP = re.compile(r"\[(?:AO|MO)\]\s*(?P<verb>Send|Recv):\s*(?P<frame>.*)$")
+# [MO] today, [OCPP] in late 2023 releases, [AO] in ArduinoOcpp.
+_MICROOCPP = re.compile(r"\[(?:AO|MO|OCPP)\]\s*(?P<verb>Send|Recv):\s*(?P<frame>.*)$")
+_OPERATOR = re.compile(
+    r"\[operator\(\)\]:?\s*(?:\[(?:AO|MO|OCPP)\]\s*)?"
+    r"(?:(?P<verb>Send|Recv|Sending|Received|send|recv)\b:?\s*)?(?P<frame>\[.*)$"
+)
 _MICROOCPP_TXT = re.compile(r"\[(?P<verb>sendTXT|recvTXT)\]\s*(?P<frame>.*)$")
 
 
-def read_file(path: Path | str, *, charger: str | None = None) -> Iterator[Record | LineError]:
-    """Records from a log file ("-" reads standard input)."""
+def read_file(
+    path: Path | str,
+    *,
+    charger: str | None = None,
+    timezone: ZoneInfo | None = None,
+    context: ctx.ContextTally | None = None,
+) -> Iterator[Record | LineError]:
+    """Records from a log file ("-" reads standard input).
+
+    timezone: the zone of log times written without one (default UTC, with a note).
+    context: collects the known non-frame lines (connections, pings, chatter); without
+    it they are skipped all the same, never reported as unreadable.
+    """
+    options = _Options(charger, timezone, context)
     if str(path) == "-":
-        yield from _read_stream(sys.stdin.buffer, "<stdin>", charger)
+        yield from _read_stream(sys.stdin.buffer, "<stdin>", options)
         return
     source = str(path)
     try:
@@ -88,23 +110,28 @@ def read_file(path: Path | str, *, charger: str | None = None) -> Iterator[Recor
         yield LineError(source, None, f"cannot open {source}: {exc.strerror or exc}")
         return
     try:
-        yield from _read_stream(stream, source, charger)
+        yield from _read_stream(stream, source, options)
     finally:
         stream.close()
 
 
 def read_lines(
-    lines: Iterable[bytes], *, source: str, charger: str | None = None
+    lines: Iterable[bytes],
+    *,
+    source: str,
+    charger: str | None = None,
+    timezone: ZoneInfo | None = None,
+    context: ctx.ContextTally | None = None,
 ) -> Iterator[Record | LineError]:
-    """Records from lines of bytes (str lines are accepted too)."""
-    reader = _LineReader(source, charger)
+    """Records from lines of bytes (str lines are accepted too); options as read_file."""
+    reader = _LineReader(source, _Options(charger, timezone, context))
     feed, feed_text, common = reader.feed, reader.feed_text, reader.common
     for number, line in enumerate(lines, 1):
         if isinstance(line, str):
             # ASCII text needs no bytes round trip (its length is its size in bytes);
             # anything else is measured and checked as the bytes a file would hold.
             if line.isascii() and len(line) <= MAX_LINE_BYTES:
-                if line[:1] == "{":
+                if line[:1] == "{" and reader.pending is None:
                     record = common(number, line)
                     if record is not None:
                         yield record
@@ -115,12 +142,13 @@ def read_lines(
         if len(line) > MAX_LINE_BYTES:
             yield reader.too_long(number, len(line))
             continue
-        if line[:1] == b"{":
+        if line[:1] == b"{" and reader.pending is None:
             record = _common_bytes(common, number, line)
             if record is not None:
                 yield record
                 continue
         yield from feed(number, line)
+    yield from reader.finish()
 
 
 def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | LineError]:
@@ -129,24 +157,24 @@ def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | 
     Each object may be any of the object or array shapes `read_lines` accepts; its
     position (1-based) stands in for the line number.
     """
-    reader = _LineReader(source, None)
+    reader = _LineReader(source, _Options(None, None, None))
     for number, obj in enumerate(objs, 1):
         yield from reader.decoded(number, obj, None, None)
 
 
-def _read_stream(
-    stream: BinaryIO, source: str, charger: str | None
-) -> Iterator[Record | LineError]:
-    reader = _LineReader(source, charger)
+def _read_stream(stream: BinaryIO, source: str, options: _Options) -> Iterator[Record | LineError]:
+    reader = _LineReader(source, options)
     feed, common = reader.feed, reader.common
     number = 0
     readline = stream.readline
     while True:
         line = readline(MAX_LINE_BYTES + 1)
         if not line:
+            yield from reader.finish()
             return
         number += 1
         if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            yield from reader.finish()  # a frame cannot continue across a line this long
             # Measure the rest of the line in chunks; never hold or decode all of it.
             size = len(line)
             while True:
@@ -158,7 +186,7 @@ def _read_stream(
                     break
             yield reader.too_long(number, size)
             continue
-        if line[:1] == b"{":
+        if line[:1] == b"{" and reader.pending is None:
             record = _common_bytes(common, number, line)
             if record is not None:
                 yield record
@@ -176,16 +204,37 @@ def _common_bytes(
     return common(number, text)
 
 
-class _LineReader:
-    """Per-stream state: the source name, the default charger, the last time seen and
-    the directions of recent CALLs (so a bare CALLRESULT goes the other way)."""
+class _Options:
+    """What the caller says about a stream: its charger, the zone of zone-less times,
+    and where known non-frame lines go."""
 
-    def __init__(self, source: str, charger: str | None) -> None:
+    __slots__ = ("charger", "context", "timezone")
+
+    def __init__(
+        self, charger: str | None, timezone: ZoneInfo | None, context: ctx.ContextTally | None
+    ) -> None:
+        self.charger, self.timezone, self.context = charger, timezone, context
+
+
+class _LineReader:
+    """Per-stream state: the source name, the default charger, the last time seen,
+    the directions of recent CALLs (so a bare CALLRESULT goes the other way) and a
+    frame still open across lines."""
+
+    def __init__(self, source: str, options: _Options) -> None:
         self.source = source
-        self.charger = charger
+        self.charger = options.charger
+        self.timezone = options.timezone
+        self.context = options.context
         self.started = datetime.now(UTC)
         self.last_ts: datetime | None = None
         self.call_dirs: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.pending: Pending | None = None
+
+    def finish(self) -> list[Record | LineError]:
+        """At the end of the stream: a frame still open is reported at its first line."""
+        pending, self.pending = self.pending, None
+        return [] if pending is None else [self._unclosed(pending)]
 
     # --- entry points --------------------------------------------------------------
 
@@ -245,6 +294,8 @@ class _LineReader:
 
     def _line(self, number: int, text: str) -> list[Record | LineError]:
         """One stripped, decoded, non-empty line."""
+        if self.pending is not None:
+            return self._continue(number, text)
         first = text[0]
         if first == "{":
             # Contract-1 lines, split so the frame is decoded once and kept verbatim:
@@ -260,6 +311,9 @@ class _LineReader:
                 return [self._contract1(number, obj, text[start:end])]
         if first == "{" or (first == "[" and not (len(text) > 1 and text[1].isalpha())):
             obj = _decode(text)
+            if obj is _BAD and could_continue(text, bare=True):  # pretty-printed JSON
+                self.pending = Pending(number, text, lambda joined: self._line(number, joined))
+                return []
             if obj is _BAD:
                 try:
                     json.loads(text)  # again, slowly, for the reason
@@ -466,17 +520,34 @@ class _LineReader:
         charger: str | None,
         direction: str | None,
         ocpp: str | None,
+        notes: tuple[str, ...] = (),
+        *,
+        joinable: bool = False,
     ) -> list[Any]:
+        """A frame given as text; `joinable`: a log line, whose frame may go on over
+        the next lines (never for a JSON member's text, which is whole)."""
         text = text.strip()
         try:
             frame = json.loads(text)
         except (ValueError, RecursionError) as exc:
+            if joinable and could_continue(text):  # a frame logged across several lines
+                self.pending = Pending(
+                    number,
+                    text,
+                    lambda joined: self._frame_text(
+                        number, joined, stamp, charger, direction, ocpp, notes
+                    ),
+                )
+                return []
             return [self._error(number, f"frame is not JSON: {_json_reason(exc)}", text)]
         if isinstance(frame, dict):
             return [self._error(number, "frame is a JSON object, not an OCPP-J array", text)]
-        return [
-            self._bare(number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp)
-        ]
+        record = self._bare(
+            number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp
+        )
+        if notes and isinstance(record, Record):
+            record.notes = (*record.notes, *notes)
+        return [record]
 
     def _bare(
         self,
@@ -517,7 +588,15 @@ class _LineReader:
         )
 
     def _log_line(self, number: int, text: str) -> list[Any]:
-        """SteVe, mobilityhouse/HA, MicroOcpp, or `<timestamp> <frame>`."""
+        """SteVe, mobilityhouse/HA, MicroOcpp, `<timestamp> <frame>`, or a known
+        non-frame line; a serial-monitor line with a second one glued on is cut first."""
+        if "O]" in text or "P]" in text or "operator()" in text:
+            parts = glued_parts(text)
+            if len(parts) > 1:
+                return [r for part in parts for r in self._one_log_line(number, part)]
+        return self._one_log_line(number, text)
+
+    def _one_log_line(self, number: int, text: str) -> list[Any]:
         if "chargeBoxId=" in text:
             m = _STEVE.search(text)
             if m:
@@ -528,35 +607,55 @@ class _LineReader:
             if m:
                 direction = "in" if m["verb"] == "receive message" else "out"
                 return self._log_frame(number, text, m, m["cp"], direction)
-        if "O]" in text or "TXT]" in text:
+        if "O]" in text or "P]" in text or "TXT]" in text:
+            if ctx.MICROOCPP_PONG.search(text):  # a WebSocket pong, not a frame
+                return self._context(number, ctx.ContextLine("ping"), None)
             m = _MICROOCPP.search(text) or _MICROOCPP_TXT.search(text)
             if m:
                 # MicroOcpp runs on the charger: what it sends goes to the CSMS.
                 direction = "in" if m["verb"].startswith(("Send", "send")) else "out"
                 return self._log_frame(number, text, m, None, direction)
+        if "[operator()]" in text:
+            m = _OPERATOR.search(text)
+            if m:
+                verb = (m["verb"] or "").lower()
+                guess = None if not verb else ("in" if verb.startswith("send") else "out")
+                return self._log_frame(number, text, m, None, guess)
         return self._prefixed(number, text)
 
-    def _log_frame(
-        self, number: int, text: str, m: re.Match[str], charger: str | None, direction: str
-    ) -> list[Any]:
-        prefix = text[: m.start()]
-        found = _LOG_TIME.search(prefix)
-        stamp: Any = None
-        notes: list[str] = []
+    def _log_time(self, text: str) -> tuple[datetime | None, tuple[str, ...]]:
+        """The first log time in `text` (ISO or day-first), in UTC; zone-less times are
+        in --timezone, else UTC with a note. BadTimestamp when it is not a real time."""
+        found = _LOG_TIME.search(text)
         if found:
-            try:
-                stamp, had_zone = parse_timestamp(found[1].replace(",", "."))
-            except BadTimestamp as exc:
-                return [self._error(number, str(exc), text)]
-            if not had_zone:
-                notes.append("log time has no time zone; assumed UTC")
+            value = found[1].replace(",", ".")
+        else:
+            dmy = _DMY_TIME.search(text)
+            if dmy is None:
+                return None, ()
+            value = f"{dmy[3]}-{dmy[2]}-{dmy[1]} {dmy[4].replace(',', '.')}"
+        return self._zoned(value)
+
+    def _zoned(self, value: str) -> tuple[datetime, tuple[str, ...]]:
+        stamp, had_zone = parse_timestamp(value)
+        if had_zone:
+            return stamp, ()
+        if self.timezone is not None:
+            return stamp.replace(tzinfo=self.timezone).astimezone(UTC), ()
+        return stamp, ("log time has no time zone; assumed UTC",)
+
+    def _log_frame(
+        self, number: int, text: str, m: re.Match[str], charger: str | None, direction: str | None
+    ) -> list[Any]:
+        try:
+            stamp, notes = self._log_time(text[: m.start()])
+        except BadTimestamp as exc:
+            return [self._error(number, str(exc), text)]
+        if stamp is not None:
             self.last_ts = stamp
-        records = self._frame_text(number, m["frame"], stamp, charger or None, direction, None)
-        if notes:
-            for r in records:
-                if isinstance(r, Record):
-                    r.notes = (*r.notes, *notes)
-        return records
+        return self._frame_text(
+            number, m["frame"], stamp, charger or None, direction, None, notes, joinable=True
+        )
 
     def _prefixed(self, number: int, text: str) -> list[Any]:
         """`<timestamp> <frame>`; the timestamp may itself contain one space."""
@@ -572,9 +671,16 @@ class _LineReader:
                 stamp, had_zone = parse_timestamp(head.replace(",", "."))
             except BadTimestamp:
                 continue
+            if not had_zone and self.timezone is not None:
+                stamp, had_zone = stamp.replace(tzinfo=self.timezone).astimezone(UTC), True
             try:
                 obj = json.loads(rest)
             except (ValueError, RecursionError) as exc:
+                if could_continue(rest):  # pretty-printed after its time: join the rest
+                    self.pending = Pending(
+                        number, text, lambda joined: self._prefixed(number, joined)
+                    )
+                    return []
                 return [
                     self._error(
                         number, f"frame after the timestamp is not JSON: {_json_reason(exc)}", text
@@ -587,7 +693,46 @@ class _LineReader:
                     if isinstance(r, Record):
                         r.notes = (*r.notes, "line time has no time zone; assumed UTC")
             return records
+        known = ctx.classify(text)
+        if known is not None:
+            return self._context(number, *known)
         return [self._error(number, "not JSON and not a known OCPP log line format", text)]
+
+    def _context(self, number: int, item: ctx.ContextLine, stamp: str | None) -> list[Any]:
+        """A known non-frame line: counted (with its time, for disconnects), no record."""
+        item.line = number
+        if stamp is not None:
+            try:
+                item.ts = self._zoned(stamp.replace(",", "."))[0]
+            except BadTimestamp:
+                item.ts = None
+        if self.context is not None:
+            self.context.add(item)
+        return []
+
+    def _continue(self, number: int, text: str) -> list[Any]:
+        """The next line of a frame open across lines."""
+        pending = self.pending
+        assert pending is not None
+        if RECORD_START.match(text):  # a new log record: the open frame never closed
+            self.pending = None
+            return [self._unclosed(pending), *self._line(number, text)]
+        if not pending.add(text):
+            self.pending = None
+            return [self._unclosed(pending)]
+        if pending.closed:
+            self.pending = None
+            return pending.finish(pending.text)
+        return []
+
+    def _unclosed(self, pending: Pending) -> LineError:
+        lines = len(pending.parts)
+        return self._error(
+            pending.first,
+            f"frame not closed (its brackets stay open over {lines} line"
+            f"{'' if lines == 1 else 's'})",
+            pending.head,
+        )
 
     # --- helpers ---------------------------------------------------------------------
 

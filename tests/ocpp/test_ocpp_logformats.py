@@ -1,0 +1,152 @@
+"""Real log formats (tests/ocpp/fixtures/logs, see the README there): every line is a
+frame, a known context line (connections, pings, log chatter) or an unreadable line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.cli.main import cli
+from bot.ocpp.events import LineError, Record
+from bot.ocpp.logformats.context import ContextTally
+from bot.ocpp.readers import read_file, read_lines
+from bot.store.db import make_engine
+from bot.store.models import MessageRow
+
+LOGS = Path(__file__).parent / "fixtures" / "logs"
+
+
+def _read(name: str, **kw: object) -> tuple[list[Record], list[LineError], ContextTally]:
+    tally = ContextTally()
+    out = list(read_file(LOGS / name, context=tally, **kw))  # type: ignore[arg-type]
+    return ([r for r in out if isinstance(r, Record)],
+            [e for e in out if isinstance(e, LineError)], tally)
+
+
+def _frame_lines(name: str) -> int:
+    """Frames in a fixture, counted independently of the readers: each frame start."""
+    text = (LOGS / name).read_text(encoding="utf-8")
+    return sum(text.count(start) for start in ('[2,"', '[3,"', '[4,"', '[2, "'))
+
+
+def test_steve_log() -> None:
+    records, errors, tally = _read("steve.log")
+    assert errors == []
+    assert len(records) == _frame_lines("steve.log") == 6
+    assert {r.charger for r in records} == {"STV-01"}
+    assert [r.direction for r in records] == ["in", "out"] * 3
+    assert records[0].ts == datetime(2026, 11, 20, 10, 0, 0, 233000, tzinfo=UTC)
+    assert dict(tally.counts) == {"connected": 2, "closed": 2, "ping": 2, "chatter": 3}
+    assert [(c.charger, c.close_code) for c in tally.closes] == [
+        ("STV-01", 1006), ("STV-01", 1001)]
+    assert tally.closes[0].ts == datetime(2026, 11, 20, 10, 5, 31, 4000, tzinfo=UTC)
+
+
+def test_home_assistant_log_joins_a_frame_over_several_lines() -> None:
+    records, errors, tally = _read("home_assistant.log")
+    assert errors == []
+    assert len(records) == 4
+    fault = records[2]
+    assert fault.frame[2] == "StatusNotification"
+    assert fault.frame[3]["errorCode"] == "GroundFailure"
+    assert fault.line == 8  # the line the frame starts on
+    assert fault.raw.startswith('[2, "c2"') and fault.raw.endswith("}]")
+    assert dict(tally.counts) == {"connected": 2, "closed": 2, "ping": 2, "chatter": 2}
+    assert [(c.charger, c.close_code) for c in tally.closes] == [("HA-01", 1006), ("HA-01", 1006)]
+
+
+def test_microocpp_serial_log() -> None:
+    records, errors, tally = _read("microocpp_serial.log", charger="ESP-1")
+    assert errors == []
+    assert [(r.frame[0], r.frame[1], r.direction) for r in records] == [
+        (2, "1000001", "in"), (3, "1000001", "out"),  # the [OCPP] prefix of late 2023
+        (2, "1000002", "in"), (3, "1000002", "out"),  # two lines glued on one
+        (2, "1000003", "in"), (3, "1000003", "out"),  # [operator()], day-first times
+    ]
+    assert records[4].ts == records[5].ts == datetime(2023, 10, 12, 14, 23, 10, tzinfo=UTC)
+    assert dict(tally.counts) == {"connected": 1, "closed": 1, "ping": 1, "chatter": 2}
+
+
+def test_timezone_applies_to_zone_less_log_times_only() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    records, _, tally = _read("home_assistant.log", timezone=berlin)
+    assert records[0].ts == datetime(2026, 11, 20, 10, 0, 0, 120000, tzinfo=UTC)
+    assert not any("time zone" in n for r in records for n in r.notes)
+    assert tally.closes[0].ts == datetime(2026, 11, 20, 10, 4, 44, 870000, tzinfo=UTC)
+    # A time that says its zone keeps it.
+    line = '2026-11-20T08:00:00Z [2,"a","Heartbeat",{}]'
+    [r] = list(read_lines([line], source="t", charger="C", timezone=berlin))
+    assert isinstance(r, Record) and r.ts == datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+
+def test_pretty_printed_json_is_joined_and_a_truncated_frame_costs_only_itself() -> None:
+    pretty = json.dumps([2, "p1", "Heartbeat", {}], indent=2).splitlines()
+    truncated = '2026-11-20 10:00:00.000 INFO (MainThread) [ocpp] X: receive message [2,"t1",'
+    lines = [*pretty, truncated, '[2,"b1","Heartbeat",{}]', "not a log line at all"]
+    out = list(read_lines(lines, source="t", charger="C"))
+    kinds = [(type(o).__name__, o.line) for o in out]
+    assert kinds == [("Record", 1), ("LineError", len(pretty) + 1), ("Record", len(pretty) + 2),
+                     ("LineError", len(pretty) + 3)]
+    assert out[0].frame == [2, "p1", "Heartbeat", {}]  # type: ignore[union-attr]
+    assert "not closed" in out[1].reason  # type: ignore[union-attr]
+    # Still open at the end of the file: reported, not lost silently.
+    [end] = list(read_lines(["{", '"ts": "2026-11-20T08:00:00Z",'], source="t"))
+    assert isinstance(end, LineError) and end.line == 1 and "not closed" in end.reason
+
+
+def test_unknown_text_is_still_unreadable_and_pong_is_not_a_frame() -> None:
+    tally = ContextTally()
+    out = list(read_lines(["[MO] Recv: WS pong", "hello world", "[MO] Recv: [3,\"x\""],
+                          source="t", charger="C", context=tally))
+    assert dict(tally.counts) == {"ping": 1}
+    assert [type(o).__name__ for o in out] == ["LineError", "LineError"]
+
+
+@pytest.mark.parametrize(
+    ("name", "charger", "frames", "context"),
+    [("steve.log", None, 6, 9), ("home_assistant.log", None, 4, 8),
+     ("microocpp_serial.log", "ESP-1", 6, 5)],
+)
+def test_real_logs_ingest_cleanly(
+    db_url: str, name: str, charger: str | None, frames: int, context: int
+) -> None:
+    args = ["ingest", str(LOGS / name), "--database-url", db_url]
+    if charger:
+        args += ["--charger", charger]
+    result = CliRunner().invoke(cli, args, env={})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Read {frames} frames" in out
+    assert f"context:     {context} non-frame lines (not errors)" in out
+    assert "1 fault report: 1 diagnosed, 0 rejected" in out
+    assert "rejected:    none" in out
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            stored = s.scalars(select(MessageRow.raw)).all()
+    finally:
+        engine.dispose()
+    assert len(stored) == frames
+
+
+def test_timezone_option_and_setting(db_url: str, tmp_path: Path) -> None:
+    args = ["ingest", str(LOGS / "home_assistant.log"), "--database-url", db_url]
+    bad = CliRunner().invoke(cli, [*args, "--timezone", "Mars/Olympus"], env={})
+    assert bad.exit_code == 2 and "Mars/Olympus" in bad.output
+    ok = CliRunner().invoke(cli, args, env={"FAULTBOT_LOG_TIMEZONE": "Europe/Berlin"})
+    assert ok.exit_code == 0, ok.output
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            first = s.scalars(select(MessageRow.ts).order_by(MessageRow.id)).first()
+    finally:
+        engine.dispose()
+    assert first is not None
+    assert first.replace(tzinfo=UTC) == datetime(2026, 11, 20, 10, 0, 0, 120000, tzinfo=UTC)
