@@ -13,10 +13,19 @@ run and never costs the lines around it. Accepted per line:
 - SteVe logback lines (`[chargeBoxId=X, sessionId=Y] Received:/Sending: <frame>`)
 - mobilityhouse `ocpp` / Home Assistant lines (`<cpid>: receive message <frame>` /
   `<cpid>: send <frame>`)
-- MicroOcpp lines (`[AO] Send: <frame>` / `[AO] Recv: <frame>`, `[sendTXT] <frame>`);
-  it runs on the charger, so Send is "in"
-- CitrineOS `OCPPMessages` rows, webhook bodies and broker message bodies (`origin`
-  cs/csms, `message` or `payload`, `timestamp`, `stationId`)
+- MicroOcpp lines (`[MO]`/`[OCPP]`/`[AO]` `Send: <frame>` / `Recv: <frame>`,
+  `[sendTXT] <frame>`, `[operator()]` lines with day-first times); it runs on the
+  charger, so Send is "in". A serial-monitor line with a second line glued on is cut.
+- CitrineOS `OCPPMessages` rows (JSON, or CSV from `psql --csv` with or without the
+  header), webhook bodies and broker message bodies (`origin` cs/csms, `message` or
+  `payload`, `timestamp`, `stationId`); an OcppError response payload is the CALLERROR
+  CitrineOS sends
+- a frame logged over several lines (Home Assistant, pretty-printed JSON) is joined
+
+Known non-frame lines (connection opened/closed with its close code, ping/pong, the
+log chatter of SteVe, Home Assistant and MicroOcpp: logformats.context) are context,
+not errors: they go to the caller's ContextTally, if any, and yield nothing. Zone-less
+log times are in the caller's `timezone`, else UTC with a note.
 
 Lines are read as bytes with a cap (MAX_LINE_BYTES): a longer line is measured and
 reported without being decoded. Empty lines and lines starting with `#` are skipped.
@@ -40,7 +49,7 @@ from zoneinfo import ZoneInfo
 from bot.ocpp.actions import call_direction
 from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
 from bot.ocpp.logformats import context as ctx
-from bot.ocpp.logformats.citrineos import error_frame, is_ocpp_error
+from bot.ocpp.logformats.citrineos import csv_header, csv_row, error_frame, is_ocpp_error
 from bot.ocpp.logformats.joining import RECORD_START, Pending, could_continue, glued_parts
 from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
 from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
@@ -230,6 +239,7 @@ class _LineReader:
         self.last_ts: datetime | None = None
         self.call_dirs: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.pending: Pending | None = None
+        self.csv_columns: list[str] | None = None  # from a CitrineOS CSV export's header
 
     def finish(self) -> list[Record | LineError]:
         """At the end of the stream: a frame still open is reported at its first line."""
@@ -693,10 +703,24 @@ class _LineReader:
                     if isinstance(r, Record):
                         r.notes = (*r.notes, "line time has no time zone; assumed UTC")
             return records
+        if "," in text:
+            exported = self._citrine_csv(number, text)
+            if exported is not None:
+                return exported
         known = ctx.classify(text)
         if known is not None:
             return self._context(number, *known)
         return [self._error(number, "not JSON and not a known OCPP log line format", text)]
+
+    def _citrine_csv(self, number: int, text: str) -> list[Any] | None:
+        """A CitrineOS OCPPMessages CSV header (remembered) or row (read like the JSON
+        export's row); None when the line is neither."""
+        header = csv_header(text)
+        if header is not None:
+            self.csv_columns = header
+            return []
+        row = csv_row(text, self.csv_columns)
+        return None if row is None else self._citrine_row(number, row, None)
 
     def _context(self, number: int, item: ctx.ContextLine, stamp: str | None) -> list[Any]:
         """A known non-frame line: counted (with its time, for disconnects), no record."""

@@ -150,3 +150,39 @@ def test_timezone_option_and_setting(db_url: str, tmp_path: Path) -> None:
         engine.dispose()
     assert first is not None
     assert first.replace(tzinfo=UTC) == datetime(2026, 11, 20, 10, 0, 0, 120000, tzinfo=UTC)
+
+
+# --- CitrineOS OCPPMessages exported as CSV ---------------------------------------------
+
+CITRINE = Path(__file__).parent / "fixtures" / "citrineos"
+
+
+def test_citrineos_csv_export_with_header_reads_like_the_json_export() -> None:
+    out = list(read_file(CITRINE / "ocpp_messages_header.csv"))
+    assert all(isinstance(r, Record) for r in out), out
+    records = [r for r in out if isinstance(r, Record)]
+    assert [(r.charger, r.direction, r.ocpp, r.line) for r in records] == [
+        ("CIT-9", "in", "1.6", 2), ("CIT-9", "out", "1.6", 3)]
+    assert records[0].frame[3]["vendorErrorCode"] == "E42"
+    assert records[0].ts == datetime(2026, 11, 20, 9, 0, 0, 120000, tzinfo=UTC)
+    assert records[0].raw.startswith('[2, "f-1"')  # the frame text as exported
+    assert records[1].action_hint == "StatusNotification"
+
+
+def test_citrineos_csv_export_without_header() -> None:
+    out = list(read_file(CITRINE / "ocpp_messages_no_header.csv"))
+    records = [r for r in out if isinstance(r, Record)]
+    assert len(records) == len(out) == 3
+    assert [(r.frame[0], r.direction, r.ocpp) for r in records] == [
+        (2, "in", "2.0.1"), (3, "out", "2.0.1"), (3, "out", "2.0.1")]
+    # A reply whose call is not in the export is still named, from the action column.
+    assert records[2].action_hint == "DataTransfer"
+
+
+def test_citrineos_csv_export_ingests(db_url: str) -> None:
+    args = ["ingest", str(CITRINE / "ocpp_messages_header.csv"),
+            str(CITRINE / "ocpp_messages_no_header.csv"), "--database-url", db_url]
+    result = CliRunner().invoke(cli, args, env={})
+    assert result.exit_code == 0, result.output
+    assert "Read 5 frames" in result.output
+    assert "1 fault report: 1 diagnosed, 0 rejected" in result.output
