@@ -24,7 +24,9 @@ run and never costs the lines around it. Accepted per line:
 
 Known non-frame lines (connection opened/closed with its close code, ping/pong, the
 log chatter of SteVe, Home Assistant and MicroOcpp: logformats.context) are context,
-not errors: they go to the caller's ContextTally, if any, and yield nothing. Zone-less
+not errors: they go to the caller's ContextTally, if any. A connection opened or
+closed whose charger and time are known is also yielded as a connection event
+(events.CONNECTION), so it is stored and folded in order with the frames. Zone-less
 log times are in the caller's `timezone`, else UTC with a note.
 
 Lines are read as bytes with a cap (MAX_LINE_BYTES): a longer line is measured and
@@ -36,6 +38,7 @@ the previous line, else from the moment reading started, and the Record says so 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -47,7 +50,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from bot.ocpp.actions import call_direction
-from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
+from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, CONNECTION, LineError, Record
 from bot.ocpp.logformats import context as ctx
 from bot.ocpp.logformats.citrineos import csv_header, csv_row, error_frame, is_ocpp_error
 from bot.ocpp.logformats.joining import RECORD_START, Pending, could_continue, glued_parts
@@ -723,16 +726,46 @@ class _LineReader:
         return None if row is None else self._citrine_row(number, row, None)
 
     def _context(self, number: int, item: ctx.ContextLine, stamp: str | None) -> list[Any]:
-        """A known non-frame line: counted (with its time, for disconnects), no record."""
+        """A known non-frame line: counted; a connection opened or closed is also a
+        connection event Record (events.CONNECTION) when its charger and time are known."""
         item.line = number
+        item.charger = item.charger or self.charger
+        notes: tuple[str, ...] = ()
         if stamp is not None:
             try:
-                item.ts = self._zoned(stamp.replace(",", "."))[0]
+                item.ts, notes = self._zoned(stamp.replace(",", "."))
             except BadTimestamp:
                 item.ts = None
+        elif item.kind in ("connected", "closed") and self.last_ts is not None:
+            item.ts, notes = self.last_ts, ("no log time; using the previous line's time",)
+        out: list[Any] = []
+        if item.kind in ("connected", "closed") and item.charger and item.ts is not None:
+            self.last_ts = item.ts
+            out.append(self._connection_record(number, item, notes))
+            item.stored = True
         if self.context is not None:
             self.context.add(item)
-        return []
+        return out
+
+    def _connection_record(
+        self, number: int, item: ctx.ContextLine, notes: tuple[str, ...]
+    ) -> Record:
+        details: dict[str, Any] = {}
+        if item.close_code is not None:
+            details["closeCode"] = item.close_code
+        # The id is the event itself, so reading the same log again stores it once.
+        when = item.ts.isoformat() if item.ts else ""
+        key = f"{item.charger}|{when}|{item.kind}|{item.close_code}"
+        uid = "conn-" + hashlib.sha1(key.encode()).hexdigest()[:20]
+        return Record(
+            ts=item.ts,  # type: ignore[arg-type]
+            charger=item.charger,  # type: ignore[arg-type]
+            direction="in",
+            frame=[CONNECTION, uid, item.kind, details],
+            source=self.source,
+            line=number,
+            notes=notes,
+        )
 
     def _continue(self, number: int, text: str) -> list[Any]:
         """The next line of a frame open across lines."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli.main import cli
-from bot.ocpp.events import LineError, Record
+from bot.ocpp.events import CONNECTION, LineError, Record
 from bot.ocpp.logformats.context import ContextTally
 from bot.ocpp.readers import read_file, read_lines
 from bot.store.db import make_engine
@@ -24,10 +24,20 @@ LOGS = Path(__file__).parent / "fixtures" / "logs"
 
 
 def _read(name: str, **kw: object) -> tuple[list[Record], list[LineError], ContextTally]:
+    """(frame records, errors, context); connection events are checked in the tally."""
     tally = ContextTally()
     out = list(read_file(LOGS / name, context=tally, **kw))  # type: ignore[arg-type]
-    return ([r for r in out if isinstance(r, Record)],
-            [e for e in out if isinstance(e, LineError)], tally)
+    frames = [r for r in out if isinstance(r, Record) and r.frame[0] != CONNECTION]
+    events = [r for r in out if isinstance(r, Record) and r.frame[0] == CONNECTION]
+    assert len(events) == tally.events
+    return frames, [e for e in out if isinstance(e, LineError)], tally
+
+
+def _events(name: str, **kw: object) -> list[tuple[int | None, str, object]]:
+    """(line, event, details) of the connection event records read from a fixture."""
+    out = read_file(LOGS / name, **kw)  # type: ignore[arg-type]
+    return [(r.line, r.frame[2], r.frame[3]) for r in out
+            if isinstance(r, Record) and r.frame[0] == CONNECTION]
 
 
 def _frame_lines(name: str) -> int:
@@ -47,6 +57,8 @@ def test_steve_log() -> None:
     assert [(c.charger, c.close_code) for c in tally.closes] == [
         ("STV-01", 1006), ("STV-01", 1001)]
     assert tally.closes[0].ts == datetime(2026, 11, 20, 10, 5, 31, 4000, tzinfo=UTC)
+    assert _events("steve.log") == [(2, "connected", {}), (10, "closed", {"closeCode": 1006}),
+                                    (11, "connected", {}), (15, "closed", {"closeCode": 1001})]
 
 
 def test_home_assistant_log_joins_a_frame_over_several_lines() -> None:
@@ -60,6 +72,9 @@ def test_home_assistant_log_joins_a_frame_over_several_lines() -> None:
     assert fault.raw.startswith('[2, "c2"') and fault.raw.endswith("}]")
     assert dict(tally.counts) == {"connected": 2, "closed": 2, "ping": 2, "chatter": 2}
     assert [(c.charger, c.close_code) for c in tally.closes] == [("HA-01", 1006), ("HA-01", 1006)]
+    assert [e[1:] for e in _events("home_assistant.log")] == [
+        ("connected", {}), ("closed", {"closeCode": 1006}), ("connected", {}),
+        ("closed", {"closeCode": 1006})]
 
 
 def test_microocpp_serial_log() -> None:
@@ -72,6 +87,10 @@ def test_microocpp_serial_log() -> None:
     ]
     assert records[4].ts == records[5].ts == datetime(2023, 10, 12, 14, 23, 10, tzinfo=UTC)
     assert dict(tally.counts) == {"connected": 1, "closed": 1, "ping": 1, "chatter": 2}
+    # No charger id in the log: the connection events need --charger, and the first has
+    # no time at all (nothing before it), so only the disconnect is an event.
+    assert _events("microocpp_serial.log") == []
+    assert _events("microocpp_serial.log", charger="ESP-1") == [(10, "closed", {})]
 
 
 def test_timezone_applies_to_zone_less_log_times_only() -> None:
@@ -110,12 +129,12 @@ def test_unknown_text_is_still_unreadable_and_pong_is_not_a_frame() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "charger", "frames", "context"),
-    [("steve.log", None, 6, 9), ("home_assistant.log", None, 4, 8),
-     ("microocpp_serial.log", "ESP-1", 6, 5)],
+    ("name", "charger", "frames", "events", "context"),
+    [("steve.log", None, 6, 4, 9), ("home_assistant.log", None, 4, 4, 8),
+     ("microocpp_serial.log", "ESP-1", 6, 1, 5)],
 )
 def test_real_logs_ingest_cleanly(
-    db_url: str, name: str, charger: str | None, frames: int, context: int
+    db_url: str, name: str, charger: str | None, frames: int, events: int, context: int
 ) -> None:
     args = ["ingest", str(LOGS / name), "--database-url", db_url]
     if charger:
@@ -123,17 +142,21 @@ def test_real_logs_ingest_cleanly(
     result = CliRunner().invoke(cli, args, env={})
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"Read {frames} frames" in out
+    word = "event" if events == 1 else "events"
+    assert f"Read {frames} frames and {events} connection {word}" in out
     assert f"context:     {context} non-frame lines (not errors)" in out
     assert "1 fault report: 1 diagnosed, 0 rejected" in out
     assert "rejected:    none" in out
     engine = make_engine(db_url)
     try:
         with Session(engine) as s:
-            stored = s.scalars(select(MessageRow.raw)).all()
+            kinds = s.scalars(select(MessageRow.message_type)).all()
     finally:
         engine.dispose()
-    assert len(stored) == frames
+    assert (len(kinds) - kinds.count(CONNECTION), kinds.count(CONNECTION)) == (frames, events)
+    # Read again: every frame and event is already in the log.
+    again = CliRunner().invoke(cli, args, env={})
+    assert again.exit_code == 0 and f"duplicates:  {frames + events} already" in again.output
 
 
 def test_timezone_option_and_setting(db_url: str, tmp_path: Path) -> None:
@@ -145,7 +168,8 @@ def test_timezone_option_and_setting(db_url: str, tmp_path: Path) -> None:
     engine = make_engine(db_url)
     try:
         with Session(engine) as s:
-            first = s.scalars(select(MessageRow.ts).order_by(MessageRow.id)).first()
+            first = s.scalars(select(MessageRow.ts).where(MessageRow.message_type == 2)
+                              .order_by(MessageRow.id)).first()
     finally:
         engine.dispose()
     assert first is not None

@@ -67,6 +67,7 @@ class ContextLine:
     charger: str | None = None
     close_code: int | None = None  # for "closed", when the log gives it
     ts: datetime | None = None
+    stored: bool = False  # also read as a connection event Record (charger and time known)
 
 
 @dataclass(slots=True)
@@ -75,11 +76,19 @@ class ContextTally:
 
     counts: Counter[str] = field(default_factory=Counter)
     closes: list[ContextLine] = field(default_factory=list)
+    opened_stored: int = 0
 
     def add(self, item: ContextLine) -> None:
         self.counts[item.kind] += 1
         if item.kind == "closed":
             self.closes.append(item)
+        elif item.kind == "connected" and item.stored:
+            self.opened_stored += 1
+
+    @property
+    def events(self) -> int:
+        """Connection events read as Records (the store counts them with the frames)."""
+        return sum(1 for c in self.closes if c.stored) + self.opened_stored
 
     @property
     def total(self) -> int:
