@@ -82,6 +82,8 @@ class Settings:
     digest_channel: str | None = None
     digest_time: time = time(7, 30)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # The zone of log times written without one (SteVe, Home Assistant); None: UTC.
+    log_timezone: ZoneInfo | None = None
     alert_channel: str | None = None
     alert_min_severity: Severity = Severity.OUTAGE
     admins: frozenset[str] = frozenset()
@@ -227,6 +229,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError("FAULTBOT_TIMEZONE", f"unknown IANA time zone {raw_tz!r}") from None
 
+    raw_log_tz = _opt(env, "FAULTBOT_LOG_TIMEZONE")
+    try:
+        log_tz = ZoneInfo(raw_log_tz) if raw_log_tz else None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            "FAULTBOT_LOG_TIMEZONE", f"unknown IANA time zone {raw_log_tz!r}"
+        ) from None
+
     raw_sev = (_opt(env, "FAULTBOT_ALERT_MIN_SEVERITY") or "outage").lower()
     try:
         min_sev = Severity(raw_sev)
@@ -281,6 +291,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         digest_channel=_channel(env, "FAULTBOT_DIGEST_CHANNEL"),
         digest_time=digest_time,
         timezone=tz,
+        log_timezone=log_tz,
         alert_channel=_channel(env, "FAULTBOT_ALERT_CHANNEL"),
         alert_min_severity=min_sev,
         admins=admins,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import jinja2
@@ -30,6 +30,7 @@ from bot.cli.common import (
     settings_or_exit,
 )
 from bot.ocpp.events import LineError, Record
+from bot.ocpp.logformats.context import ContextTally
 from bot.templating import terminal_env
 from bot.text import clean
 
@@ -122,21 +123,31 @@ def _capped_lines(stream: BinaryIO, bar: Any) -> Iterator[bytes]:
         yield line
 
 
-def _records(paths: list[str], charger: str | None) -> Iterator[Record | LineError]:
+def _records(
+    paths: list[str], charger: str | None, timezone: ZoneInfo | None, context: ContextTally
+) -> Iterator[Record | LineError]:
     from bot.ocpp.readers import read_file, read_lines
 
+    opts: dict[str, Any] = {"charger": charger, "timezone": timezone, "context": context}
     sizes = [Path(p).stat().st_size if p != "-" else 0 for p in paths]
     if not (sys.stderr.isatty() and sum(sizes) >= PROGRESS_MIN_BYTES):
         for path in paths:
-            yield from read_file(path, charger=charger)
+            yield from read_file(path, **opts)
         return
     with click.progressbar(length=sum(sizes), label="ingesting", file=sys.stderr) as bar:
         for path in paths:
             if path == "-":
-                yield from read_file(path, charger=charger)
+                yield from read_file(path, **opts)
                 continue
             with open(path, "rb") as stream:
-                yield from read_lines(_capped_lines(stream, bar), source=path, charger=charger)
+                yield from read_lines(_capped_lines(stream, bar), source=path, **opts)
+
+
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown IANA time zone {text!r}") from None
 
 
 @click.command()
@@ -149,11 +160,22 @@ def _records(paths: list[str], charger: str | None) -> Iterator[Record | LineErr
     type=click.IntRange(1, 100_000),
     help="Frames per transaction.",
 )
+@click.option(
+    "--timezone",
+    "timezone_name",
+    help="Zone of log times written without one, e.g. Europe/Berlin "
+    "(default FAULTBOT_LOG_TIMEZONE, else UTC).",
+)
 @database_option
 def ingest(
-    files: tuple[str, ...], charger: str | None, batch_size: int, database_url: str | None
+    files: tuple[str, ...],
+    charger: str | None,
+    batch_size: int,
+    timezone_name: str | None,
+    database_url: str | None,
 ) -> None:
     """Store and triage OCPP logs (JSON Lines, contract 1, or common log shapes)."""
+    zone = _zone(timezone_name) if timezone_name else None
     for path in files:
         if path != "-" and not Path(path).is_file():
             fail(f"no such file: {path}")
@@ -178,7 +200,9 @@ def ingest(
     try:
         # The same path as the live feeds: store, triage and incidents, batch by batch.
         pipeline = Pipeline(engine, sites=sites, batch_size=batch_size)
-        summary, triaged = pipeline.load(_records(list(files), charger))
+        context = ContextTally()
+        records = _records(list(files), charger, zone or settings.log_timezone, context)
+        summary, triaged = pipeline.load(records)
         # Time-based rules ran inside the fold, by the log's own clock; save the context
         # so the next ingest or feed continues exactly from here.
         pipeline.checkpoint()
@@ -206,8 +230,11 @@ def ingest(
             f=faults,
             files=["<stdin>" if f == "-" else f for f in files],
             shown=summary.rejected[:REJECTED_SHOWN],
+            context=context,
         )
     )
+    # Context lines (connections, pings, log chatter) are expected in real logs: only
+    # lines that could not be read make the exit code 1.
     sys.exit(EXIT_SOME_REJECTED if summary.rejected_count else EXIT_OK)
 
 

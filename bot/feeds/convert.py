@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.ocpp.logformats.citrineos import error_frame, is_ocpp_error
+
 _ORIGIN_DIR = {"cs": "in", "csms": "out"}
 _PROTOCOL_VERSION = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
 
@@ -82,8 +84,9 @@ def citrineos_broker(body: Any, headers: Mapping[str, Any]) -> dict[str, Any]:
     """A message from CitrineOS's `citrineos` headers exchange -> contract 1.
 
     Rebuilds the OCPP-J frame: state 1 -> [2, correlationId, action, payload],
-    state 2 -> [3, correlationId, payload]; the action of a result comes from the
-    headers. Accepts plain and underscore key styles, and header-only routing info.
+    state 2 -> [3, correlationId, payload], or the CALLERROR CitrineOS sends when the
+    payload is an OcppError; the action of a result comes from the headers. Accepts
+    plain and underscore key styles, and header-only routing info.
     """
     if not isinstance(body, Mapping):
         raise ValueError("CitrineOS message body is not a JSON object")
@@ -123,6 +126,8 @@ def citrineos_broker(body: Any, headers: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(action, str) or not action:
             raise ValueError("request without action")
         frame: list[Any] = [2, str(correlation), action, payload if payload is not None else {}]
+    elif state_n == 2 and is_ocpp_error(payload):
+        frame = error_frame(correlation, payload)
     elif state_n == 2:
         frame = [3, str(correlation), payload if payload is not None else {}]
     else:

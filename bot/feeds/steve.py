@@ -1,4 +1,4 @@
-"""SteVe feed: poll SteVe's MySQL/MariaDB `connector_status` table.
+"""SteVe feed: poll SteVe's MySQL/MariaDB `connector_status` and `charge_box` tables.
 
 SteVe keeps no raw frames in its database, but it inserts one `connector_status` row
 per StatusNotification (status, error_code, error_info, vendor_id,
@@ -17,6 +17,14 @@ rows (remembering which rows of that window it already sent). Rows whose
 status_timestamp is NULL cannot be placed: skipped, counted as rejected at start.
 The position is saved in faultbot's `feed_offsets` table only after the sink stored
 the rows.
+
+Charger identity: SteVe writes the vendor, model, serial number and firmware of each
+BootNotification into `charge_box` (the same columns in both schemas) but keeps no
+frame. Each poll reads them first and, for a charger whose identity is new or changed,
+sends a synthetic 1.6 BootNotification (its id derived from the identity, so an
+unchanged identity is stored once, also across restarts), stamped with the time it
+was read and a note saying where it came from. Triage and `why` then know the vendor
+and model, as they would from the charger's own BootNotification.
 """
 
 from __future__ import annotations
@@ -69,6 +77,16 @@ def _queries(schema: Schema) -> tuple[Any, Any]:
     return forward, window
 
 
+_IDENTITY = text(
+    "SELECT charge_box_id AS charger, charge_point_vendor AS vendor, "
+    "charge_point_model AS model, charge_point_serial_number AS serial, "
+    "fw_version AS firmware FROM charge_box "
+    "WHERE charge_point_vendor IS NOT NULL OR charge_point_model IS NOT NULL "
+    "ORDER BY charge_box_id"
+)
+IDENTITY_NOTE = "charger identity read from SteVe's charge_box table (no BootNotification frame)"
+
+
 def detect_schema(engine: Engine) -> Schema:
     """Which SteVe schema this database has (raises ValueError when it is not SteVe)."""
     columns = {c["name"] for c in inspect(engine).get_columns("connector_status")}
@@ -114,6 +132,30 @@ def row_record(row: Row[Any]) -> Record:
     )
 
 
+def _identity(row: Row[Any]) -> tuple[str, str, str | None, str | None]:
+    return (row.vendor or "", row.model or "", row.serial or None, row.firmware or None)
+
+
+def identity_record(row: Row[Any], seen_at: datetime) -> Record:
+    """One charge_box row -> the 1.6 BootNotification CALL the charger sent SteVe."""
+    vendor, model, serial, firmware = _identity(row)
+    digest = hashlib.sha1(repr((row.charger, vendor, model, serial, firmware)).encode())
+    payload: dict[str, Any] = {"chargePointVendor": vendor, "chargePointModel": model}
+    if serial is not None:
+        payload["chargePointSerialNumber"] = serial
+    if firmware is not None:
+        payload["firmwareVersion"] = firmware
+    return Record(
+        ts=seen_at,
+        charger=str(row.charger),
+        direction="in",
+        frame=[2, f"steve-boot-{digest.hexdigest()[:20]}", "BootNotification", payload],
+        ocpp="1.6",
+        source=SOURCE,
+        notes=(IDENTITY_NOTE,),
+    )
+
+
 class SteVePoller:
     """Polls a SteVe database into a sink; keeps its position in `state_engine`."""
 
@@ -144,6 +186,8 @@ class SteVePoller:
         self._queries: tuple[Any, Any] | None = None
         self._position: tuple[datetime, int] | None = None
         self._seen: dict[tuple[Any, ...], datetime] = {}  # rows sent inside the window
+        self._has_charge_box = False
+        self._identities: dict[str, tuple[Any, ...]] = {}  # identity last sent per charger
 
     # --- position -----------------------------------------------------------------------
 
@@ -188,12 +232,29 @@ class SteVePoller:
         for r in fresh:
             self._seen[_row_key(r)] = _utc(r.ts)
 
+    def _send_identities(self, conn: Any) -> None:
+        """BootNotifications for chargers whose charge_box identity is new or changed
+        (before their status rows, so triage matches those with the right vendor)."""
+        if not self._has_charge_box:
+            return
+        now = datetime.now(UTC)
+        rows = [r for r in conn.execute(_IDENTITY).all()
+                if self._identities.get(str(r.charger)) != _identity(r)]
+        if not rows:
+            return
+        result = self.sink([identity_record(r, now) for r in rows])  # raises: retried
+        self.health.rejected += len(result.rejected)
+        for r in rows:
+            self._identities[str(r.charger)] = _identity(r)
+
     def poll_once(self) -> int:
-        """Read new (and late) rows, store them, move the position. Returns rows sent."""
+        """Read new (and late) rows, store them, move the position. Returns status rows
+        sent (identity changes are not counted)."""
         if self._queries is None:
             self.schema = detect_schema(self.source)
             self._queries = _queries(self.schema)
             self._position = self._load_position()
+            self._has_charge_box = inspect(self.source).has_table("charge_box")
             with self.source.connect() as conn:
                 undated = conn.scalar(
                     text("SELECT COUNT(*) FROM connector_status WHERE status_timestamp IS NULL")
@@ -206,6 +267,7 @@ class SteVePoller:
         before = self.health.received
         ts, pk = self._position
         with self.source.connect() as conn:
+            self._send_identities(conn)
             if ts > EPOCH and self.overlap:
                 since = ts - self.overlap
                 naive = {"since": since.replace(tzinfo=None), "ts": ts.replace(tzinfo=None)}

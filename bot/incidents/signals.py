@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.ocpp.events import HEALTHY_STATUSES, EventReport, Message, StatusReport
+from bot.ocpp.events import (
+    CONNECTION,
+    HEALTHY_STATUSES,
+    EventReport,
+    Message,
+    StatusReport,
+)
 
 SignalKind = Literal["healthy", "cleared", "contact"]
 
@@ -31,8 +37,8 @@ def port_number(report: StatusReport) -> int:
 
 def signals_from(message: Message) -> list[Signal]:
     """The recovery signals one message carries (often none)."""
-    if message.direction != "in":
-        return []
+    if message.direction != "in" or message.message_type == CONNECTION:
+        return []  # a connection event is not the charger talking
     out = [Signal(message.charger, None, message.occurred_at, "contact")]
     fact = message.fact
     if isinstance(fact, StatusReport):

@@ -15,6 +15,10 @@ from typing import Any, Literal
 Direction = Literal["in", "out"]  # in = charger -> CSMS, out = CSMS -> charger
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
+# Not OCPP: a charger's connection opened or closed, as a log or feed saw it. Kept in
+# the message log beside the frames (so it folds in order with them) as
+# [0, id, "connected" | "closed", {"closeCode": n, "reason": text}].
+CONNECTION = 0
 
 OCPP_VERSIONS = ("1.6", "2.0.1", "2.1")
 
@@ -174,6 +178,15 @@ class CallError:
     for_action: str | None = None  # the action of the CALL it answers, when known
 
 
+@dataclass(slots=True)
+class ConnectionEvent:
+    """A connection opened or closed; a close code when the log or feed gave one."""
+
+    event: Literal["connected", "closed"]
+    close_code: int | None = None
+    reason: str | None = None
+
+
 Fact = (
     BootInfo
     | BootReply
@@ -183,6 +196,7 @@ Fact = (
     | Heartbeat
     | TransactionUpdate
     | CallError
+    | ConnectionEvent
 )
 
 
@@ -214,7 +228,7 @@ class Message:
     occurred_at: datetime  # payload timestamp when sane, else ts; used for ordering
     charger: str
     direction: Direction
-    message_type: int  # CALL / CALLRESULT / CALLERROR
+    message_type: int  # CALL / CALLRESULT / CALLERROR, or CONNECTION (not a frame)
     unique_id: str
     action: str | None  # CALL action; for results: the matched CALL's action if known
     payload: dict[str, Any]

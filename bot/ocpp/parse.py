@@ -2,7 +2,8 @@
 
 What it decides, in order:
 
-1. Is this a frame at all? Not an array, a message type id other than 2/3/4, no
+1. Is this a frame at all? Not an array, a message type id other than 2/3/4 (or 0: a
+   connection event, events.CONNECTION, read as such and nothing more), no
    unique id, a payload that is not an object, a CALL action that is not an action
    name, an unusable charger id: a LineError with the reason. Nothing else is.
 2. The OCPP version: the declared one (an unknown declared version is a LineError),
@@ -43,8 +44,10 @@ from bot.ocpp.events import (
     CALL,
     CALLERROR,
     CALLRESULT,
+    CONNECTION,
     NO_VIOLATIONS,
     OCPP_VERSIONS,
+    ConnectionEvent,
     LineError,
     Message,
     Record,
@@ -142,7 +145,7 @@ def _short_canonical(kind: int, uid: str, action: str | None, payload: dict[str,
     nothing to sort, so when json would write every string as itself (see _clean; a
     CALL's action is a checked action name) the text is known without encoding it.
     """
-    if kind == CALLERROR or not _clean(uid):
+    if (kind != CALL and kind != CALLRESULT) or not _clean(uid):
         return ""
     if not payload:
         body = "{}"
@@ -247,7 +250,7 @@ class Parser:
         if size < 3:
             return self._error(record, f"not an OCPP-J frame: {size} elements, need 3 to 5")
         kind = frame[0]
-        if type(kind) is not int or kind not in _KIND_NAMES:
+        if type(kind) is not int or (kind not in _KIND_NAMES and kind != CONNECTION):
             return self._error(
                 record,
                 f"message type id {_short(kind)} is not 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR)",
@@ -259,6 +262,8 @@ class Parser:
             return self._error(record, f"unique id is {len(uid)} chars, max {MAX_UNIQUE_ID}")
 
         violations = list(record.notes) if record.notes else []
+        if kind == CONNECTION:
+            return self._connection(record, uid, frame, violations)
         if len(uid) > 36:
             violations.append(f"unique id: {len(uid)} chars, max 36")
         if kind == CALL:
@@ -434,6 +439,27 @@ class Parser:
         )
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _connection(
+        self, record: Record, uid: str, frame: list[Any], violations: list[str]
+    ) -> Message | LineError:
+        """A connection event (events.CONNECTION): no version, schema or correlation."""
+        if len(frame) != 4 or frame[2] not in ("connected", "closed") or type(frame[3]) is not dict:
+            return self._error(
+                record, 'connection event must be [0, id, "connected" or "closed", {...}]'
+            )
+        details = frame[3]
+        code, reason = details.get("closeCode"), details.get("reason")
+        fact = ConnectionEvent(
+            frame[2],
+            code if type(code) is int else None,
+            reason if type(reason) is str else None,
+        )
+        version = self._versions.get(record.charger, "1.6")
+        ts = record.ts if record.ts.tzinfo is not None else _aware(record.ts, violations)
+        return self._message(
+            record, CONNECTION, uid, None, details, version, True, fact, violations, ts
+        )
 
     def _message(
         self,

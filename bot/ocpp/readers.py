@@ -13,10 +13,21 @@ run and never costs the lines around it. Accepted per line:
 - SteVe logback lines (`[chargeBoxId=X, sessionId=Y] Received:/Sending: <frame>`)
 - mobilityhouse `ocpp` / Home Assistant lines (`<cpid>: receive message <frame>` /
   `<cpid>: send <frame>`)
-- MicroOcpp lines (`[AO] Send: <frame>` / `[AO] Recv: <frame>`, `[sendTXT] <frame>`);
-  it runs on the charger, so Send is "in"
-- CitrineOS `OCPPMessages` rows, webhook bodies and broker message bodies (`origin`
-  cs/csms, `message` or `payload`, `timestamp`, `stationId`)
+- MicroOcpp lines (`[MO]`/`[OCPP]`/`[AO]` `Send: <frame>` / `Recv: <frame>`,
+  `[sendTXT] <frame>`, `[operator()]` lines with day-first times); it runs on the
+  charger, so Send is "in". A serial-monitor line with a second line glued on is cut.
+- CitrineOS `OCPPMessages` rows (JSON, or CSV from `psql --csv` with or without the
+  header), webhook bodies and broker message bodies (`origin` cs/csms, `message` or
+  `payload`, `timestamp`, `stationId`); an OcppError response payload is the CALLERROR
+  CitrineOS sends
+- a frame logged over several lines (Home Assistant, pretty-printed JSON) is joined
+
+Known non-frame lines (connection opened/closed with its close code, ping/pong, the
+log chatter of SteVe, Home Assistant and MicroOcpp: logformats.context) are context,
+not errors: they go to the caller's ContextTally, if any. A connection opened or
+closed whose charger and time are known is also yielded as a connection event
+(events.CONNECTION), so it is stored and folded in order with the frames. Zone-less
+log times are in the caller's `timezone`, else UTC with a note.
 
 Lines are read as bytes with a cap (MAX_LINE_BYTES): a longer line is measured and
 reported without being decoded. Empty lines and lines starting with `#` are skipped.
@@ -27,6 +38,7 @@ the previous line, else from the moment reading started, and the Record says so 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -35,9 +47,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 from bot.ocpp.actions import call_direction
-from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, LineError, Record
+from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, CONNECTION, LineError, Record
+from bot.ocpp.logformats import context as ctx
+from bot.ocpp.logformats.citrineos import csv_header, csv_row, error_frame, is_ocpp_error
+from bot.ocpp.logformats.joining import RECORD_START, Pending, could_continue, glued_parts
 from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
 from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
 
@@ -65,20 +81,39 @@ _DIRECTION_WORDS = {
 }
 
 _LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)")
+# Day-first times (`[operator()]` serial logs): DD.MM.YYYY HH:MM:SS
+_DMY_TIME = re.compile(r"\b(\d\d)\.(\d\d)\.(\d{4})[ T](\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 _STEVE = re.compile(
     r"\[chargeBoxId=(?P<cp>[^,\]]*),\s*sessionId=[^\]]*\]\s*(?P<verb>Received|Sending):\s*(?P<frame>.*)$"
 )
 _MOBILITYHOUSE = re.compile(
     r"(?P<cp>[^\s:\[\]]+): (?P<verb>receive message|send) (?P<frame>[\[{].*)$"
 )
-_MICROOCPP = re.compile(r"\[(?:AO|MO)\]\s*(?P<verb>Send|Recv):\s*(?P<frame>.*)$")
+# [MO] today, [OCPP] in late 2023 releases, [AO] in ArduinoOcpp.
+_MICROOCPP = re.compile(r"\[(?:AO|MO|OCPP)\]\s*(?P<verb>Send|Recv):\s*(?P<frame>.*)$")
+_OPERATOR = re.compile(
+    r"\[operator\(\)\]:?\s*(?:\[(?:AO|MO|OCPP)\]\s*)?"
+    r"(?:(?P<verb>Send|Recv|Sending|Received|send|recv)\b:?\s*)?(?P<frame>\[.*)$"
+)
 _MICROOCPP_TXT = re.compile(r"\[(?P<verb>sendTXT|recvTXT)\]\s*(?P<frame>.*)$")
 
 
-def read_file(path: Path | str, *, charger: str | None = None) -> Iterator[Record | LineError]:
-    """Records from a log file ("-" reads standard input)."""
+def read_file(
+    path: Path | str,
+    *,
+    charger: str | None = None,
+    timezone: ZoneInfo | None = None,
+    context: ctx.ContextTally | None = None,
+) -> Iterator[Record | LineError]:
+    """Records from a log file ("-" reads standard input).
+
+    timezone: the zone of log times written without one (default UTC, with a note).
+    context: collects the known non-frame lines (connections, pings, chatter); without
+    it they are skipped all the same, never reported as unreadable.
+    """
+    options = _Options(charger, timezone, context)
     if str(path) == "-":
-        yield from _read_stream(sys.stdin.buffer, "<stdin>", charger)
+        yield from _read_stream(sys.stdin.buffer, "<stdin>", options)
         return
     source = str(path)
     try:
@@ -87,23 +122,28 @@ def read_file(path: Path | str, *, charger: str | None = None) -> Iterator[Recor
         yield LineError(source, None, f"cannot open {source}: {exc.strerror or exc}")
         return
     try:
-        yield from _read_stream(stream, source, charger)
+        yield from _read_stream(stream, source, options)
     finally:
         stream.close()
 
 
 def read_lines(
-    lines: Iterable[bytes], *, source: str, charger: str | None = None
+    lines: Iterable[bytes],
+    *,
+    source: str,
+    charger: str | None = None,
+    timezone: ZoneInfo | None = None,
+    context: ctx.ContextTally | None = None,
 ) -> Iterator[Record | LineError]:
-    """Records from lines of bytes (str lines are accepted too)."""
-    reader = _LineReader(source, charger)
+    """Records from lines of bytes (str lines are accepted too); options as read_file."""
+    reader = _LineReader(source, _Options(charger, timezone, context))
     feed, feed_text, common = reader.feed, reader.feed_text, reader.common
     for number, line in enumerate(lines, 1):
         if isinstance(line, str):
             # ASCII text needs no bytes round trip (its length is its size in bytes);
             # anything else is measured and checked as the bytes a file would hold.
             if line.isascii() and len(line) <= MAX_LINE_BYTES:
-                if line[:1] == "{":
+                if line[:1] == "{" and reader.pending is None:
                     record = common(number, line)
                     if record is not None:
                         yield record
@@ -114,12 +154,13 @@ def read_lines(
         if len(line) > MAX_LINE_BYTES:
             yield reader.too_long(number, len(line))
             continue
-        if line[:1] == b"{":
+        if line[:1] == b"{" and reader.pending is None:
             record = _common_bytes(common, number, line)
             if record is not None:
                 yield record
                 continue
         yield from feed(number, line)
+    yield from reader.finish()
 
 
 def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | LineError]:
@@ -128,24 +169,24 @@ def read_json_objects(objs: Iterable[Any], *, source: str) -> Iterator[Record | 
     Each object may be any of the object or array shapes `read_lines` accepts; its
     position (1-based) stands in for the line number.
     """
-    reader = _LineReader(source, None)
+    reader = _LineReader(source, _Options(None, None, None))
     for number, obj in enumerate(objs, 1):
         yield from reader.decoded(number, obj, None, None)
 
 
-def _read_stream(
-    stream: BinaryIO, source: str, charger: str | None
-) -> Iterator[Record | LineError]:
-    reader = _LineReader(source, charger)
+def _read_stream(stream: BinaryIO, source: str, options: _Options) -> Iterator[Record | LineError]:
+    reader = _LineReader(source, options)
     feed, common = reader.feed, reader.common
     number = 0
     readline = stream.readline
     while True:
         line = readline(MAX_LINE_BYTES + 1)
         if not line:
+            yield from reader.finish()
             return
         number += 1
         if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            yield from reader.finish()  # a frame cannot continue across a line this long
             # Measure the rest of the line in chunks; never hold or decode all of it.
             size = len(line)
             while True:
@@ -157,7 +198,7 @@ def _read_stream(
                     break
             yield reader.too_long(number, size)
             continue
-        if line[:1] == b"{":
+        if line[:1] == b"{" and reader.pending is None:
             record = _common_bytes(common, number, line)
             if record is not None:
                 yield record
@@ -175,16 +216,38 @@ def _common_bytes(
     return common(number, text)
 
 
-class _LineReader:
-    """Per-stream state: the source name, the default charger, the last time seen and
-    the directions of recent CALLs (so a bare CALLRESULT goes the other way)."""
+class _Options:
+    """What the caller says about a stream: its charger, the zone of zone-less times,
+    and where known non-frame lines go."""
 
-    def __init__(self, source: str, charger: str | None) -> None:
+    __slots__ = ("charger", "context", "timezone")
+
+    def __init__(
+        self, charger: str | None, timezone: ZoneInfo | None, context: ctx.ContextTally | None
+    ) -> None:
+        self.charger, self.timezone, self.context = charger, timezone, context
+
+
+class _LineReader:
+    """Per-stream state: the source name, the default charger, the last time seen,
+    the directions of recent CALLs (so a bare CALLRESULT goes the other way) and a
+    frame still open across lines."""
+
+    def __init__(self, source: str, options: _Options) -> None:
         self.source = source
-        self.charger = charger
+        self.charger = options.charger
+        self.timezone = options.timezone
+        self.context = options.context
         self.started = datetime.now(UTC)
         self.last_ts: datetime | None = None
         self.call_dirs: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.pending: Pending | None = None
+        self.csv_columns: list[str] | None = None  # from a CitrineOS CSV export's header
+
+    def finish(self) -> list[Record | LineError]:
+        """At the end of the stream: a frame still open is reported at its first line."""
+        pending, self.pending = self.pending, None
+        return [] if pending is None else [self._unclosed(pending)]
 
     # --- entry points --------------------------------------------------------------
 
@@ -244,6 +307,8 @@ class _LineReader:
 
     def _line(self, number: int, text: str) -> list[Record | LineError]:
         """One stripped, decoded, non-empty line."""
+        if self.pending is not None:
+            return self._continue(number, text)
         first = text[0]
         if first == "{":
             # Contract-1 lines, split so the frame is decoded once and kept verbatim:
@@ -259,6 +324,9 @@ class _LineReader:
                 return [self._contract1(number, obj, text[start:end])]
         if first == "{" or (first == "[" and not (len(text) > 1 and text[1].isalpha())):
             obj = _decode(text)
+            if obj is _BAD and could_continue(text, bare=True):  # pretty-printed JSON
+                self.pending = Pending(number, text, lambda joined: self._line(number, joined))
+                return []
             if obj is _BAD:
                 try:
                     json.loads(text)  # again, slowly, for the reason
@@ -371,18 +439,28 @@ class _LineReader:
         ocpp = _protocol_version(protocol)
         message = obj["message"]
         if isinstance(message, str):
-            return self._frame_text(number, message, stamp, charger, direction, ocpp)
-        return [
-            self._bare(
-                number,
-                message,
-                stamp,
-                _member_text(text, "message"),
-                charger=charger,
-                direction=direction,
-                ocpp=ocpp,
-            )
-        ]
+            records = self._frame_text(number, message, stamp, charger, direction, ocpp)
+        else:
+            records = [
+                self._bare(
+                    number,
+                    message,
+                    stamp,
+                    _member_text(text, "message"),
+                    charger=charger,
+                    direction=direction,
+                    ocpp=ocpp,
+                )
+            ]
+        # CitrineOS posts a call and its reply concurrently, so the reply may come
+        # first; info.action names it (like the broker's `action` header).
+        action = info.get("action")
+        for record in records:
+            if isinstance(record, Record):
+                _citrine_error(record)
+                if isinstance(action, str) and action not in ("", "undefined"):
+                    record.action_hint = action
+        return records
 
     def _citrine_broker(self, number: int, obj: dict[str, Any]) -> Record | LineError:
         """A CitrineOS broker message body, in either key style (`origin` / `_origin`)."""
@@ -403,6 +481,8 @@ class _LineReader:
         action, state, payload = get("action"), str(get("state")), get("payload")
         if state == "1":
             frame: list[Any] = [CALL, corr, action, payload]
+        elif state == "2" and is_ocpp_error(payload):
+            frame = error_frame(corr, payload)
         elif state == "2":
             frame = [CALLRESULT, corr, payload]
         else:
@@ -453,17 +533,34 @@ class _LineReader:
         charger: str | None,
         direction: str | None,
         ocpp: str | None,
+        notes: tuple[str, ...] = (),
+        *,
+        joinable: bool = False,
     ) -> list[Any]:
+        """A frame given as text; `joinable`: a log line, whose frame may go on over
+        the next lines (never for a JSON member's text, which is whole)."""
         text = text.strip()
         try:
             frame = json.loads(text)
         except (ValueError, RecursionError) as exc:
+            if joinable and could_continue(text):  # a frame logged across several lines
+                self.pending = Pending(
+                    number,
+                    text,
+                    lambda joined: self._frame_text(
+                        number, joined, stamp, charger, direction, ocpp, notes
+                    ),
+                )
+                return []
             return [self._error(number, f"frame is not JSON: {_json_reason(exc)}", text)]
         if isinstance(frame, dict):
             return [self._error(number, "frame is a JSON object, not an OCPP-J array", text)]
-        return [
-            self._bare(number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp)
-        ]
+        record = self._bare(
+            number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp
+        )
+        if notes and isinstance(record, Record):
+            record.notes = (*record.notes, *notes)
+        return [record]
 
     def _bare(
         self,
@@ -504,7 +601,15 @@ class _LineReader:
         )
 
     def _log_line(self, number: int, text: str) -> list[Any]:
-        """SteVe, mobilityhouse/HA, MicroOcpp, or `<timestamp> <frame>`."""
+        """SteVe, mobilityhouse/HA, MicroOcpp, `<timestamp> <frame>`, or a known
+        non-frame line; a serial-monitor line with a second one glued on is cut first."""
+        if "O]" in text or "P]" in text or "operator()" in text:
+            parts = glued_parts(text)
+            if len(parts) > 1:
+                return [r for part in parts for r in self._one_log_line(number, part)]
+        return self._one_log_line(number, text)
+
+    def _one_log_line(self, number: int, text: str) -> list[Any]:
         if "chargeBoxId=" in text:
             m = _STEVE.search(text)
             if m:
@@ -515,35 +620,55 @@ class _LineReader:
             if m:
                 direction = "in" if m["verb"] == "receive message" else "out"
                 return self._log_frame(number, text, m, m["cp"], direction)
-        if "O]" in text or "TXT]" in text:
+        if "O]" in text or "P]" in text or "TXT]" in text:
+            if ctx.MICROOCPP_PONG.search(text):  # a WebSocket pong, not a frame
+                return self._context(number, ctx.ContextLine("ping"), None)
             m = _MICROOCPP.search(text) or _MICROOCPP_TXT.search(text)
             if m:
                 # MicroOcpp runs on the charger: what it sends goes to the CSMS.
                 direction = "in" if m["verb"].startswith(("Send", "send")) else "out"
                 return self._log_frame(number, text, m, None, direction)
+        if "[operator()]" in text:
+            m = _OPERATOR.search(text)
+            if m:
+                verb = (m["verb"] or "").lower()
+                guess = None if not verb else ("in" if verb.startswith("send") else "out")
+                return self._log_frame(number, text, m, None, guess)
         return self._prefixed(number, text)
 
-    def _log_frame(
-        self, number: int, text: str, m: re.Match[str], charger: str | None, direction: str
-    ) -> list[Any]:
-        prefix = text[: m.start()]
-        found = _LOG_TIME.search(prefix)
-        stamp: Any = None
-        notes: list[str] = []
+    def _log_time(self, text: str) -> tuple[datetime | None, tuple[str, ...]]:
+        """The first log time in `text` (ISO or day-first), in UTC; zone-less times are
+        in --timezone, else UTC with a note. BadTimestamp when it is not a real time."""
+        found = _LOG_TIME.search(text)
         if found:
-            try:
-                stamp, had_zone = parse_timestamp(found[1].replace(",", "."))
-            except BadTimestamp as exc:
-                return [self._error(number, str(exc), text)]
-            if not had_zone:
-                notes.append("log time has no time zone; assumed UTC")
+            value = found[1].replace(",", ".")
+        else:
+            dmy = _DMY_TIME.search(text)
+            if dmy is None:
+                return None, ()
+            value = f"{dmy[3]}-{dmy[2]}-{dmy[1]} {dmy[4].replace(',', '.')}"
+        return self._zoned(value)
+
+    def _zoned(self, value: str) -> tuple[datetime, tuple[str, ...]]:
+        stamp, had_zone = parse_timestamp(value)
+        if had_zone:
+            return stamp, ()
+        if self.timezone is not None:
+            return stamp.replace(tzinfo=self.timezone).astimezone(UTC), ()
+        return stamp, ("log time has no time zone; assumed UTC",)
+
+    def _log_frame(
+        self, number: int, text: str, m: re.Match[str], charger: str | None, direction: str | None
+    ) -> list[Any]:
+        try:
+            stamp, notes = self._log_time(text[: m.start()])
+        except BadTimestamp as exc:
+            return [self._error(number, str(exc), text)]
+        if stamp is not None:
             self.last_ts = stamp
-        records = self._frame_text(number, m["frame"], stamp, charger or None, direction, None)
-        if notes:
-            for r in records:
-                if isinstance(r, Record):
-                    r.notes = (*r.notes, *notes)
-        return records
+        return self._frame_text(
+            number, m["frame"], stamp, charger or None, direction, None, notes, joinable=True
+        )
 
     def _prefixed(self, number: int, text: str) -> list[Any]:
         """`<timestamp> <frame>`; the timestamp may itself contain one space."""
@@ -559,9 +684,16 @@ class _LineReader:
                 stamp, had_zone = parse_timestamp(head.replace(",", "."))
             except BadTimestamp:
                 continue
+            if not had_zone and self.timezone is not None:
+                stamp, had_zone = stamp.replace(tzinfo=self.timezone).astimezone(UTC), True
             try:
                 obj = json.loads(rest)
             except (ValueError, RecursionError) as exc:
+                if could_continue(rest):  # pretty-printed after its time: join the rest
+                    self.pending = Pending(
+                        number, text, lambda joined: self._prefixed(number, joined)
+                    )
+                    return []
                 return [
                     self._error(
                         number, f"frame after the timestamp is not JSON: {_json_reason(exc)}", text
@@ -574,7 +706,90 @@ class _LineReader:
                     if isinstance(r, Record):
                         r.notes = (*r.notes, "line time has no time zone; assumed UTC")
             return records
+        if "," in text:
+            exported = self._citrine_csv(number, text)
+            if exported is not None:
+                return exported
+        known = ctx.classify(text)
+        if known is not None:
+            return self._context(number, *known)
         return [self._error(number, "not JSON and not a known OCPP log line format", text)]
+
+    def _citrine_csv(self, number: int, text: str) -> list[Any] | None:
+        """A CitrineOS OCPPMessages CSV header (remembered) or row (read like the JSON
+        export's row); None when the line is neither."""
+        header = csv_header(text)
+        if header is not None:
+            self.csv_columns = header
+            return []
+        row = csv_row(text, self.csv_columns)
+        return None if row is None else self._citrine_row(number, row, None)
+
+    def _context(self, number: int, item: ctx.ContextLine, stamp: str | None) -> list[Any]:
+        """A known non-frame line: counted; a connection opened or closed is also a
+        connection event Record (events.CONNECTION) when its charger and time are known."""
+        item.line = number
+        item.charger = item.charger or self.charger
+        notes: tuple[str, ...] = ()
+        if stamp is not None:
+            try:
+                item.ts, notes = self._zoned(stamp.replace(",", "."))
+            except BadTimestamp:
+                item.ts = None
+        elif item.kind in ("connected", "closed") and self.last_ts is not None:
+            item.ts, notes = self.last_ts, ("no log time; using the previous line's time",)
+        out: list[Any] = []
+        if item.kind in ("connected", "closed") and item.charger and item.ts is not None:
+            self.last_ts = item.ts
+            out.append(self._connection_record(number, item, notes))
+            item.stored = True
+        if self.context is not None:
+            self.context.add(item)
+        return out
+
+    def _connection_record(
+        self, number: int, item: ctx.ContextLine, notes: tuple[str, ...]
+    ) -> Record:
+        details: dict[str, Any] = {}
+        if item.close_code is not None:
+            details["closeCode"] = item.close_code
+        # The id is the event itself, so reading the same log again stores it once.
+        when = item.ts.isoformat() if item.ts else ""
+        key = f"{item.charger}|{when}|{item.kind}|{item.close_code}"
+        uid = "conn-" + hashlib.sha1(key.encode()).hexdigest()[:20]
+        return Record(
+            ts=item.ts,  # type: ignore[arg-type]
+            charger=item.charger,  # type: ignore[arg-type]
+            direction="in",
+            frame=[CONNECTION, uid, item.kind, details],
+            source=self.source,
+            line=number,
+            notes=notes,
+        )
+
+    def _continue(self, number: int, text: str) -> list[Any]:
+        """The next line of a frame open across lines."""
+        pending = self.pending
+        assert pending is not None
+        if RECORD_START.match(text):  # a new log record: the open frame never closed
+            self.pending = None
+            return [self._unclosed(pending), *self._line(number, text)]
+        if not pending.add(text):
+            self.pending = None
+            return [self._unclosed(pending)]
+        if pending.closed:
+            self.pending = None
+            return pending.finish(pending.text)
+        return []
+
+    def _unclosed(self, pending: Pending) -> LineError:
+        lines = len(pending.parts)
+        return self._error(
+            pending.first,
+            f"frame not closed (its brackets stay open over {lines} line"
+            f"{'' if lines == 1 else 's'})",
+            pending.head,
+        )
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -662,6 +877,16 @@ def _decode(text: str) -> Any:
     except (StopIteration, ValueError, RecursionError):
         return _BAD
     return value if end == len(text) else _BAD
+
+
+def _citrine_error(record: Record) -> None:
+    """A CitrineOS reply frame whose payload is an OcppError becomes the CALLERROR
+    CitrineOS turns it into (its stored text is then the rebuilt frame)."""
+    frame = record.frame
+    is_reply = isinstance(frame, list) and len(frame) == 3 and frame[0] == CALLRESULT
+    if is_reply and is_ocpp_error(frame[2]):
+        record.frame = error_frame(frame[1], frame[2])
+        record.raw = ""
 
 
 def _protocol_version(protocol: Any) -> str | None:

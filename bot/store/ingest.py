@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.ocpp.cleaning import escaped, storable
 from bot.ocpp.events import (
+    CONNECTION,
     BootInfo,
     BootReply,
     EventReport,
@@ -304,7 +305,7 @@ class Ingestor:
                 agg = chargers[m.charger] = _ChargerAgg(m.charger, m.ts)
             elif m.ts < agg.first_seen:
                 agg.first_seen = m.ts
-            if m.direction == "in":
+            if m.direction == "in" and m.message_type != CONNECTION:  # frames only
                 if agg.last_seen is None or m.ts > agg.last_seen:
                     agg.last_seen = m.ts
                 if not m.version_inferred or agg.ocpp_version is None:

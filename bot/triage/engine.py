@@ -26,6 +26,7 @@ from typing import Any
 from bot.kb.types import Match, MatchQuery
 from bot.ocpp.events import (
     CALL,
+    CONNECTION,
     HEALTHY_STATUSES,
     BootInfo,
     BootReply,
@@ -147,7 +148,8 @@ class TriageEngine:
     def observe(self, message: Message) -> list[Diagnosis]:
         """Take one message (in order); return the diagnoses it produced (often none)."""
         cs = self._charger(message.charger)
-        if message.direction == "in":
+        # A connection event is not the charger talking (a disconnect least of all).
+        if message.direction == "in" and message.message_type != CONNECTION:
             if cs.last_in is None or message.ts > cs.last_in:
                 cs.last_in = message.ts
             cs.silent = None  # it talks again

@@ -1,0 +1,5 @@
+"""Shapes of the third-party logs and exports `bot.ocpp.readers` reads, one module each.
+
+Each module knows one peer's format (from its source code) and nothing about Records:
+the readers call it and build Records from what it finds.
+"""
