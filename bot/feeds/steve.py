@@ -42,13 +42,13 @@ from sqlalchemy import Engine, Row, inspect, select, text
 from bot.feeds.health import FeedHealth
 from bot.feeds.models import FeedOffset
 from bot.feeds.sink import FrameSink
-from bot.ocpp.events import Record
+from bot.ocpp.events import TABLE_SOURCE, Record
 from bot.store.db import make_engine
 
 log = logging.getLogger(__name__)
 
 Schema = Literal["connector", "evse"]
-SOURCE = "steve-db"
+SOURCE = TABLE_SOURCE  # identity boots are not counted as boots by triage
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _COLUMNS = (

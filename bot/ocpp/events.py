@@ -22,6 +22,10 @@ CONNECTION = 0
 
 OCPP_VERSIONS = ("1.6", "2.0.1", "2.1")
 
+# The source of frames a feed rebuilds from a CSMS's own tables (SteVe's poller) instead
+# of receiving them: their BootNotification says who a charger is, but is not a boot.
+TABLE_SOURCE = "steve-db"
+
 
 @dataclass(slots=True)
 class Record:

@@ -28,6 +28,7 @@ from bot.ocpp.events import (
     CALL,
     CONNECTION,
     HEALTHY_STATUSES,
+    TABLE_SOURCE,
     BootInfo,
     BootReply,
     EventReport,
@@ -319,6 +320,8 @@ class TriageEngine:
         cs.firmware = f.firmware or cs.firmware
         if cs.vendor_sent:
             cs.vendor = self.kb.resolve_vendor(cs.vendor_sent, cs.model) or cs.vendor_sent
+        if m.source == TABLE_SOURCE:
+            return []  # identity read from the CSMS's table at poll time: not a reboot
         cs.boot_at = m.occurred_at
         cs.boot_faults.clear()
         stats = self._model_stats(cs, create=True)
