@@ -8,7 +8,7 @@ $(BIN)/faultbot: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.PHONY: install demo test lint mutation
+.PHONY: install demo test lint typecheck mutation
 install: $(BIN)/faultbot
 
 demo: install
@@ -17,7 +17,11 @@ demo: install
 lint: install
 	$(BIN)/ruff check bot tests
 
-test: lint
+# mypy over bot/ (settings in pyproject.toml): a type error fails the test run.
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/pytest
 
 # Mutation testing of the core modules, one module at a time (slow; not part of `make test`).

@@ -129,7 +129,7 @@ def _top_sites(sites: list[SiteHit]) -> list[SiteHit]:
 def _with(base: Command, kind: str, **changes: object) -> Command:
     from dataclasses import replace
 
-    return replace(base, kind=kind, **changes)  # type: ignore[arg-type]
+    return replace(base, kind=kind, **changes)  # type: ignore[arg-type]  # callers pass Command fields
 
 
 def _ask_back(base: Command, intent: str, options: list[Option]) -> Command:

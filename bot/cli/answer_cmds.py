@@ -129,7 +129,7 @@ def digest(day_text: str | None, fmt: str, now_text: str | None,
         if day is None:
             day = now.astimezone(tz).date() - timedelta(days=1)
         result = build_digest(session, day, tz, _sites(settings), now)
-    click.echo(render_digest(result, fmt), nl=False)  # type: ignore[arg-type]
+    click.echo(render_digest(result, fmt), nl=False)  # type: ignore[arg-type]  # click.Choice of the formats
 
 
 # The demo's questions: (command shown, why it is asked, kind, argument).
@@ -165,7 +165,7 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
     from bot.store.sites import SiteMap
 
     tmp = None if keep else tempfile.TemporaryDirectory(prefix="faultbot-demo-")
-    where = Path(keep) if keep else Path(tmp.name)  # type: ignore[union-attr]
+    where = Path(tmp.name) if tmp is not None else Path(str(keep))
     try:
         where.mkdir(parents=True, exist_ok=True)
         db_path = where / "faultbot.db"

@@ -44,6 +44,7 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustConnection,
+    Arguments,
 )
 
 from bot.feeds.convert import citrineos_broker
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["citrineos", "faultbot"]
 CITRINEOS_EXCHANGE = "citrineos"
 DEFAULT_QUEUES: dict[str, str] = {"citrineos": "faultbot.citrineos", "faultbot": "faultbot.feed"}
-INGRESS_ARGS = {"x-single-active-consumer": True}
+INGRESS_ARGS: Arguments = {"x-single-active-consumer": True}
 REASON_HEADER = "x-faultbot-reason"
 
 

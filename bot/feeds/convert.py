@@ -52,7 +52,8 @@ def citrineos_webhook(obj: Mapping[str, Any]) -> dict[str, Any]:
         raise NotAFrame(f"CitrineOS {event} event")
     if event != "message":
         raise ValueError(f"unknown CitrineOS event {str(event)[:40]!r}")
-    info = obj.get("info") if isinstance(obj.get("info"), Mapping) else {}
+    given = obj.get("info")
+    info: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     origin = obj.get("origin", info.get("origin"))
     direction = _ORIGIN_DIR.get(str(origin))
     if direction is None:

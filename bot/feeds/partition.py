@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import zlib
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # aio_pika only loads with the broker feed
+    from aio_pika.abc import Arguments
 
 PARTITION_EXCHANGE = "faultbot.part"
-PARTITION_QUEUE_ARGS = {"x-single-active-consumer": True}
+PARTITION_QUEUE_ARGS: Arguments = {"x-single-active-consumer": True}
 
 
 @lru_cache(maxsize=65536)

@@ -43,6 +43,7 @@ from bot.feeds.health import FeedHealth
 from bot.feeds.models import FeedOffset
 from bot.feeds.sink import FrameSink
 from bot.ocpp.events import TABLE_SOURCE, Record
+from bot.store.base import table_of
 from bot.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -206,13 +207,13 @@ class SteVePoller:
         now = datetime.now(UTC)
         with self.state_engine.begin() as conn:
             updated = conn.execute(
-                FeedOffset.__table__.update()
+                table_of(FeedOffset).update()
                 .where(FeedOffset.feed == self.name)
                 .values(position_ts=ts, position_key=str(pk), updated_at=now)
             ).rowcount
             if not updated:
                 conn.execute(
-                    FeedOffset.__table__.insert().values(
+                    table_of(FeedOffset).insert().values(
                         feed=self.name, position_ts=ts, position_key=str(pk), updated_at=now
                     )
                 )

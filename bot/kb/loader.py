@@ -633,11 +633,11 @@ class _Builder:
                 if split in seen_terms and seen_terms[split] != name:
                     ctx.add(fam, f"term {term!r} is also a term of {seen_terms[split]!r}")
                     continue
-                bad = [w for w in split if w in words and w not in words[w]]
-                if bad:
+                unsplit = [w for w in split if w in words and w not in words[w]]
+                if unsplit:
                     ctx.add(
                         fam,
-                        f"term {term!r} uses {bad[0]!r}, which 'words' turns into "
+                        f"term {term!r} uses {unsplit[0]!r}, which 'words' turns into "
                         f"{' '.join(words[bad[0]])!r}: write that instead",
                     )
                     continue

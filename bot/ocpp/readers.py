@@ -128,7 +128,7 @@ def read_file(
 
 
 def read_lines(
-    lines: Iterable[bytes],
+    lines: Iterable[bytes | str],
     *,
     source: str,
     charger: str | None = None,
@@ -138,19 +138,21 @@ def read_lines(
     """Records from lines of bytes (str lines are accepted too); options as read_file."""
     reader = _LineReader(source, _Options(charger, timezone, context))
     feed, feed_text, common = reader.feed, reader.feed_text, reader.common
-    for number, line in enumerate(lines, 1):
-        if isinstance(line, str):
+    for number, item in enumerate(lines, 1):
+        if isinstance(item, str):
             # ASCII text needs no bytes round trip (its length is its size in bytes);
             # anything else is measured and checked as the bytes a file would hold.
-            if line.isascii() and len(line) <= MAX_LINE_BYTES:
-                if line[:1] == "{" and reader.pending is None:
-                    record = common(number, line)
+            if item.isascii() and len(item) <= MAX_LINE_BYTES:
+                if item[:1] == "{" and reader.pending is None:
+                    record = common(number, item)
                     if record is not None:
                         yield record
                         continue
-                yield from feed_text(number, line)
+                yield from feed_text(number, item)
                 continue
-            line = line.encode("utf-8", "surrogatepass")
+            line = item.encode("utf-8", "surrogatepass")
+        else:
+            line = item
         if len(line) > MAX_LINE_BYTES:
             yield reader.too_long(number, len(line))
             continue
@@ -297,11 +299,11 @@ class _LineReader:
         stamp, charger, direction, frame, ocpp, start, end = parts
         notes: list[str] = []
         ts = self._stamp(stamp, frame, notes)
-        if type(ts) is LineError:
+        if isinstance(ts, LineError):
             return self._with_line(ts, number)
         # Positional (Record's field order): keywords cost more on this hot path.
         return Record(
-            ts, charger, direction, frame, ocpp, text[start:end],  # type: ignore[arg-type]
+            ts, charger, direction, frame, ocpp, text[start:end],  # type: ignore[arg-type]  # direction: "in"/"out" by now
             self.source, number, tuple(notes) if notes else (),
         )  # fmt: skip
 
@@ -381,7 +383,7 @@ class _LineReader:
                 )
         notes: list[str] = []
         ts = self._stamp(obj.get("ts"), frame, notes)
-        if type(ts) is LineError:
+        if isinstance(ts, LineError):
             return self._with_line(ts, number)
         direction = obj.get("dir")
         if direction is None:
@@ -397,7 +399,7 @@ class _LineReader:
             ocpp = str(ocpp)
         # Positional (Record's field order): keywords cost more on this hot path.
         return Record(
-            ts, charger, direction, frame, ocpp, raw or "", self.source, number,
+            ts, charger, direction, frame, ocpp, raw or "", self.source, number,  # type: ignore[arg-type]  # direction: "in"/"out" by now
             tuple(notes) if notes else (),
         )  # fmt: skip
 
@@ -426,7 +428,8 @@ class _LineReader:
         if event in ("connected", "closed"):
             # Connection events carry no frame; nothing downstream consumes them yet.
             return []
-        info = obj.get("info") if isinstance(obj.get("info"), dict) else {}
+        given = obj.get("info")
+        info: dict[str, Any] = given if isinstance(given, dict) else {}
         charger = obj.get("stationId")
         if not isinstance(charger, str):
             return [self._error(number, "CitrineOS message without a stationId", None)]
@@ -468,7 +471,8 @@ class _LineReader:
         def get(key: str) -> Any:
             return obj[key] if key in obj else obj.get("_" + key)
 
-        context = get("context") if isinstance(get("context"), dict) else {}
+        given = get("context")
+        context: dict[str, Any] = given if isinstance(given, dict) else {}
         ctx = {k.lstrip("_"): v for k, v in context.items()}
         charger, corr = ctx.get("stationId"), ctx.get("correlationId")
         direction = {"cs": "in", "csms": "out"}.get(str(get("origin")))
@@ -591,7 +595,7 @@ class _LineReader:
         return Record(
             ts=ts,
             charger=charger,
-            direction=direction,  # type: ignore[arg-type]
+            direction=direction,  # type: ignore[arg-type]  # "in"/"out", guessed or given
             frame=frame,
             ocpp=None if ocpp is None else str(ocpp),
             raw=raw or "",
@@ -750,6 +754,7 @@ class _LineReader:
     def _connection_record(
         self, number: int, item: ctx.ContextLine, notes: tuple[str, ...]
     ) -> Record:
+        assert item.charger is not None and item.ts is not None  # the caller checked both
         details: dict[str, Any] = {}
         if item.close_code is not None:
             details["closeCode"] = item.close_code
@@ -758,8 +763,8 @@ class _LineReader:
         key = f"{item.charger}|{when}|{item.kind}|{item.close_code}"
         uid = "conn-" + hashlib.sha1(key.encode()).hexdigest()[:20]
         return Record(
-            ts=item.ts,  # type: ignore[arg-type]
-            charger=item.charger,  # type: ignore[arg-type]
+            ts=item.ts,
+            charger=item.charger,
             direction="in",
             frame=[CONNECTION, uid, item.kind, details],
             source=self.source,
@@ -867,7 +872,7 @@ class _LineReader:
 
 
 _BAD = object()
-_scan_once = json.JSONDecoder().scan_once
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner; not in typeshed
 
 
 def _decode(text: str) -> Any:
@@ -906,9 +911,9 @@ def _member_text(text: str | None, key: str) -> str | None:
 def _element_texts(text: str | None, count: int) -> list[str | None]:
     """The verbatim text of each element of a top-level array (None where unknown)."""
     spans = element_spans(text) if text is not None else None
-    if spans is None or len(spans) != count:
+    if text is None or spans is None or len(spans) != count:
         return [None] * count
-    return [text[a:b] for a, b in spans]  # type: ignore[index]
+    return [text[a:b] for a, b in spans]
 
 
 def _json_reason(exc: Exception) -> str:

@@ -38,7 +38,7 @@ def signed_post(
     `timestamp`/`signature` override the real ones, to test what the app refuses.
     """
     ts = str(timestamp if timestamp is not None else int(time.time()))
-    sig = signature or SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    sig = signature or SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
     req = urllib.request.Request(
         url,
         data=body.encode(),

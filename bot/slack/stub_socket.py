@@ -205,7 +205,7 @@ class SocketLink:
         envelope_id = data.get("envelope_id") if isinstance(data, dict) else None
         with self._cond:
             sent = self._sent.get(envelope_id) if isinstance(envelope_id, str) else None
-            if sent is None or envelope_id in self.acks:
+            if sent is None or not isinstance(envelope_id, str) or envelope_id in self.acks:
                 self.unexpected.append(text[:2000])
             else:
                 payload = data.get("payload") if isinstance(data, dict) else None
