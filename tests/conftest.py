@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from db_reset import private_pg_database
 from db_reset import truncate_all as _truncate_all
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,17 +105,9 @@ def postgres_url() -> Iterator[str]:
             conn.execute(text("select 1"))
     except Exception as exc:  # any connection failure means "absent"
         service_unavailable("PostgreSQL", str(exc).splitlines()[0])
-    name = f"faultbot_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    with private_pg_database(PG_ADMIN_URL, "faultbot_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -27,6 +27,7 @@ import aio_pika
 import pytest
 from aiohttp import ClientSession
 from conftest import PG_ADMIN_URL, REPO, _truncate_all
+from db_reset import private_pg_database
 from feeds_amqp import (
     citrine_request,
     citrine_response,
@@ -43,7 +44,7 @@ from bot.feeds.partition import partition_of
 from bot.feeds.sink import PipelineSink
 from bot.incidents.changes import IncidentChange
 from bot.incidents.models import DiagnosisRow, Incident
-from bot.store.db import make_engine, migrate
+from bot.store.db import make_engine
 from bot.store.models import MessageRow
 
 FAULTS_PER_PORT = 3
@@ -396,19 +397,10 @@ def test_worker_killed_mid_batch_hands_its_messages_to_the_standby(
 def private_pg(postgres_url: str) -> Iterator[tuple[str, Engine]]:
     """A database of our own, so the test can refuse connections to it."""
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"faultbot_outage_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
     try:
-        yield url, admin
+        with private_pg_database(PG_ADMIN_URL, "faultbot_outage") as url:
+            yield url, admin
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from db_reset import truncate_all
-from sqlalchemy import Engine, delete, func, select, text
+from db_reset import private_pg_database, truncate_all
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.answers.render import render_why
@@ -31,7 +30,7 @@ from bot.incidents.uptime import site_uptime
 from bot.ocpp.readers import read_lines
 from bot.pipeline import Pipeline
 from bot.retention.prune import RetentionPolicy, prune
-from bot.store.db import make_engine, migrate
+from bot.store.db import make_engine
 from bot.store.models import LogRetention, MessageRow
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -123,18 +122,8 @@ def answers(engine: Engine) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def pg_twin_url(postgres_url: str) -> Iterator[str]:
     """A second private PostgreSQL database, for runs compared side by side."""
-    admin = make_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = f"faultbot_twin_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_url.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with private_pg_database(postgres_url.rsplit("/", 1)[0] + "/postgres", "faultbot_twin") as url:
+        yield url
 
 
 @pytest.fixture
@@ -206,27 +195,18 @@ def _restart_and_finish(engine: Engine, *, drop_checkpoint: bool) -> None:
     _ingest(engine, FEED[SPLIT:])
 
 
+@pytest.mark.parametrize("drop_checkpoint", [False, True], ids=["checkpoint", "full-replay"])
 def test_a_worker_after_a_prune_goes_on_as_if_nothing_was_pruned(
-    db_engine: Engine, twin: Engine
+    db_engine: Engine, twin: Engine, drop_checkpoint: bool
 ) -> None:
+    """With its checkpoint the worker replays the tail; without one (another code
+    version) it replays what is left of the log, and must rebuild the same context."""
     pruned, untouched = db_engine, twin
     for engine in (pruned, untouched):
         _ingest(engine, FEED[:SPLIT])
     assert prune(pruned, RetentionPolicy(raw_days=10)).frames > 0
-    _restart_and_finish(pruned, drop_checkpoint=False)
-    _restart_and_finish(untouched, drop_checkpoint=False)
-    assert answers(pruned) == answers(untouched)
-
-
-def test_a_full_replay_of_the_pruned_log_rebuilds_the_same_context(
-    db_engine: Engine, twin: Engine
-) -> None:
-    pruned, untouched = db_engine, twin
-    for engine in (pruned, untouched):
-        _ingest(engine, FEED[:SPLIT])
-    assert prune(pruned, RetentionPolicy(raw_days=10)).frames > 0
-    _restart_and_finish(pruned, drop_checkpoint=True)
-    _restart_and_finish(untouched, drop_checkpoint=True)
+    _restart_and_finish(pruned, drop_checkpoint=drop_checkpoint)
+    _restart_and_finish(untouched, drop_checkpoint=drop_checkpoint)
     assert answers(pruned) == answers(untouched)
 
 
