@@ -638,7 +638,7 @@ class _Builder:
                     ctx.add(
                         fam,
                         f"term {term!r} uses {unsplit[0]!r}, which 'words' turns into "
-                        f"{' '.join(words[bad[0]])!r}: write that instead",
+                        f"{' '.join(words[unsplit[0]])!r}: write that instead",
                     )
                     continue
                 seen_terms[split] = name or ""
