@@ -87,7 +87,9 @@ class DigestScheduler:
         self.build = build or _default_builder
         self._sites = sites
         self.clock = clock
-        self.worker = worker or (OutboxWorker(engine, client, clock=clock) if client else None)
+        self.worker = worker or (
+            OutboxWorker(engine, client, clock=clock, admins=settings.admins) if client else None
+        )
         self.scheduler: BackgroundScheduler | None = None
 
     @property
@@ -193,6 +195,14 @@ class DigestScheduler:
                     channel=channel,
                     message=message,
                     dedupe_key=f"digest:{channel}:{local_date.isoformat()}:{i}",
+                    # The stable key Slack keeps with the post: a lost reply is looked
+                    # up by it instead of posting the day's digest twice.
+                    extra={
+                        "metadata": {
+                            "event_type": "faultbot_digest",
+                            "event_payload": {"day": local_date.isoformat(), "part": i},
+                        }
+                    },
                     now=now,
                 )
             s.execute(
