@@ -237,12 +237,16 @@ class OutboxWorker:
         if self._paused_until is not None and self._paused_until > now:
             return max(0.01, (self._paused_until - now).total_seconds())
         with Session(self.engine) as s:
+            # Rows due now but not sent wait behind a lane head: its retry is the event.
             nxt = s.scalar(
-                select(func.min(SlackOutbox.next_attempt_at)).where(SlackOutbox.status == PENDING)
+                select(func.min(SlackOutbox.next_attempt_at)).where(
+                    SlackOutbox.status == PENDING,
+                    (SlackOutbox.attempts > 0) | (SlackOutbox.next_attempt_at > now),
+                )
             )
         if nxt is None:
             return idle
-        return max(0.01, (nxt - now).total_seconds())
+        return max(0.05, (nxt - now).total_seconds())
 
     def _recover_stale(self, now: datetime) -> None:
         """A worker died between claim and answer. Edits are re-sent (idempotent); a
@@ -467,8 +471,8 @@ class OutboxWorker:
             else:
                 row.failures += 1
                 delay = self._backoff(row.failures)
-                if failure.ambiguous or failure.error == "network":
-                    self._pause(delay)  # Slack is unwell: no point trying other lanes now
+                if failure.error == "network":
+                    self._pause(delay)  # Slack unreachable: no point trying other lanes now
             if failure.ambiguous and method not in IDEMPOTENT_METHODS:
                 row.unsure_since = row.unsure_since or claimed_at
             row.next_attempt_at = now + timedelta(seconds=delay)

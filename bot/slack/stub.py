@@ -32,6 +32,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -75,6 +76,7 @@ class Scripted:
     error: str | None = None  # ok:false error code (with HTTP 200 unless status says otherwise)
     retry_after: float | None = None  # seconds, sent as the Retry-After header
     delay: float = 0.0  # answer slowly
+    when: Callable[[dict[str, Any]], bool] | None = None  # only calls it accepts
 
 
 @dataclass(slots=True)
@@ -296,7 +298,12 @@ class SlackStub:
             return fault
         with self._lock:
             queue = self._scripts.get(method) or self._scripts.get("*")
-            scripted = queue.popleft() if queue else None
+            scripted = None
+            for i, candidate in enumerate(queue or ()):
+                if candidate.when is None or candidate.when(params):
+                    scripted = candidate
+                    del queue[i]  # type: ignore[union-attr]
+                    break
         if scripted is not None:
             if scripted.delay:
                 time.sleep(scripted.delay)
