@@ -53,7 +53,7 @@ def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool
     if http_mode and not settings.slack_signing_secret:
         fail("bad setting SLACK_SIGNING_SECRET: HTTP mode needs the app's signing secret")
     client = make_client(settings)
-    worker = OutboxWorker(engine, client)
+    worker = OutboxWorker(engine, client, admins=settings.admins)
     publisher = None
     if settings.alert_channel:
         publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
@@ -133,7 +133,8 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     async def main() -> None:
         stop_event = asyncio.Event()
         install_signal_handlers(stop_event)
-        await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event, serve_http=True)
+        await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event, serve_http=True,
+                        health=_health(engine, slack))
 
     try:
         if slack is not None:
@@ -146,6 +147,23 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     finally:
         _stop_background(slack, stop_threads)
         engine.dispose()
+
+
+def _health(engine: Any, slack: _Slack | None) -> Any:
+    """/health with its Slack section when Slack is on (bot.slack.status)."""
+    from datetime import timedelta
+    from functools import partial
+
+    from bot.feeds.health import HealthState
+    from bot.feeds.options import load_feed_options
+
+    report = None
+    if slack is not None:
+        from bot.slack.status import slack_section
+
+        report = partial(slack_section, engine, slack.worker)
+    max_lag = timedelta(seconds=load_feed_options().max_lag_seconds)
+    return HealthState(max_lag=max_lag, slack=report)
 
 
 @click.command()

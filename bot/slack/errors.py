@@ -146,4 +146,5 @@ def token_kind(token: str | None) -> str:
         return "no token"
     kinds = {"xoxb-": "bot token", "xapp-": "app-level token", "xoxp-": "user token"}
     kind = next((v for k, v in kinds.items() if token.startswith(k)), "token")
-    return f"{kind} {token[:5]}…{token[-4:]}" if len(token) > 12 else kind
+    # Enough to tell two tokens apart, never enough to use one.
+    return f"{kind} {token[:5]}…{token[-4:]}" if len(token) > 16 else f"{kind} {token[:5]}…"
