@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "bot.cli.bench_cmds",  # bench ingest/match/triage/feeds
     "bot.cli.feed_cmds",  # feed webhook/tap/broker/steve (+ registers bench feeds)
     "bot.cli.slack_cmds",  # slack digest-now/deliver, demo-slack
+    "bot.cli.doctor_cmds",  # doctor (set-up checks: Slack, database, feeds, knowledge)
 )
 
 

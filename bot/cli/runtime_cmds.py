@@ -52,7 +52,10 @@ def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool
 
     if http_mode and not settings.slack_signing_secret:
         fail("bad setting SLACK_SIGNING_SECRET: HTTP mode needs the app's signing secret")
+    from bot.slack.doctor import startup_check
+
     client = make_client(settings)
+    startup_check(settings, client)  # logs what `faultbot doctor` would say about Slack
     worker = OutboxWorker(engine, client, admins=settings.admins)
     publisher = None
     if settings.alert_channel:

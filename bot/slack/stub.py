@@ -490,9 +490,16 @@ class SlackStub:
             view = p.get("view") or {}
             return {"ok": True, "view": {**view, "id": f"V{next(self._seq):08d}"}}
         if method == "conversations.info":
+            declared = self.channels.get(channel) or StubChannel(channel, channel[:1] == "G")
             return {
                 "ok": True,
-                "channel": {"id": channel, "name": channel.lower(), "is_member": True},
+                "channel": {
+                    "id": channel,
+                    "name": channel.lower(),
+                    "is_member": declared.bot_member,
+                    "is_private": declared.private,
+                    "is_archived": declared.archived,
+                },
             }
         if method == "conversations.members":
             # Paged like Slack: `limit` per page, an opaque cursor to the next one.
