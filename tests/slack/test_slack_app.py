@@ -484,3 +484,20 @@ def test_teach_buttons_from_the_unknown_codes_list(world: World) -> None:
     assert fields["code"] == "E4242" and fields["vendor"] == "Acme"
     (plain_list,) = world.command("unknown", user="U0USER")  # no buttons for non-admins
     assert all(b["type"] != "actions" for b in plain_list.params["blocks"])
+
+
+def test_teach_keeps_an_escaped_code_as_written(world: World) -> None:
+    # @here typed after the vendor arrives as <!here>: it is the code, not a mention.
+    status, _ = signed_post(
+        world.url,
+        command_body("teach Alfen <!here>", world.stub.response_url_base + "r", user="UADMIN"),
+        FORM,
+    )
+    assert status == 200
+    (opened,) = world.stub.wait_for("views.open", 1)
+    initial = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in opened.params["view"]["blocks"]
+        if b["type"] == "input"
+    }
+    assert initial["vendor"] == "Alfen" and initial["code"] == "<!here>"
