@@ -53,6 +53,9 @@ from bot.slack.stub_rules import (
 from bot.slack.stub_socket import SocketAck, SocketConnection, SocketLink
 
 RESET = 0  # a "status" meaning: close the connection without answering
+TRIGGER_TTL = 3.0  # seconds a trigger_id may open a view
+RESPONSE_USES = 5  # posts to one response_url ...
+RESPONSE_TTL = 30 * 60.0  # ... within 30 minutes
 
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 
@@ -117,6 +120,8 @@ class SlackStub:
         self.outage_plan: Outage | None = None
         self._lost: dict[str, deque[int]] = {}  # method -> statuses to answer after acting
         self._last_ts = 0.0
+        self._triggers: dict[str, float] = {}  # trigger_id -> issued (monotonic)
+        self._response_uses: dict[str, list[float]] = {}  # response_url path -> uses
         self._scripts: dict[str, deque[Scripted]] = {}
         self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
@@ -199,6 +204,18 @@ class SlackStub:
         with self._lock:
             self.outage_plan = Outage(list(phases), scale=scale)
             return self.outage_plan
+
+    def trigger_id(self) -> str:
+        """A trigger_id as Slack hands one out with a command or a click: views.open
+        takes it once, within TRIGGER_TTL (3 s); others answer invalid_trigger_id."""
+        with self._lock:
+            tid = f"{next(self._seq)}.{int(time.time() * 1000)}.stub{next(self._seq):08x}"
+            self._triggers[tid] = time.monotonic()
+            return tid
+
+    def response_url(self, tag: str = "r") -> str:
+        """A fresh response_url (each one: RESPONSE_USES posts within RESPONSE_TTL)."""
+        return f"{self.response_url_base}{tag}-{next(self._seq)}"
 
     def set_members(self, channel: str, *users: str) -> None:
         self.members[channel] = list(users)
@@ -319,6 +336,12 @@ class SlackStub:
             self._record(method, params, scripted.status, body, path, token)
             return scripted.status, headers, body
         headers: dict[str, str] = {}
+        if method == "response_url":
+            with self._lock:
+                spent = self._response_url_refusal(path)
+            if spent is not None:
+                self._record(method, params, spent[0], spent[1], path, token)
+                return spent[0], {}, spent[1]
         if method == "apps.connections.open":
             body = self._connections_open(token)  # outside the lock: may start the server
         else:
@@ -385,6 +408,8 @@ class SlackStub:
                 "needed": scope,
                 "provided": ",".join(sorted(granted)),
             }
+        if method in ("views.open", "views.push"):
+            return self._spend_trigger(str(p.get("trigger_id") or ""))
         if not channel or kind_of(channel) == "D":
             return None
         if channel in self.missing_channels:
@@ -400,6 +425,25 @@ class SlackStub:
             public_post = method == "chat.postMessage" and "chat:write.public" in granted
             if not public_post and method != "conversations.info":
                 return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _spend_trigger(self, trigger_id: str) -> dict[str, Any] | None:
+        issued = self._triggers.pop(trigger_id, None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_TTL:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return None
+
+    def _response_url_refusal(self, path: str) -> tuple[int, dict[str, Any]] | None:
+        """Slack lets a response_url be used RESPONSE_USES times within RESPONSE_TTL."""
+        now = time.monotonic()
+        uses = self._response_uses.setdefault(path, [])
+        if uses and now - uses[0] > RESPONSE_TTL:
+            return 404, {"ok": False, "error": "expired_url"}
+        if len(uses) >= RESPONSE_USES:
+            return 404, {"ok": False, "error": "used_url"}
+        uses.append(now)
         return None
 
     def _content_error(self, p: dict[str, Any]) -> dict[str, Any] | None:
