@@ -70,7 +70,7 @@ def delivery_blocks(session: Session, tz: ZoneInfo, now: datetime, worker: Any) 
     """For admins: the connection, the outbox, and the last week's delivery problems."""
     from bot.slack.status import connection_state, counts, recent_problems
 
-    N = environment().get_template("notices.j2").module
+    N: Any = environment().get_template("notices.j2").module
     state, _why = connection_state(worker, now)
     pending, failed = counts(session)
     problems = recent_problems(session, now)

@@ -324,9 +324,9 @@ class SlackStub:
         if scripted is not None:
             if scripted.delay:
                 time.sleep(scripted.delay)
-            headers = {}
+            scripted_headers: dict[str, str] = {}
             if scripted.retry_after is not None:
-                headers["Retry-After"] = str(scripted.retry_after)
+                scripted_headers["Retry-After"] = str(scripted.retry_after)
             if scripted.error is not None:
                 body: dict[str, Any] = {"ok": False, "error": scripted.error}
             elif scripted.status == 429:
@@ -334,7 +334,7 @@ class SlackStub:
             else:
                 body = {"ok": False, "error": "internal_error"}
             self._record(method, params, scripted.status, body, path, token)
-            return scripted.status, headers, body
+            return scripted.status, scripted_headers, body
         headers: dict[str, str] = {}
         if method == "response_url":
             with self._lock:
