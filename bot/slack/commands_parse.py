@@ -85,13 +85,11 @@ class Command:
     raw: str = ""
 
 
-def clean(text: str, *, keep_mentions: bool = False) -> str:
-    """Slack text -> plain words: entities undone, mentions dropped (unless kept, for
-    text taken as written: a vendor code may look like `<!here>`), whitespace folded."""
+def clean(text: str) -> str:
+    """Slack text -> plain words: entities undone, mentions dropped, whitespace folded."""
     text = (text or "")[: MAX_INPUT * 2]
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    if not keep_mentions:
-        text = _MENTION.sub(" ", text)
+    text = _MENTION.sub(" ", text)
     return _WS.sub(" ", text).strip()[:MAX_INPUT]
 
 
@@ -179,9 +177,12 @@ def parse_command(text: str) -> Command:
         day, word, problem = _day_arg(args)
         return Command("digest", day=day, word=word, problem=problem, raw=raw)
     if kind == "teach":
-        # The code is taken as written, even when it looks like Slack markup.
-        raw = clean(text, keep_mentions=True)
-        args = raw.split()[1:]
+        # The code is taken as written, even when it looks like Slack markup (<!here>,
+        # &lt;E1&gt;): entities undone, nothing dropped as a mention.
+        written = (text or "")[:MAX_INPUT]
+        written = written.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        args = written.split()[1:]
+        raw = " ".join(written.split())
         code, vendor = (None, None)
         if len(args) >= 2:  # "teach Acme F400": vendor first, the code last
             vendor, code = " ".join(args[:-1]), args[-1]

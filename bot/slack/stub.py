@@ -102,7 +102,7 @@ class StubMessage:
     blocks: list[Any]
     thread_ts: str | None
     edits: int = 0
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None  # chat.postMessage `metadata` (conversations.replies)
 
 
 class SlackStub:
@@ -577,6 +577,8 @@ class SlackStub:
         msgs = [m for m in self.messages.values() if m.channel == channel]
         if method == "conversations.replies":
             parent = str(p.get("ts") or "")
+            if not parent:
+                return {"ok": False, "error": "invalid_arguments"}
             if not any(m.ts == parent for m in msgs):
                 return {"ok": False, "error": "thread_not_found"}
             msgs = sorted(
@@ -592,8 +594,8 @@ class SlackStub:
         out = []
         for m in page:
             item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": "BBOT"}
-            if m.thread_ts:
-                item["thread_ts"] = m.thread_ts
+            if m.thread_ts or method == "conversations.replies":
+                item["thread_ts"] = m.thread_ts or m.ts  # Slack marks the parent too
             if with_meta and m.metadata:
                 item["metadata"] = m.metadata
             out.append(item)
