@@ -13,6 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import click
@@ -52,8 +53,11 @@ def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool
 
     if http_mode and not settings.slack_signing_secret:
         fail("bad setting SLACK_SIGNING_SECRET: HTTP mode needs the app's signing secret")
+    from bot.slack.doctor import startup_check
+
     client = make_client(settings)
-    worker = OutboxWorker(engine, client)
+    startup_check(settings, client)  # logs what `faultbot doctor` would say about Slack
+    worker = OutboxWorker(engine, client, admins=settings.admins)
     publisher = None
     if settings.alert_channel:
         publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
@@ -131,6 +135,9 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     if settings.slack_enabled:
         slack = _start_slack(settings, engine, sites, http_mode=http_mode)
         metrics.count_slack_errors(slack.app.client)
+        from bot.slack.status import slack_section
+
+        health.slack = partial(slack_section, engine, slack.worker)  # /health's Slack part
     listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
     sink = pipeline_sink(engine, sites=sites, listeners=listeners, **_fold_of_this_worker())
     replayed = sink.restore()

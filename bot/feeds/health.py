@@ -4,10 +4,15 @@ Lag is "now minus the CSMS timestamp of the newest frame this feed stored"; a fe
 that has stored nothing yet measures from when it started. /health answers 200 when
 every registered feed is live and under the lag threshold, 503 otherwise, so a load
 balancer or uptime check can act on it.
+
+With Slack on, a "slack" section (bot.slack.status) shows the connection, the outbox's
+pending and failed counts, the last error and the last digest; only "posting stopped"
+(a token or scope problem) fails /health.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,12 +69,20 @@ class FeedHealth:
         }
 
 
+SlackReport = Callable[[datetime], tuple[list[str], dict[str, Any]]]
+
+
 class HealthState:
     """All feeds of one process."""
 
-    def __init__(self, max_lag: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(
+        self,
+        max_lag: timedelta = timedelta(minutes=15),
+        slack: SlackReport | None = None,
+    ) -> None:
         self.max_lag = max_lag
         self.feeds: dict[str, FeedHealth] = {}
+        self.slack = slack  # (problems that fail /health, the Slack section)
 
     def feed(self, name: str) -> FeedHealth:
         if name not in self.feeds:
@@ -84,15 +97,25 @@ class HealthState:
             for name, f in sorted(self.feeds.items())
             if not f.live or f.lag(now) > self.max_lag
         ]
-        ok = bool(self.feeds) and not problems
+        slack_problems: list[str] = []
+        slack_body: dict[str, Any] | None = None
+        if self.slack is not None:
+            try:
+                slack_problems, slack_body = self.slack(now)
+            except Exception as exc:  # the database may be down: say so, do not crash
+                slack_problems, slack_body = [f"slack: status unavailable: {exc}"], None
+        ok = bool(self.feeds) and not problems and not slack_problems
         if not self.feeds:
             problems = ["no feed is running"]
-        body = {
+        problems = problems + slack_problems
+        body: dict[str, Any] = {
             "ok": ok,
             "max_lag_seconds": self.max_lag.total_seconds(),
             "problems": problems,
             "feeds": feeds,
         }
+        if self.slack is not None:
+            body["slack"] = slack_body
         return ok, body
 
 

@@ -27,6 +27,7 @@ from bot.slack.models import PENDING, SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import enqueue
 from bot.slack.render.budget import fit
 from bot.slack.render.incident import render_alert_reply, render_alert_root
+from bot.store.base import table_of
 from bot.vocab import Severity
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class AlertPublisher:
         root_id = earlier.root_incident_id if earlier is not None else incident.id
         inserted = insert_ignore(
             session,
-            SlackAlertMessage.__table__,  # type: ignore[arg-type]
+            table_of(SlackAlertMessage),
             {
                 "incident_id": incident.id,
                 "root_incident_id": root_id,

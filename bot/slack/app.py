@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 
 def make_client(settings: Settings, token: str | None = None) -> WebClient:
     """A WebClient on SLACK_API_URL when set (tests and the demo use the local stub)."""
-    kwargs: dict[str, Any] = {"token": token or settings.slack_bot_token}
+    # No retry handlers: slack_sdk's default one re-sends a post after a connection
+    # reset, which double-posts; the outbox retries, looking the post up first.
+    kwargs: dict[str, Any] = {"token": token or settings.slack_bot_token, "retry_handlers": []}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
     return WebClient(**kwargs)
@@ -68,7 +70,7 @@ def build_app(
 ) -> App:
     client = client or make_client(settings)
     if worker is None:
-        worker = OutboxWorker(engine, client, clock=clock)
+        worker = OutboxWorker(engine, client, clock=clock, admins=settings.admins)
     services = services or SlackServices(
         engine, settings, worker, publisher=publisher, clock=clock, client=client
     )

@@ -157,6 +157,12 @@ def parse_command(text: str, index: NameIndex | None = None) -> Command:
                 return read
         return Command("digest", day=day, word=word, problem=problem, raw=raw)
     if kind == "teach":
+        # The code is taken as written, even when it looks like Slack markup (<!here>,
+        # &lt;E1&gt;): entities undone, nothing dropped as a mention.
+        written = (text or "")[:MAX_INPUT]
+        written = written.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        args = written.split()[1:]
+        raw = " ".join(written.split())
         code, vendor = (None, None)
         if len(args) >= 2:  # "teach Acme F400": vendor first, the code last
             vendor, code = " ".join(args[:-1]), args[-1]

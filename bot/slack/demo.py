@@ -184,7 +184,7 @@ def run_demo(settings: Settings, say: Callable[[str], None], workdir: Path | Non
                         "user": {"id": "U0ONCALL"},
                         "team": {"id": TEAM},
                         "api_app_id": APP_ID,
-                        "trigger_id": "1.2.3",
+                        "trigger_id": stub.trigger_id(),
                         "response_url": stub.response_url_base + "a",
                         "channel": {"id": anchor.channel},
                         "container": {"channel_id": anchor.channel, "message_ts": anchor.ts},

@@ -30,6 +30,7 @@ from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackDigestRun
 from bot.slack.outbox import OutboxWorker, enqueue
 from bot.slack.render.digest import render_digest_messages
+from bot.store.base import table_of
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,9 @@ class DigestScheduler:
         self.build = build or _default_builder
         self._sites = sites
         self.clock = clock
-        self.worker = worker or (OutboxWorker(engine, client, clock=clock) if client else None)
+        self.worker = worker or (
+            OutboxWorker(engine, client, clock=clock, admins=settings.admins) if client else None
+        )
         self.scheduler: BackgroundScheduler | None = None
 
     @property
@@ -174,7 +177,7 @@ class DigestScheduler:
         with Session(self.engine) as s, s.begin():
             claimed = insert_ignore(
                 s,
-                SlackDigestRun.__table__,  # type: ignore[arg-type]
+                table_of(SlackDigestRun),
                 {
                     "channel": channel,
                     "local_date": local_date,
@@ -193,6 +196,14 @@ class DigestScheduler:
                     channel=channel,
                     message=message,
                     dedupe_key=f"digest:{channel}:{local_date.isoformat()}:{i}",
+                    # The stable key Slack keeps with the post: a lost reply is looked
+                    # up by it instead of posting the day's digest twice.
+                    extra={
+                        "metadata": {
+                            "event_type": "faultbot_digest",
+                            "event_payload": {"day": local_date.isoformat(), "part": i},
+                        }
+                    },
                     now=now,
                 )
             s.execute(

@@ -1,5 +1,6 @@
 """The App Home tab: ports down by who must act, the oldest open incidents, and
-yesterday's uptime. A few aggregate queries; no per-incident round trips."""
+yesterday's uptime. A few aggregate queries; no per-incident round trips. Admins also
+see Slack delivery problems (bot.slack.status)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ def _m() -> Any:
     return environment().get_template("home.j2").module
 
 
-def home_view(session: Session, tz: ZoneInfo, now: datetime, sites: Any = None) -> dict[str, Any]:
+def home_view(
+    session: Session,
+    tz: ZoneInfo,
+    now: datetime,
+    sites: Any = None,
+    *,
+    admin: bool = False,
+    worker: Any = None,
+) -> dict[str, Any]:
     M = _m()
     open_ = Incident.resolved_at.is_(None)
     by_owner = session.execute(
@@ -51,8 +60,27 @@ def home_view(session: Session, tz: ZoneInfo, now: datetime, sites: Any = None) 
     blocks.extend(section(c) for c in pack_sections(lines or [str(M.none_open())]))
     blocks.append(divider())
     blocks.append(section(_uptime_line(session, tz, now, sites)))
+    if admin:
+        blocks.extend(delivery_blocks(session, tz, now, worker))
     blocks.append(context(str(M.updated(slack_date(now, tz)))))
     return {"type": "home", "blocks": blocks}
+
+
+def delivery_blocks(session: Session, tz: ZoneInfo, now: datetime, worker: Any) -> list[Any]:
+    """For admins: the connection, the outbox, and the last week's delivery problems."""
+    from bot.slack.status import connection_state, counts, recent_problems
+
+    N: Any = environment().get_template("notices.j2").module
+    state, _why = connection_state(worker, now)
+    pending, failed = counts(session)
+    problems = recent_problems(session, now)
+    lines = [str(N.home_line(p, slack_date(p.at or now, tz))) for p in problems]
+    return [
+        divider(),
+        section(str(N.home_title())),
+        section(str(N.home_state(state, pending, failed))),
+        *(section(c) for c in pack_sections(lines or [str(N.home_none())])),
+    ]
 
 
 def _uptime_line(session: Session, tz: ZoneInfo, now: datetime, sites: Any) -> str:

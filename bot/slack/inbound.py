@@ -63,8 +63,10 @@ def command_body(
     user: str = "U0USER",
     command: str = "/faultbot",
     channel: str = "COPS",
+    trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
 ) -> str:
-    """A slash command's form body."""
+    """A slash command's form body (pass the stand-in's `trigger_id()` when the command
+    may open a modal: the stand-in, like Slack, refuses ids it did not hand out)."""
     return urlencode(
         {
             "command": command,
@@ -74,7 +76,7 @@ def command_body(
             "channel_id": channel,
             "team_id": TEAM,
             "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": trigger_id,
         }
     )
 

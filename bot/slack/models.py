@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base
@@ -46,6 +46,14 @@ class SlackOutbox(Base):
     sent_at: Mapped[datetime | None]
     result_ts: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # bot.slack.errors: "retryable", "permanent" or "configuration", and what Slack said.
+    error_class: Mapped[str | None] = mapped_column(String(16))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    # Failed attempts that count toward the backoff (429s do not: Retry-After rules).
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Set when an attempt may have landed (5xx, timeout, reset): look the post up in
+    # the channel's history before sending it again.
+    unsure_since: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_slack_outbox_status_id", "status", "id"),)
 

@@ -3,10 +3,19 @@
 Producers (alert threads, digests, answers to mentions) `enqueue()` rows inside their
 own transaction, so a Slack outage can never lose what was decided. The
 `OutboxWorker` claims a row (UPDATE ... WHERE status='pending': only one worker wins),
-calls Slack, and records the ts. It retries with backoff on 429 (honouring
-Retry-After), 5xx, network errors and retryable `ok:false` errors; permanent errors
-mark the row failed with the reason. Rows of one channel go out in order, about one
-per second.
+calls Slack (bot.slack.delivery), and records the ts.
+
+- Exactly once: every post carries its row's key in message metadata; after an
+  ambiguous failure the row is marked `unsure_since` and the next attempt first looks
+  the key up in the channel (or thread) and adopts the message it finds.
+- Fast recovery: a 429 waits exactly Retry-After and does not grow the backoff; other
+  retryable failures back off per row from `BACKOFF_BASE`, capped at `BACKOFF_CAP`.
+- Order is kept per lane: one incident's thread (root, edits, replies), or one channel
+  for rows without an incident (digest parts). A row in backoff holds only its lane.
+  Posts to one channel are paced (`pace` seconds apart, Slack's 1/s per channel).
+- Failures are classified (bot.slack.errors) and stored with the row; permanent and
+  configuration errors reach the admins (bot.slack.notices); blocks Slack refuses are
+  sent again as text only; token and scope errors stop all posting until fixed.
 """
 
 from __future__ import annotations
@@ -16,45 +25,35 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.slack import delivery
 from bot.slack.dbutil import insert_ignore, utcnow
+from bot.slack.errors import CONFIGURATION, PERMANENT, SlackFailure, token_kind
 from bot.slack.models import FAILED, PENDING, SENDING, SENT, SlackAlertMessage, SlackOutbox
+from bot.slack.notices import NOTICE_REF, notify_admins
 from bot.slack.render.budget import SlackMessage, fit
+from bot.store.base import table_of
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-# ok:false errors worth retrying (Slack says "try again later" with HTTP 200).
-RETRYABLE_ERRORS = frozenset(
-    {
-        "ratelimited",
-        "rate_limited",
-        "message_limit_exceeded",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-        "team_added_to_org",
-    }
-)
-# The token is wrong or revoked: nothing in the row is at fault, so keep it and wait
-# (slowly) for an operator to fix the configuration instead of dropping alerts.
-AUTH_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
-)
-MAX_BACKOFF = 300.0
-AUTH_BACKOFF = 600.0
+BACKOFF_BASE = 0.5  # seconds after the first failure, doubling per failure ...
+BACKOFF_CAP = 2.0  # ... but never longer: Slack outages end, and alerts are urgent
+RATE_LIMIT_DEFAULT = 1.0  # a 429 without Retry-After (Slack always sends one)
+# A token or scope problem: nothing in the row is at fault, so keep it and try again
+# now and then (the operator may fix the token and restart, or grant the scope).
+STOPPED_BACKOFF = 300.0
 SENDING_LEASE = timedelta(minutes=5)
 IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish"})
+PACED_METHODS = frozenset({"chat.postMessage"})  # Slack: 1 message/s per channel
 
 
 def enqueue(
@@ -113,11 +112,34 @@ def enqueue(
         session.add(SlackOutbox(**values))
         session.flush()
         return True
-    return insert_ignore(session, SlackOutbox.__table__, values)  # type: ignore[arg-type]
+    return insert_ignore(session, table_of(SlackOutbox), values)
 
 
 class _Outcome:
     SENT, RETRY, FAILED, WAIT = "sent", "retry", "failed", "wait"
+
+
+@dataclass(slots=True)
+class DeliveryState:
+    """What this worker last saw of Slack, for /health and App Home."""
+
+    last_ok_at: datetime | None = None
+    last_failure: SlackFailure | None = None
+    last_failure_at: datetime | None = None
+    stopped: str | None = None  # why posting is stopped (token / scope), or None
+
+    def connection(self, now: datetime, paused_until: datetime | None) -> str:
+        if self.stopped:
+            return "stopped"
+        if self.last_failure_at is None or (
+            self.last_ok_at is not None and self.last_ok_at >= self.last_failure_at
+        ):
+            return "ok" if self.last_ok_at is not None else "unknown"
+        if self.last_failure is not None and self.last_failure.rate_limited:
+            return "rate_limited"
+        if paused_until is not None and paused_until > now:
+            return "unreachable"
+        return "degraded"
 
 
 class OutboxWorker:
@@ -133,6 +155,9 @@ class OutboxWorker:
         pace: float = 1.0,
         batch: int = 200,
         jitter: float = 0.0,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_cap: float = BACKOFF_CAP,
+        admins: frozenset[str] = frozenset(),
     ) -> None:
         self.engine = engine
         self.client = client
@@ -142,6 +167,10 @@ class OutboxWorker:
         self.pace = pace
         self.batch = batch
         self.jitter = jitter
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.admins = admins
+        self.state = DeliveryState()
         self._last_sent: dict[str, datetime] = {}
         self._paused_until: datetime | None = None  # Slack unreachable or rate limited
         self._wake = threading.Event()
@@ -160,11 +189,11 @@ class OutboxWorker:
                 log.exception("outbox delivery pass failed")
                 sent = 0
             if not sent:
-                self._wake.wait(idle)
+                self._wake.wait(min(idle, self._until_due(idle)))
                 self._wake.clear()
 
     def run_once(self) -> int:
-        """Send every row that is due now, channel by channel in order; returns how many
+        """Send every row that is due now, lane by lane in order; returns how many
         were delivered."""
         now = self.clock()
         if self._paused_until is not None and now < self._paused_until:
@@ -177,7 +206,7 @@ class OutboxWorker:
             if not rows:
                 return delivered
             progressed = False
-            for row_id, channel in rows:
+            for row_id, lane, channel in rows:
                 if self._stop.is_set():
                     return delivered
                 outcome = self._deliver(row_id, channel)
@@ -187,7 +216,7 @@ class OutboxWorker:
                 elif outcome == _Outcome.FAILED:
                     progressed = True
                 else:
-                    blocked.add(channel)
+                    blocked.add(lane)
                 if self._paused_until is not None and self.clock() < self._paused_until:
                     return delivered
             if not progressed:
@@ -195,12 +224,34 @@ class OutboxWorker:
 
     def pending(self) -> int:
         with Session(self.engine) as s:
-            return len(s.scalars(select(SlackOutbox.id).where(SlackOutbox.status == PENDING)).all())
+            n = s.scalar(select(func.count()).where(SlackOutbox.status == PENDING))
+            return int(n or 0)
+
+    @property
+    def paused_until(self) -> datetime | None:
+        return self._paused_until
 
     # -- internals -----------------------------------------------------------------
+    def _until_due(self, idle: float) -> float:
+        """Seconds until the pause ends or the next row is due (to wake on time)."""
+        now = self.clock()
+        if self._paused_until is not None and self._paused_until > now:
+            return max(0.01, (self._paused_until - now).total_seconds())
+        with Session(self.engine) as s:
+            # Rows due now but not sent wait behind a lane head: its retry is the event.
+            nxt = s.scalar(
+                select(func.min(SlackOutbox.next_attempt_at)).where(
+                    SlackOutbox.status == PENDING,
+                    (SlackOutbox.attempts > 0) | (SlackOutbox.next_attempt_at > now),
+                )
+            )
+        if nxt is None:
+            return idle
+        return max(0.05, (nxt - now).total_seconds())
+
     def _recover_stale(self, now: datetime) -> None:
-        """A worker died between claim and answer. Re-send edits (idempotent); a post
-        whose outcome is unknown is marked failed rather than risk a duplicate."""
+        """A worker died between claim and answer. Edits are re-sent (idempotent); a
+        post whose outcome is unknown is looked up in the channel before it is sent."""
         cutoff = now - SENDING_LEASE
         with Session(self.engine) as s, s.begin():
             stale = s.scalars(
@@ -209,17 +260,18 @@ class OutboxWorker:
                 )
             ).all()
             for row in stale:
-                if row.method in IDEMPOTENT_METHODS:
-                    row.status = PENDING
-                else:
-                    row.status = FAILED
-                    row.last_error = "outcome unknown: the worker stopped while sending"
+                row.status = PENDING
+                if row.method not in IDEMPOTENT_METHODS:
+                    row.unsure_since = row.unsure_since or row.claimed_at
+                row.last_error = "outcome unknown: the worker stopped while sending"
 
-    def _due_heads(self, blocked: set[str]) -> list[tuple[int, str]]:
-        """The first deliverable row of each channel, oldest channel first.
+    def _due_heads(self, blocked: set[str]) -> list[tuple[int, str, str]]:
+        """(row id, lane, channel) of the first deliverable row of each lane.
 
-        A row in retry backoff blocks the rows after it in its channel (order is
-        kept); a row merely not due yet (a debounced edit) is stepped over.
+        A lane is one incident's thread (its root incident) or, for rows without an
+        incident, one channel. A row in retry backoff blocks the rows after it in its
+        lane (order is kept there); a row merely not due yet (a debounced edit) is
+        stepped over. Other lanes go on.
         """
         now = self.clock()
         with Session(self.engine) as s:
@@ -229,21 +281,27 @@ class OutboxWorker:
                     SlackOutbox.channel,
                     SlackOutbox.attempts,
                     SlackOutbox.next_attempt_at,
+                    SlackOutbox.incident_id,
+                    SlackAlertMessage.root_incident_id,
+                )
+                .outerjoin(
+                    SlackAlertMessage, SlackAlertMessage.incident_id == SlackOutbox.incident_id
                 )
                 .where(SlackOutbox.status == PENDING)
                 .order_by(SlackOutbox.id)
                 .limit(self.batch)
             ).all()
-        heads: OrderedDict[str, int] = OrderedDict()
-        for row_id, channel, attempts, next_at in rows:
-            if channel in blocked or channel in heads:
+        heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        for row_id, channel, attempts, next_at, incident_id, root_id in rows:
+            lane = f"incident:{root_id or incident_id}" if incident_id else f"channel:{channel}"
+            if lane in blocked or lane in heads:
                 continue
             if next_at > now:
                 if attempts > 0:
-                    blocked.add(channel)
+                    blocked.add(lane)
                 continue
-            heads[channel] = row_id
-        return [(row_id, channel) for channel, row_id in heads.items()]
+            heads[lane] = (row_id, channel)
+        return [(row_id, lane, channel) for lane, (row_id, channel) in heads.items()]
 
     def _anchor_ts(self, s: Session, row: SlackOutbox) -> tuple[str | None, str | None]:
         """(channel, ts) of the incident's root message, or (None, reason)."""
@@ -283,51 +341,170 @@ class OutboxWorker:
                     if ts_or_reason is None:
                         return _Outcome.WAIT
                     row.status, row.last_error = FAILED, ts_or_reason
+                    row.error_class = PERMANENT
                     return _Outcome.FAILED
                 payload["channel"] = anchor_channel
                 payload["ts" if row.ref == "update" else "thread_ts"] = ts_or_reason
             payload.setdefault("channel", row.channel)
+            if row.method == "chat.postMessage":
+                delivery.stamp(
+                    payload, row.dedupe_key or f"outbox:{row.id}", row.ref, row.incident_id
+                )
             claimed = s.execute(
                 update(SlackOutbox)
                 .where(SlackOutbox.id == row_id, SlackOutbox.status == PENDING)
                 .values(status=SENDING, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                 return _Outcome.WAIT
-            method, ref, incident_id, attempts = row.method, row.ref, row.incident_id, row.attempts
-        self._wait_for_pace(channel)
-        outcome, ts, error, delay, sent_to = self._call(method, payload, attempts + 1)
-        self._last_sent[channel] = self.clock()
+            method, ref, incident_id = row.method, row.ref, row.incident_id
+            unsure_since = row.unsure_since
+        result = self._send(method, payload, channel, unsure_since)
+        fallback: delivery.CallResult | None = None
+        if result.failure is not None and result.failure.wants_text_fallback:
+            # The same words without blocks: late and plain beats lost.
+            fallback = self._send(method, delivery.text_only(payload), channel, None)
+        return self._record(
+            row_id, method, ref, incident_id, channel, payload, now, result, fallback
+        )
+
+    def _send(
+        self, method: str, payload: dict[str, Any], channel: str, unsure_since: datetime | None
+    ) -> delivery.CallResult:
+        if unsure_since is not None and method not in IDEMPOTENT_METHODS:
+            found = delivery.lookup(self.client, payload, unsure_since)
+            if found is not None:
+                if found.adopted:
+                    log.info(
+                        "slack %s to %s had landed (ts %s): adopted, not posted again",
+                        method,
+                        channel,
+                        found.ts,
+                    )
+                return found
+        if method in PACED_METHODS:
+            self._wait_for_pace(channel)
+        result = delivery.call(self.client, method, payload)
+        if method in PACED_METHODS:
+            self._last_sent[channel] = self.clock()
+        return result
+
+    def _record(
+        self,
+        row_id: int,
+        method: str,
+        ref: str | None,
+        incident_id: int | None,
+        channel: str,
+        payload: dict[str, Any],
+        claimed_at: datetime,
+        result: delivery.CallResult,
+        fallback: delivery.CallResult | None,
+    ) -> str:
+        now = self.clock()
+        failure = result.failure
         with Session(self.engine) as s, s.begin():
             row = s.get(SlackOutbox, row_id)
             assert row is not None
             row.attempts += 1
-            if outcome == _Outcome.SENT:
-                row.status, row.sent_at, row.result_ts, row.last_error = (
-                    SENT,
-                    self.clock(),
-                    ts,
-                    None,
-                )
-                if ref == "root" and ts:
+            sent = result if result.ok else fallback if fallback and fallback.ok else None
+            if sent is not None:
+                self.state.last_ok_at = now
+                self.state.stopped = None
+                row.status, row.sent_at, row.result_ts = SENT, now, sent.ts
+                row.last_error = row.error_class = row.error_detail = None
+                row.unsure_since = None
+                if ref == "root" and sent.ts:
                     s.execute(
                         update(SlackAlertMessage)
                         .where(SlackAlertMessage.incident_id == incident_id)
                         # The id Slack answers with: the setting may name the channel
                         # (#ops), but clicks on the alert report the id.
                         .values(
-                            ts=ts, channel=sent_to or payload["channel"], posted_at=self.clock()
+                            ts=sent.ts, channel=sent.channel or payload["channel"], posted_at=now
                         )
                     )
-            elif outcome == _Outcome.FAILED:
-                row.status, row.last_error = FAILED, error
-                log.warning("slack %s to %s failed for good: %s", method, channel, error)
+                if failure is None:
+                    return _Outcome.SENT
+            assert failure is not None
+            self.state.last_failure, self.state.last_failure_at = failure, now
+            row.last_error = (
+                f"network: {failure.detail}" if failure.error == "network" else failure.error
+            )
+            row.error_class = failure.error_class
+            row.error_detail = failure.detail or None
+            if sent is not None:  # delivered as text only: still tell the admins
+                row.error_detail = f"{failure.detail} (sent as text only)".strip()
+                log.warning(
+                    "slack %s to %s refused (%s: %s); sent as text only",
+                    method,
+                    channel,
+                    failure.error,
+                    failure.detail or "no detail",
+                )
+                self._tell_admins(s, ref, failure, channel, method, now)
+                return _Outcome.SENT
+            if failure.error_class in (PERMANENT, CONFIGURATION) and not failure.stops_posting:
+                row.status = FAILED
+                log.error(
+                    "slack %s to %s failed for good: %s %s",
+                    method,
+                    channel,
+                    failure.error,
+                    failure.detail,
+                )
+                self._tell_admins(s, ref, failure, channel, method, now)
+                return _Outcome.FAILED
+            row.status = PENDING
+            if failure.stops_posting:
+                delay = STOPPED_BACKOFF
+                self.state.stopped = self._stop_reason(failure)
+                log.error("slack posting stopped: %s", self.state.stopped)
+                self._pause(delay)
+                self._tell_admins(s, ref, failure, channel, method, now)
+            elif failure.rate_limited:
+                # Exactly what Slack asked; not an error, so the backoff does not grow.
+                delay = (
+                    failure.retry_after if failure.retry_after is not None else RATE_LIMIT_DEFAULT
+                )
+                self._pause(delay)
             else:
-                row.status, row.last_error = PENDING, error
-                row.next_attempt_at = self.clock() + timedelta(seconds=delay)
-                log.info("slack %s to %s: %s; retry in %.0fs", method, channel, error, delay)
-        return outcome
+                row.failures += 1
+                delay = self._backoff(row.failures)
+                if failure.error == "network":
+                    self._pause(delay)  # Slack unreachable: no point trying other lanes now
+            if failure.ambiguous and method not in IDEMPOTENT_METHODS:
+                row.unsure_since = row.unsure_since or claimed_at
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            log.info(
+                "slack %s to %s: %s%s; retry in %.1fs",
+                method,
+                channel,
+                failure.error,
+                " (may have landed: will look it up)" if row.unsure_since else "",
+                delay,
+            )
+        return _Outcome.RETRY
+
+    def _stop_reason(self, failure: SlackFailure) -> str:
+        token = token_kind(getattr(self.client, "token", None))
+        if failure.error == "missing_scope":
+            return f"the {token} lacks a scope: {failure.detail or 'see Slack'}"
+        return f"the {token} was refused: {failure.error}"
+
+    def _tell_admins(
+        self,
+        s: Session,
+        ref: str | None,
+        failure: SlackFailure,
+        channel: str,
+        method: str,
+        now: datetime,
+    ) -> None:
+        if ref == NOTICE_REF or not self.admins:
+            return  # a notice about a failed notice would loop
+        notify_admins(s, self.admins, failure, channel=channel, method=method, now=now)
 
     def _wait_for_pace(self, channel: str) -> None:
         last = self._last_sent.get(channel)
@@ -337,52 +514,11 @@ class OutboxWorker:
         if wait > 0:
             self.sleep(wait)
 
-    def _backoff(self, attempts_hint: int) -> float:
-        base = min(MAX_BACKOFF, 2.0 ** min(attempts_hint, 9))
+    def _backoff(self, failures: int) -> float:
+        base = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, failures - 1))
         return base + (random.uniform(0, self.jitter) if self.jitter else 0.0)
-
-    def _call(
-        self, method: str, payload: dict[str, Any], attempts: int
-    ) -> tuple[str, str | None, str, float, str | None]:
-        """(outcome, ts, error, retry delay in seconds, channel id Slack answered with)."""
-        try:
-            resp = self.client.api_call(method, json=payload)
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            error = str(data.get("error") or f"http_{status}")
-            if status == 429 or error in ("ratelimited", "rate_limited"):
-                delay = _retry_after(exc.response.headers) or self._backoff(attempts)
-                self._pause(delay)
-                return _Outcome.RETRY, None, f"{error} (retry after {delay:.0f}s)", delay, None
-            if status >= 500 or error in RETRYABLE_ERRORS:
-                return _Outcome.RETRY, None, error, self._backoff(attempts), None
-            if error in AUTH_ERRORS:
-                self._pause(AUTH_BACKOFF)
-                return _Outcome.RETRY, None, error, AUTH_BACKOFF, None
-            return _Outcome.FAILED, None, error, 0.0, None
-        except (URLError, OSError, TimeoutError) as exc:
-            delay = self._backoff(attempts)
-            self._pause(delay)  # Slack unreachable: no point trying other channels now
-            return _Outcome.RETRY, None, f"network: {exc}", delay, None
-        ts = resp.get("ts") or resp.get("message_ts")
-        channel = resp.get("channel")
-        return _Outcome.SENT, ts, "", 0.0, channel if isinstance(channel, str) else None
 
     def _pause(self, seconds: float) -> None:
         until = self.clock() + timedelta(seconds=seconds)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
-
-
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    for key, value in dict(headers).items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                return None
-    return None

@@ -23,6 +23,7 @@ from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackSeenEvent
 from bot.slack.outbox import OutboxWorker
 from bot.slack.permissions import ChannelMembers, Policy
+from bot.store.base import table_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class SlackServices:
             return True
         with self.transaction() as s:
             values = {"event_id": event_id[:80], "seen_at": self.clock()}
-            return insert_ignore(s, SlackSeenEvent.__table__, values)  # type: ignore[arg-type]
+            return insert_ignore(s, table_of(SlackSeenEvent), values)
 
     # -- lazily built domain objects ---------------------------------------------------
     @property

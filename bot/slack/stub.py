@@ -5,6 +5,16 @@ and answers the methods faultbot uses like Slack does: `ok`, a `ts`, stored mess
 that `chat.update` edits in place. It can be scripted to answer 429 + Retry-After,
 5xx, `ok:false` errors, or to stop listening altogether (an outage).
 
+It is as strict as Slack where faultbot meets Slack's rules (bot.slack.stub_rules):
+a bot token is required and checked, each token has granted scopes (sent back in
+`x-oauth-scopes`) and a call without the needed scope answers `missing_scope`; a
+declared channel the bot is not in answers `not_in_channel`; text over 40 000
+characters answers `msg_too_long` and blocks slack_sdk's models refuse answer
+`invalid_blocks` with Slack's `errors` detail. Channels not declared with
+`add_channel` exist and have the bot in them (most tests need no set-up).
+Switches inject failures: `script()` (the next answers), `lose_replies()` (the call
+takes effect, the answer is lost), `outage()` (timed phases of 5xx, resets, 429s).
+
 It also stands in for Socket Mode: `apps.connections.open` (with an xapp- token) hands
 out a ws:// URL of a WebSocket server the stub runs (bot/slack/stub_socket.py), and tests
 push envelopes to the connected app and read its acks.
@@ -22,13 +32,30 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.slack.stub_rules import (
+    DEFAULT_BOT_SCOPES,
+    NO_SCOPE_METHODS,
+    TEXT_LIMIT,
+    Outage,
+    Phase,
+    StubChannel,
+    check_blocks,
+    kind_of,
+    needed_scope,
+)
 from bot.slack.stub_socket import SocketAck, SocketConnection, SocketLink
+
+RESET = 0  # a "status" meaning: close the connection without answering
+TRIGGER_TTL = 3.0  # seconds a trigger_id may open a view
+RESPONSE_USES = 5  # posts to one response_url ...
+RESPONSE_TTL = 30 * 60.0  # ... within 30 minutes
 
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 
@@ -50,8 +77,9 @@ class Scripted:
 
     status: int = 200
     error: str | None = None  # ok:false error code (with HTTP 200 unless status says otherwise)
-    retry_after: int | None = None  # seconds, sent as the Retry-After header
+    retry_after: float | None = None  # seconds, sent as the Retry-After header
     delay: float = 0.0  # answer slowly
+    when: Callable[[dict[str, Any]], bool] | None = None  # only calls it accepts
 
 
 @dataclass(slots=True)
@@ -86,6 +114,14 @@ class SlackStub:
         self.missing_channels: set[str] = set()
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}  # channel -> user ids (conversations.members)
+        self.channels: dict[str, StubChannel] = {}  # declared channels (others just exist)
+        self.grants: dict[str, frozenset[str]] = {}  # token -> scopes (else the defaults)
+        self.bad_tokens: set[str] = set()  # answered invalid_auth
+        self.outage_plan: Outage | None = None
+        self._lost: dict[str, deque[int]] = {}  # method -> statuses to answer after acting
+        self._last_ts = 0.0
+        self._triggers: dict[str, float] = {}  # trigger_id -> issued (monotonic)
+        self._response_uses: dict[str, list[float]] = {}  # response_url path -> uses
         self._scripts: dict[str, deque[Scripted]] = {}
         self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
@@ -144,6 +180,42 @@ class SlackStub:
         with self._lock:
             self._gates[method] = gate
         return gate
+
+    def add_channel(
+        self, channel: str, *, private: bool = False, member: bool = True, archived: bool = False
+    ) -> StubChannel:
+        """Declare a channel; `member=False`: the bot has not been invited."""
+        self.channels[channel] = StubChannel(channel, private, member, archived)
+        return self.channels[channel]
+
+    def grant(self, token: str, *scopes: str) -> None:
+        """The scopes `token` was installed with (replacing the defaults)."""
+        self.grants[token] = frozenset(scopes)
+
+    def lose_replies(self, method: str, *statuses: int) -> None:
+        """The next calls of `method` take effect, then answer `status` (500, 502, ...)
+        or, with RESET (0), close the connection unanswered: a lost reply."""
+        with self._lock:
+            self._lost.setdefault(method, deque()).extend(statuses)
+
+    def outage(self, *phases: Phase, scale: float = 1.0) -> Outage:
+        """Start a timed outage now: the phases run back to back, each `seconds * scale`
+        long (scale < 1 compresses time, keeping every ratio, Retry-After included)."""
+        with self._lock:
+            self.outage_plan = Outage(list(phases), scale=scale)
+            return self.outage_plan
+
+    def trigger_id(self) -> str:
+        """A trigger_id as Slack hands one out with a command or a click: views.open
+        takes it once, within TRIGGER_TTL (3 s); others answer invalid_trigger_id."""
+        with self._lock:
+            tid = f"{next(self._seq)}.{int(time.time() * 1000)}.stub{next(self._seq):08x}"
+            self._triggers[tid] = time.monotonic()
+            return tid
+
+    def response_url(self, tag: str = "r") -> str:
+        """A fresh response_url (each one: RESPONSE_USES posts within RESPONSE_TTL)."""
+        return f"{self.response_url_base}{tag}-{next(self._seq)}"
 
     def set_members(self, channel: str, *users: str) -> None:
         self.members[channel] = list(users)
@@ -225,7 +297,9 @@ class SlackStub:
 
     # -- the Web API -------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{1_790_000_000 + next(self._seq)}.{next(self._seq):06d}"
+        # Like Slack: the posting time in seconds with microseconds, always increasing.
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def handle(
         self, path: str, params: dict[str, Any], token: str = ""
@@ -235,15 +309,24 @@ class SlackStub:
         if gate is not None:
             gate.entered.set()
             gate.released.wait(30)
+        token = token or str(params.get("token") or "")
+        fault = self._outage_answer(method, params, path, token)
+        if fault is not None:
+            return fault
         with self._lock:
             queue = self._scripts.get(method) or self._scripts.get("*")
-            scripted = queue.popleft() if queue else None
+            scripted = None
+            for i, candidate in enumerate(queue or ()):
+                if candidate.when is None or candidate.when(params):
+                    scripted = candidate
+                    del queue[i]  # type: ignore[union-attr]  # non-empty: enumerate gave i
+                    break
         if scripted is not None:
             if scripted.delay:
                 time.sleep(scripted.delay)
-            headers = {}
+            scripted_headers: dict[str, str] = {}
             if scripted.retry_after is not None:
-                headers["Retry-After"] = str(scripted.retry_after)
+                scripted_headers["Retry-After"] = str(scripted.retry_after)
             if scripted.error is not None:
                 body: dict[str, Any] = {"ok": False, "error": scripted.error}
             elif scripted.status == 429:
@@ -251,15 +334,130 @@ class SlackStub:
             else:
                 body = {"ok": False, "error": "internal_error"}
             self._record(method, params, scripted.status, body, path, token)
-            return scripted.status, headers, body
-        token = token or str(params.get("token") or "")
+            return scripted.status, scripted_headers, body
+        headers: dict[str, str] = {}
+        if method == "response_url":
+            with self._lock:
+                spent = self._response_url_refusal(path)
+            if spent is not None:
+                self._record(method, params, spent[0], spent[1], path, token)
+                return spent[0], {}, spent[1]
         if method == "apps.connections.open":
             body = self._connections_open(token)  # outside the lock: may start the server
         else:
             with self._lock:
-                body = self._answer(method, params)
+                refused = self._refuse(method, params, token)
+                body = refused if refused is not None else self._answer(method, params)
+                lost = self._lost.get(method)
+                status = lost.popleft() if lost else 200
+            if method != "response_url" and token in self._valid_tokens(token):
+                headers["x-oauth-scopes"] = ",".join(sorted(self._scopes(token)))
+            if status != 200:  # it happened, but the caller will not hear so
+                body = {"ok": False, "error": "internal_error"}
+                self._record(method, params, status, body, path, token)
+                return status, {}, body
         self._record(method, params, 200, body, path, token)
-        return 200, {}, body
+        return 200, headers, body
+
+    # -- strictness ----------------------------------------------------------------
+    def _outage_answer(
+        self, method: str, params: dict[str, Any], path: str, token: str
+    ) -> tuple[int, dict[str, str], dict[str, Any]] | None:
+        plan = self.outage_plan
+        phase = plan.phase_now() if plan is not None and method != "response_url" else None
+        if phase is None or plan is None:
+            return None
+        if phase.kind == "lost":
+            with self._lock:
+                self._answer(method, params)  # it lands; the answer will not
+            status, headers, body = 500, {}, {"ok": False, "error": "internal_error"}
+        elif phase.kind == "429":
+            status, headers = 429, {"Retry-After": plan.retry_after(phase)}
+            body = {"ok": False, "error": "ratelimited"}
+        elif phase.kind == "down":
+            status, headers, body = RESET, {}, {}
+        else:
+            status, headers, body = 503, {}, {"ok": False, "error": "service_unavailable"}
+        self._record(method, params, status, body, path, token)
+        return status, headers, body
+
+    def _valid_tokens(self, token: str) -> set[str]:
+        ok = token.startswith(("xoxb-", "xoxp-")) and token not in self.bad_tokens
+        return {token} if ok else set()
+
+    def _scopes(self, token: str) -> frozenset[str]:
+        return self.grants.get(token, DEFAULT_BOT_SCOPES)
+
+    def _refuse(self, method: str, p: dict[str, Any], token: str) -> dict[str, Any] | None:
+        """Slack's answer when the token, scope or channel does not allow the call."""
+        if method == "response_url":
+            return None  # response URLs carry no token
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if not self._valid_tokens(token):
+            return {"ok": False, "error": "invalid_auth"}
+        channel = str(p.get("channel") or "")
+        scope = needed_scope(method, channel)
+        granted = self._scopes(token)
+        if method not in NO_SCOPE_METHODS and scope is not None and scope not in granted:
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": scope,
+                "provided": ",".join(sorted(granted)),
+            }
+        if method in ("views.open", "views.push"):
+            return self._spend_trigger(str(p.get("trigger_id") or ""))
+        if not channel or kind_of(channel) == "D":
+            return None
+        if channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        declared = self.channels.get(channel)
+        if declared is None:
+            return None
+        if declared.archived and method in ("chat.postMessage", "chat.update"):
+            return {"ok": False, "error": "is_archived"}
+        if not declared.bot_member:
+            if declared.private:  # a private channel the bot is not in is invisible
+                return {"ok": False, "error": "channel_not_found"}
+            public_post = method == "chat.postMessage" and "chat:write.public" in granted
+            if not public_post and method != "conversations.info":
+                return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _spend_trigger(self, trigger_id: str) -> dict[str, Any] | None:
+        issued = self._triggers.pop(trigger_id, None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_TTL:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return None
+
+    def _response_url_refusal(self, path: str) -> tuple[int, dict[str, Any]] | None:
+        """Slack lets a response_url be used RESPONSE_USES times within RESPONSE_TTL."""
+        now = time.monotonic()
+        uses = self._response_uses.setdefault(path, [])
+        if uses and now - uses[0] > RESPONSE_TTL:
+            return 404, {"ok": False, "error": "expired_url"}
+        if len(uses) >= RESPONSE_USES:
+            return 404, {"ok": False, "error": "used_url"}
+        uses.append(now)
+        return None
+
+    def _content_error(self, p: dict[str, Any]) -> dict[str, Any] | None:
+        if len(str(p.get("text") or "")) > TEXT_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
+        problems = check_blocks(p.get("blocks"))
+        if problems:
+            return {
+                "ok": False,
+                "error": "invalid_blocks",
+                "errors": problems,
+                "response_metadata": {"messages": [f"[ERROR] {m}" for m in problems]},
+            }
+        return None
 
     def _connections_open(self, token: str) -> dict[str, Any]:
         # Slack wants the app-level token here; a bot token is refused.
@@ -282,13 +480,8 @@ class SlackStub:
             self.calls.append(StubCall(method, params, time.time(), status, body, path, token))
             self._changed.notify_all()
 
-    def _replies(self, channel: str, p: dict[str, Any]) -> dict[str, Any]:
-        return _replies_of(self, channel, p)
-
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         channel = str(p.get("channel", ""))
-        if channel and channel in self.missing_channels:
-            return {"ok": False, "error": "channel_not_found"}
         if method == "auth.test":
             return {
                 "ok": True,
@@ -304,12 +497,20 @@ class SlackStub:
                 return {"ok": False, "error": "channel_not_found"}
             if not p.get("text") and not p.get("blocks"):
                 return {"ok": False, "error": "no_text"}
+            refused = self._content_error(p)
+            if refused is not None:
+                return refused
             ts = self._next_ts()
+            meta = p.get("metadata") if isinstance(p.get("metadata"), dict) else None
             msg = StubMessage(
-                channel, ts, str(p.get("text", "")), p.get("blocks") or [], p.get("thread_ts")
+                channel,
+                ts,
+                str(p.get("text", "")),
+                p.get("blocks") or [],
+                p.get("thread_ts"),
+                metadata=meta,
             )
             self.messages[(channel, ts)] = msg
-            msg.metadata = p.get("metadata") if isinstance(p.get("metadata"), dict) else None
             return {
                 "ok": True,
                 "channel": channel,
@@ -320,6 +521,9 @@ class SlackStub:
             found = self.messages.get((channel, str(p.get("ts"))))
             if found is None:
                 return {"ok": False, "error": "message_not_found"}
+            refused = self._content_error(p)
+            if refused is not None:
+                return refused
             found.text = str(p.get("text", found.text))
             found.blocks = p.get("blocks") or found.blocks
             found.edits += 1
@@ -330,9 +534,16 @@ class SlackStub:
             view = p.get("view") or {}
             return {"ok": True, "view": {**view, "id": f"V{next(self._seq):08d}"}}
         if method == "conversations.info":
+            declared = self.channels.get(channel) or StubChannel(channel, channel[:1] == "G")
             return {
                 "ok": True,
-                "channel": {"id": channel, "name": channel.lower(), "is_member": True},
+                "channel": {
+                    "id": channel,
+                    "name": channel.lower(),
+                    "is_member": declared.bot_member,
+                    "is_private": declared.private,
+                    "is_archived": declared.archived,
+                },
             }
         if method == "conversations.members":
             # Paged like Slack: `limit` per page, an opaque cursor to the next one.
@@ -348,8 +559,8 @@ class SlackStub:
                 "members": page,
                 "response_metadata": {"next_cursor": str(start + size) if more else ""},
             }
-        if method == "conversations.replies":
-            return self._replies(channel, p)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, channel, p)
         if method == "users.info":
             user = self.users.get(str(p.get("user")))
             if user is None:
@@ -359,27 +570,42 @@ class SlackStub:
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 
-
-def _replies_of(stub: SlackStub, channel: str, p: dict[str, Any]) -> dict[str, Any]:
-    """conversations.replies: the thread's messages the bot posted, oldest first (the
-    stand-in only knows its own posts); metadata only with include_all_metadata."""
-    ts = str(p.get("ts") or "")
-    if not ts:
-        return {"ok": False, "error": "invalid_arguments"}
-    with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
-    found = sorted(
-        (msg for (ch, _), msg in stub.messages.items()
-         if ch == channel and (msg.ts == ts or msg.thread_ts == ts)),
-        key=lambda msg: float(msg.ts),
-    )
-    out = []
-    for msg in found[: int(p.get("limit") or 1000)]:
-        item: dict[str, Any] = {"type": "message", "ts": msg.ts, "text": msg.text,
-                                "bot_id": "BBOT", "thread_ts": msg.thread_ts or msg.ts}
-        if with_meta and msg.metadata is not None:
-            item["metadata"] = msg.metadata
-        out.append(item)
-    return {"ok": True, "messages": out, "has_more": False}
+    def _history(self, method: str, channel: str, p: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, paged by `limit` with a cursor; metadata only when asked for."""
+        oldest = float(p.get("oldest") or 0)
+        with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        msgs = [m for m in self.messages.values() if m.channel == channel]
+        if method == "conversations.replies":
+            parent = str(p.get("ts") or "")
+            if not parent:
+                return {"ok": False, "error": "invalid_arguments"}
+            # The stand-in knows only the bot's own posts: a thread a person started
+            # shows the bot's replies in it (real Slack would add the person's message).
+            msgs = sorted(
+                (m for m in msgs if m.ts == parent or m.thread_ts == parent),
+                key=lambda m: float(m.ts),
+            )
+        else:
+            msgs = sorted((m for m in msgs if not m.thread_ts), key=lambda m: -float(m.ts))
+        msgs = [m for m in msgs if float(m.ts) >= oldest]
+        start = int(p.get("cursor") or 0)
+        size = int(p.get("limit") or 100)
+        page = msgs[start : start + size]
+        out = []
+        for m in page:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": "BBOT"}
+            if m.thread_ts or method == "conversations.replies":
+                item["thread_ts"] = m.thread_ts or m.ts  # Slack marks the parent too
+            if with_meta and m.metadata:
+                item["metadata"] = m.metadata
+            out.append(item)
+        more = start + size < len(msgs)
+        return {
+            "ok": True,
+            "messages": out,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
 
 
 def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -415,6 +641,9 @@ def _make_handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization", "")
             token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
             status, headers, body = stub.handle(path, params, token)
+            if status == RESET:  # the connection drops: the caller hears nothing
+                self.close_connection = True
+                return
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -69,7 +69,11 @@ class World:
     def command(self, text: str, user: str = "U0USER", n: int = 1) -> list[Any]:
         before = len(self.stub.calls_to("response_url"))
         status, _ = signed_post(
-            self.url, command_body(text, self.stub.response_url_base + "r", user=user), FORM
+            self.url,
+            command_body(
+                text, self.stub.response_url(), user=user, trigger_id=self.stub.trigger_id()
+            ),
+            FORM,
         )
         assert status == 200
         return self.stub.wait_for("response_url", before + n)[before:]
@@ -86,8 +90,8 @@ class World:
             "user": {"id": user, "username": "oncall"},
             "team": {"id": "T0STUB"},
             "api_app_id": "A0FAULTBOT",
-            "trigger_id": "1.2.3",
-            "response_url": self.stub.response_url_base + "a",
+            "trigger_id": self.stub.trigger_id(),
+            "response_url": self.stub.response_url("a"),
             "channel": {"id": channel},
             "container": {
                 "type": "message",
@@ -223,7 +227,12 @@ def test_teach_is_for_admins_only(world: World) -> None:
     assert world.stub.calls_to("views.open") == []
     status, _ = signed_post(
         world.url,
-        command_body("teach Acme E777", world.stub.response_url_base + "r", user="UADMIN"),
+        command_body(
+            "teach Acme E777",
+            world.stub.response_url(),
+            user="UADMIN",
+            trigger_id=world.stub.trigger_id(),
+        ),
         FORM,
     )
     assert status == 200
@@ -283,7 +292,7 @@ def test_teach_modal_then_the_next_fault_is_explained_attributed(world: World) -
         "user": {"id": "U0USER"},
         "team": {"id": "T0STUB"},
         "api_app_id": "A0FAULTBOT",
-        "trigger_id": "1.2",
+        "trigger_id": world.stub.trigger_id(),
         "view": view,
     }
     # A non-admin's forged submission is refused and stores nothing.
@@ -326,7 +335,7 @@ def test_required_fields_are_checked_in_the_ack(world: World) -> None:
         "user": {"id": "UADMIN"},
         "team": {"id": "T0STUB"},
         "api_app_id": "A0FAULTBOT",
-        "trigger_id": "1.2",
+        "trigger_id": world.stub.trigger_id(),
         "view": view,
     }
     status, body = signed_post(world.url, action_body(payload), FORM)
@@ -484,3 +493,25 @@ def test_teach_buttons_from_the_unknown_codes_list(world: World) -> None:
     assert fields["code"] == "E4242" and fields["vendor"] == "Acme"
     (plain_list,) = world.command("unknown", user="U0USER")  # no buttons for non-admins
     assert all(b["type"] != "actions" for b in plain_list.params["blocks"])
+
+
+def test_teach_keeps_an_escaped_code_as_written(world: World) -> None:
+    # @here typed after the vendor arrives as <!here>: it is the code, not a mention.
+    status, _ = signed_post(
+        world.url,
+        command_body(
+            "teach Alfen <!here>",
+            world.stub.response_url(),
+            user="UADMIN",
+            trigger_id=world.stub.trigger_id(),
+        ),
+        FORM,
+    )
+    assert status == 200
+    (opened,) = world.stub.wait_for("views.open", 1)
+    initial = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in opened.params["view"]["blocks"]
+        if b["type"] == "input"
+    }
+    assert initial["vendor"] == "Alfen" and initial["code"] == "<!here>"

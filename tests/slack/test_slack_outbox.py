@@ -107,17 +107,20 @@ def test_ok_false_retryable_errors_are_retried(
     assert worker.run_once() == 1
 
 
-def test_invalid_blocks_is_permanent(
+def test_invalid_blocks_is_permanent_and_goes_out_as_text_only(
     db_engine: Engine, stub: SlackStub, client: WebClient, clock
 ) -> None:
     stub.script("chat.postMessage", Scripted(error="invalid_blocks"))
     _queue(db_engine, clock, "C1", "bad", "good")
     worker = OutboxWorker(db_engine, client, clock=clock, sleep=clock.sleep)
-    assert worker.run_once() == 1
-    assert [(r.status, r.last_error) for r in _rows(db_engine)] == [
-        ("failed", "invalid_blocks"),
-        ("sent", None),
+    assert worker.run_once() == 2
+    assert [(r.status, r.last_error, r.error_class) for r in _rows(db_engine)] == [
+        ("sent", "invalid_blocks", "permanent"),  # delivered, but the error is kept
+        ("sent", None, None),
     ]
+    first_try, text_only, good = stub.calls_to("chat.postMessage")
+    assert "blocks" in first_try.params and "blocks" not in text_only.params
+    assert text_only.params["text"] == "bad" and good.params["text"] == "good"
 
 
 def test_two_workers_never_send_a_row_twice(

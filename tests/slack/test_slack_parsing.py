@@ -95,6 +95,11 @@ COMMANDS = [
     ("unknown", "unknown_codes", {}),
     ("teach", "teach", {"code": None, "vendor": None}),
     ("teach Acme F400", "teach", {"code": "F400", "vendor": "Acme"}),
+    # Escaped text is kept as the code, not dropped as a mention (Slack sends <!here>
+    # for @here, and &lt;…&gt; for typed brackets).
+    ("teach Alfen <!here>", "teach", {"code": "<!here>", "vendor": "Alfen"}),
+    ("teach Alfen &lt;E1&gt;", "teach", {"code": "<E1>", "vendor": "Alfen"}),
+    ("teach ABB Terra <@U123>", "teach", {"code": "<@U123>", "vendor": "ABB Terra"}),
     ("help", "help", {}),
     ("", "help", {}),
     ("wyh CP-12", "why", {"charger": "CP-012"}),
@@ -133,13 +138,11 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "chat:write",
         "app_mentions:read",
         "im:history",
-        "im:read",
-        "im:write",
-        "users:read",
         "channels:read",
         "groups:read",  # conversations.members of a private alert channel (permissions)
-        "channels:history",  # conversations.replies: the thread a follow-up is asked in
+        "channels:history",  # lost-reply lookups; a follow-up's thread
         "groups:history",
+        "chat:write.public",
     } <= scopes
     assert manifest["features"]["slash_commands"][0]["command"] == "/faultbot"
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {

@@ -24,5 +24,8 @@ def register(app: App, services: SlackServices) -> None:
 
 def publish_home(services: SlackServices, client: WebClient, user: str) -> None:
     with services.transaction() as s:
-        view = home_view(s, services.tz, services.clock(), services.sites)
+        admin = user in services.settings.admins
+        view = home_view(
+            s, services.tz, services.clock(), services.sites, admin=admin, worker=services.worker
+        )
     client.views_publish(user_id=user, view=view)
