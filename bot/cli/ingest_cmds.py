@@ -166,12 +166,14 @@ def _zone(text: str) -> ZoneInfo:
     help="Zone of log times written without one, e.g. Europe/Berlin "
     "(default FAULTBOT_LOG_TIMEZONE, else UTC).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @database_option
 def ingest(
     files: tuple[str, ...],
     charger: str | None,
     batch_size: int,
     timezone_name: str | None,
+    as_json: bool,
     database_url: str | None,
 ) -> None:
     """Store and triage OCPP logs (JSON Lines, contract 1, or common log shapes)."""
@@ -222,17 +224,15 @@ def ingest(
         rejected=summary.rejected_faults,
         repeats=summary.faults - summary.new_faults,
     )
-    click.echo(
-        render(
-            "ingest_summary.j2",
-            s=summary,
-            t=triaged,
-            f=faults,
-            files=["<stdin>" if f == "-" else f for f in files],
-            shown=summary.rejected[:REJECTED_SHOWN],
-            context=context,
-        )
-    )
+    names = ["<stdin>" if f == "-" else f for f in files]
+    shown = summary.rejected[:REJECTED_SHOWN]
+    if as_json:
+        from bot.cli.json_out import dumps, ingest_json
+
+        click.echo(dumps(ingest_json(names, summary, triaged, faults, context, shown)))
+    else:
+        click.echo(render("ingest_summary.j2", s=summary, t=triaged, f=faults, files=names,
+                          shown=shown, context=context))
     # Context lines (connections, pings, log chatter) are expected in real logs: only
     # lines that could not be read make the exit code 1.
     sys.exit(EXIT_SOME_REJECTED if summary.rejected_count else EXIT_OK)

@@ -207,3 +207,30 @@ def kb_stats_json(kb: Any, per_vendor: dict[str, int], categories: dict[str, int
         "lexicon": None if lexicon is None else {
             "families": len(lexicon.families), "abbreviations": len(lexicon.words)},
     }
+
+
+def ingest_json(files: list[str], s: Any, t: Any, f: Any, context: Any,
+                shown: list[Any]) -> dict[str, Any]:
+    """`faultbot ingest --json`: the closing summary (the same figures as the text)."""
+    return {
+        "files": files,
+        "frames": s.frames,
+        "stored": s.stored,
+        "duplicates": s.duplicates,
+        "expired": s.expired,
+        "chargers": len(s.chargers),
+        "faults": {"read": f.read, "diagnosed": f.diagnosed, "suppressed": f.suppressed,
+                   "rejected": f.rejected, "repeats": f.repeats, "undiagnosed": f.undiagnosed},
+        "triage": {"diagnoses": len(t.diagnoses), "incidents_opened": t.count("opened"),
+                   "incidents_resolved": t.count("resolved"),
+                   "unknown_code_sightings": t.unknown_codes},
+        "versions_inferred": s.inferred,
+        "kept_with_warnings": s.violations,
+        "context_lines": dict(sorted(context.counts.items())),
+        "rejected": s.rejected_count,
+        "rejected_shown": [
+            {"source": e.source, "line": e.line, "reason": e.reason, "excerpt": e.excerpt,
+             "fault": e.fault}
+            for e in shown
+        ],
+    }

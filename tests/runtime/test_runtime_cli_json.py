@@ -120,3 +120,21 @@ def test_kb_json(loaded: dict[str, str]) -> None:
     assert stats["quirks"] == len(kb.quirks)
     unknown = _run(loaded, "kb", "unknown", "--json").stdout.splitlines()
     assert unknown and all(json.loads(line)["count"] >= 1 for line in unknown)
+
+
+def test_ingest_json_states_the_same_figures_as_the_text(tmp_path: Path) -> None:
+    paths = write_sample(tmp_path)
+    text_env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'text.db'}",
+                "FAULTBOT_SITES": str(paths.sites)}
+    json_env = {**text_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'json.db'}"}
+    text = _run(text_env, "ingest", str(paths.feed), code=1).stdout
+    summary = _one(json_env, "ingest", str(paths.feed), "--json", code=1)
+    assert summary["files"] == [str(paths.feed)]
+    assert f"stored:      {summary['stored']} new" in text
+    assert f"{summary['triage']['incidents_opened']} incidents opened" in text
+    assert summary["rejected"] == len(summary["rejected_shown"]) > 0  # the sample's bad lines
+    assert summary["faults"]["read"] >= summary["faults"]["diagnosed"] > 0
+    assert summary["stored"] + summary["duplicates"] + summary["rejected"] <= summary["frames"]
+    again = _one(json_env, "ingest", str(paths.feed), "--json", code=1)
+    assert again["stored"] == 0
+    assert again["duplicates"] == summary["stored"] + summary["duplicates"]
