@@ -54,7 +54,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "webhook": (
         ["bot/feeds/webhook.py"],
         ["tests/feeds/test_feeds_webhook_auth.py", "tests/feeds/test_feeds_webhook.py",
-         "tests/feeds/test_feeds_envelope.py", "-k", "not postgresql"],
+         "tests/feeds/test_feeds_envelope.py", "tests/feeds/test_feeds_mutants_webhook.py",
+         "-k", "not postgresql"],
     ),
     "ocpp-parse": (
         ["bot/ocpp/parse.py"],

@@ -140,6 +140,7 @@ def test_connection_events_are_ignored_not_refused() -> None:
     status, answer, _, sink, _ = post(json.dumps(event).encode())
     assert status == 200 and "error" not in answer
     assert (answer["received"], answer["ignored"], answer["rejected_count"]) == (1, 1, 0)
+    assert sink.calls == 0
     closed = {"stationId": "CP-9", "event": "closed"}
     body = "\n".join([json.dumps(closed), "oops"]).encode()
     status, answer, *_ = post(body)
