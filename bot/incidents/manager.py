@@ -71,7 +71,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
-            self.fingerprint = getattr(self.diagnosis, "message_fingerprint", "") or ""
+            self.fingerprint = self.diagnosis.message_fingerprint
 
     def row_fingerprint(self) -> str:
         if self.fingerprint:
@@ -204,7 +204,7 @@ class IncidentManager:
     def _finding(self, finding: Finding) -> None:
         d = finding.diagnosis
         incident_id: int | None = None
-        superseding = getattr(d, "supersedes", False) and finding.fingerprint
+        superseding = d.supersedes and finding.fingerprint
         if superseding and self._supersede(finding):
             self._queue_row(finding, None)
             return
@@ -293,7 +293,7 @@ class IncidentManager:
             occurrences=1,
             flaps=0,
             suppressed=False,
-            flapping=bool(getattr(d, "flapping", False)),
+            flapping=d.flapping,
             ports=[],
             model=finding.model,
         )
@@ -363,7 +363,7 @@ class IncidentManager:
         if higher:
             self._change(inc, "escalated", d.ts, f"{old_severity}->{d.severity.value}")
         elif not inc.flapping and (
-            getattr(d, "flapping", False) or inc.flaps >= FLAP_ESCALATION
+            d.flapping or inc.flaps >= FLAP_ESCALATION
         ):
             inc.flapping = True
             self._change(inc, "escalated", d.ts, f"flapping:{inc.flaps}")
