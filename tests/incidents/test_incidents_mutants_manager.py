@@ -539,3 +539,185 @@ def test_open_incidents_oldest_first_and_by_charger(db_session: Session) -> None
     assert [i.charger for i in open_incidents(db_session)] == ["CP-A", "CP-B"]
     assert [i.charger for i in open_incidents(db_session, ["CP-B", "CP-C"])] == ["CP-B"]
     assert open_incidents(db_session, []) == []
+
+
+# --- a resolved incident leaves its slot free within the same batch --------------------
+
+
+def test_after_a_clock_resolution_the_next_fault_opens_a_new_incident(db_session: Session) -> None:
+    changes = feed(db_session, fault(0), ok(1), Clock(at(11)), fault(20))
+    assert changes == [
+        ("opened", "ground_fault"),
+        ("resolved", "recovered:1min"),
+        ("opened", "ground_fault"),
+    ]
+    first, second = stored(db_session)
+    assert first.occurrences == 1 and second.occurrences == 1
+
+
+def test_after_contact_the_next_silence_is_a_new_incident(db_session: Session) -> None:
+    def silent(minute: float) -> Finding:
+        return fault(minute, Category.CONNECTIVITY, connector=None, rule="silent_charger")
+
+    changes = feed(db_session, silent(0), contact(5), silent(30))
+    assert changes == [
+        ("opened", "connectivity"),
+        ("resolved", "recovered:5min"),
+        ("opened", "connectivity"),
+    ]
+    assert [i.open_key for i in stored(db_session)] == [None, "charger:CP-7:connectivity"]
+
+
+def test_after_a_phantom_withdrawal_the_next_fault_opens_anew(db_session: Session) -> None:
+    first = fault(0)
+    again = fault(0, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True,
+                  fingerprint=first.fingerprint)
+    again.diagnosis.supersedes = True
+    changes = feed(db_session, first, again, fault(3))
+    assert changes == [
+        ("opened", "ground_fault"),
+        ("resolved", "phantom:0min"),
+        ("opened", "ground_fault"),
+    ]
+    withdrawn, real = stored(db_session)
+    assert withdrawn.suppressed and not real.suppressed and real.open_key is not None
+
+
+def test_after_a_fold_into_the_site_the_port_fault_opens_again(db_session: Session) -> None:
+    first = fault(0, Category.UNDER_VOLTAGE)
+    site_wide = fault(1, Category.UNDER_VOLTAGE, rule="site_wide_cause",
+                      fingerprint=first.fingerprint)
+    site_wide.diagnosis.supersedes = True
+    changes = feed(db_session, first, site_wide, fault(2, Category.UNDER_VOLTAGE))
+    assert [k for k, _ in changes] == ["opened", "resolved", "opened", "opened"]
+    port, site, port_again = stored(db_session)
+    assert port.open_key is None and port.resolved_by == "merged"
+    assert site.open_key == f"site:{SITE}:under_voltage"
+    assert port_again.open_key == "port:CP-7:2:under_voltage"
+
+
+def test_recovery_tracked_in_the_batch_resolves_on_the_batch_clock(db_session: Session) -> None:
+    # the first Clock loads nothing; the healthy report itself must schedule the resolution
+    changes = feed(db_session, Clock(at(-1)), fault(0), ok(3), Clock(at(13)))
+    assert changes == [("opened", "ground_fault"), ("resolved", "recovered:3min")]
+
+
+def test_site_recovery_tracked_in_the_batch_resolves_on_the_batch_clock(
+    db_session: Session,
+) -> None:
+    site = {"category": Category.POWER_LOSS, "rule": "site_power"}
+    changes = feed(
+        db_session,
+        Clock(at(-1)),
+        fault(0, charger="CP-1", connector=1, **site),  # type: ignore[arg-type]
+        ok(2, charger="CP-1", connector=1),
+        Clock(at(12)),
+    )
+    assert changes == [("opened", "power_loss"), ("resolved", "recovered:2min")]
+
+
+def test_healthy_at_the_very_moment_of_the_fault_starts_the_recovery(db_session: Session) -> None:
+    changes = feed(db_session, fault(0), ok(0), Clock(at(10)))
+    assert changes == [("opened", "ground_fault"), ("resolved", "recovered:0min")]
+
+
+def test_new_cause_after_recovery_resolves_at_the_recovery(db_session: Session) -> None:
+    changes = feed(db_session, fault(0), ok(4), fault(6, Category.HIGH_TEMPERATURE))
+    assert changes == [
+        ("opened", "ground_fault"),
+        ("resolved", "recovered:4min"),
+        ("opened", "high_temperature"),
+    ]
+
+
+def test_phantom_withdraws_one_of_three_occurrences(db_session: Session) -> None:
+    events = [fault(0), fault(1), fault(2)]
+    again = fault(2, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True,
+                  fingerprint=events[2].fingerprint)
+    again.diagnosis.supersedes = True
+    feed(db_session, *events, again)
+    (inc,) = stored(db_session)
+    assert inc.occurrences == 2
+
+
+def test_rediagnosis_of_a_message_that_opened_nothing_touches_no_incident(
+    db_session: Session,
+) -> None:
+    quiet = fault(1, Category.INTERNAL_ERROR, rule="phantom", suppressed=True)
+    again = fault(1, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True,
+                  fingerprint=quiet.fingerprint)
+    again.diagnosis.supersedes = True
+    changes = feed(db_session, fault(0), quiet, again)
+    assert changes == [("opened", "ground_fault")]
+    (inc,) = stored(db_session)
+    assert inc.open_key is not None and not inc.suppressed and inc.occurrences == 1
+
+
+def test_site_rediagnosis_on_the_same_site_is_no_fold(db_session: Session) -> None:
+    mgr = IncidentManager(db_session, site_of=lambda c: f"site of {c}")
+    first = fault(0, Category.POWER_LOSS, charger="CP-1", connector=1, rule="site_power")
+    again = fault(1, Category.POWER_LOSS, charger="CP-1", connector=1, rule="site_power_v2",
+                  fingerprint=first.fingerprint)
+    again.diagnosis.supersedes = True
+    changes = mgr.apply([first, again])
+    assert [(c.kind, c.detail) for c in changes] == [
+        ("opened", "power_loss"), ("updated", "occurrences:2")
+    ]
+    db_session.flush()
+    (inc,) = stored(db_session)
+    assert inc.open_key == "site:site of CP-1:power_loss"
+
+
+def test_a_stored_incident_of_unknown_severity_is_outranked_by_any(db_session: Session) -> None:
+    feed(db_session, fault(0))
+    (inc,) = stored(db_session)
+    inc.severity = "no-such-severity"
+    db_session.commit()
+    changes = feed(db_session, fault(1, severity=Severity.ADVISORY))
+    assert changes == [("escalated", "no-such-severity->advisory")]
+
+
+def test_changes_carry_the_incident_and_the_event_time(db_session: Session) -> None:
+    mgr = manager(db_session)
+    events: list[Finding | Signal | Clock] = [
+        fault(0),
+        fault(1, severity=Severity.SAFETY),
+        fault(2),
+        fault(3, Category.UNKNOWN, rule="unknown"),
+        fault(4, Category.HIGH_TEMPERATURE),
+        ok(5),
+        fault(6, Category.HIGH_TEMPERATURE),
+        ok(7),
+        fault(8, Category.HIGH_TEMPERATURE),
+        ok(9),
+        fault(10, Category.HIGH_TEMPERATURE),
+        ok(11),
+        Clock(at(30)),
+    ]
+    changes = mgr.apply(events)
+    (inc,) = stored(db_session)
+    assert [(c.incident_id, c.kind, c.at, c.detail) for c in changes] == [
+        (inc.id, "opened", at(0), "ground_fault"),
+        (inc.id, "escalated", at(1), "outage->safety"),
+        (inc.id, "escalated", at(2), "recurring:3"),
+        (inc.id, "updated", at(3), "unknown_kept_cause"),
+        (inc.id, "cause_changed", at(4), "ground_fault->high_temperature"),
+        (inc.id, "updated", at(6), "occurrences:6"),
+        (inc.id, "updated", at(8), "occurrences:7"),
+        (inc.id, "escalated", at(10), "flapping:3"),
+        (inc.id, "resolved", at(11), "recovered:11min"),
+    ]
+
+
+def test_people_changes_name_the_incident(db_session: Session) -> None:
+    feed(db_session, fault(0), fault(1, charger="CP-8"))
+    first, second = stored(db_session)
+    assert resolve(db_session, second.id, "U1", at(9)).incident_id == second.id
+    assert snooze(db_session, first.id, at(99), at(9)).incident_id == first.id
+
+
+def test_a_new_incident_records_its_port(db_session: Session) -> None:
+    feed(db_session, fault(0, connector=3))
+    (inc,) = stored(db_session)
+    assert (inc.scope, inc.charger, inc.connector, inc.site) == ("port", "CP-7", 3, SITE)
+    assert (inc.occurrences, inc.flaps, inc.suppressed, inc.flapping) == (1, 0, False, False)
