@@ -712,3 +712,65 @@ def test_a_stranger_gets_the_agreeing_manuals_as_a_hint(poles: Matcher) -> None:
         "Nordpole's manual uses 707 for cooling_failure (The fan does not turn.); this charger "
         "says it is Acme Corp, not Nordpole"
     )
+
+
+# --- more text paths -------------------------------------------------------------------
+
+
+def test_a_false_friend_is_noted_on_the_answer(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", info="STOPBUTTON_PRESSED RCD triggered"))
+    assert m.entry is not None and m.entry.category.value == "ground_fault"
+    assert m.evidence == [
+        "info STOPBUTTON_PRESSED RCD triggered matched the ground_fault phrasing "
+        "'RCD triggered' (phrasing, score 100)",
+        "info text is a known false friend of emergency_stop",
+    ]
+
+
+def test_a_false_friend_alone_is_unknown(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", info="STOPBUTTON_PRESSED emergency stop"))
+    assert (m.entry, m.evidence) == (None, ["no knowledge-base entry matched: unknown"])
+
+
+def test_a_textual_code_is_read_as_text(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", code="EMERGENCY_STOP_BUTTON"))
+    assert m.entry is not None and m.entry.category.value == "emergency_stop"
+    assert (m.method, m.confidence) == ("phrasing", 0.8)
+    assert m.evidence == [
+        "vendorErrorCode EMERGENCY_STOP_BUTTON is not in Alfen's manual",
+        "vendorErrorCode EMERGENCY_STOP_BUTTON matched the emergency_stop phrasing "
+        "'EMERGENCY_STOP_BUTTON' (phrasing, score 100)",
+    ]
+
+
+@pytest.mark.parametrize(("code", "confidence"), [("", 0.85), ("77", 0.75)])
+def test_the_vendors_standard_entry_beats_an_agreeing_phrasing(
+    matcher: Matcher, code: str, confidence: float
+) -> None:
+    m = matcher.match(
+        MatchQuery(vendor="Zaptec", code=code, info="RCD triggered", error_code="GroundFailure")
+    )
+    assert m.entry is not None and m.entry.key == "zaptec:4096"
+    assert (m.method, m.confidence) == ("vendor_standard", confidence)  # 0.8/0.7 + 0.05
+    assert m.evidence[-1] == (
+        "the text agrees (info RCD triggered matched the ground_fault phrasing 'RCD triggered' "
+        "(phrasing, score 100))"
+    )
+
+
+def test_the_vendors_text_beats_its_weaker_standard_entry(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Zaptec", error_code="GroundFailure",
+                                 info="High temperature, Let charging station cool down"))
+    assert m.entry is not None and m.entry.key == "zaptec:2"
+    assert (m.method, m.confidence) == ("fuzzy", 0.85)
+
+
+def test_text_of_an_unknown_vendor_prefers_the_phrasing(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(info="Ground fault, Try reconnecting cable"))
+    assert m.entry is not None and m.method == "phrasing" and m.confidence == 0.8
+    assert m.borrowed_from is None
+
+
+def test_two_letters_of_text_are_no_text(matcher: Matcher) -> None:
+    assert matcher.match(MatchQuery(vendor="Alfen", info="ok")).entry is None
+    assert matcher.match(MatchQuery(vendor="Alfen", code="F1")).entry is None
