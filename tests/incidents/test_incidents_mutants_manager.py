@@ -721,3 +721,26 @@ def test_a_new_incident_records_its_port(db_session: Session) -> None:
     (inc,) = stored(db_session)
     assert (inc.scope, inc.charger, inc.connector, inc.site) == ("port", "CP-7", 3, SITE)
     assert (inc.occurrences, inc.flaps, inc.suppressed, inc.flapping) == (1, 0, False, False)
+
+
+def test_rediagnosis_of_an_earlier_quiet_message_ignores_later_incidents(
+    db_session: Session,
+) -> None:
+    quiet = fault(0, Category.INTERNAL_ERROR, rule="phantom", suppressed=True)
+    again = fault(0, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True,
+                  fingerprint=quiet.fingerprint)
+    again.diagnosis.supersedes = True
+    assert feed(db_session, quiet, fault(1), again) == [("opened", "ground_fault")]
+    (inc,) = stored(db_session)
+    assert inc.open_key is not None and not inc.suppressed
+
+
+def test_an_uncounted_phantom_occurrence_is_dated_by_its_rediagnosis(db_session: Session) -> None:
+    first, second = fault(0), fault(1)
+    again = fault(4, Category.INTERNAL_ERROR, rule="phantom_boot_fault", suppressed=True,
+                  fingerprint=second.fingerprint)
+    again.diagnosis.supersedes = True
+    changes = manager(db_session).apply([first, second, again])
+    assert [(c.kind, c.at, c.detail) for c in changes][-1] == (
+        "updated", at(4), "phantom_occurrence"
+    )
