@@ -78,7 +78,7 @@ class Finding:
             return self.fingerprint
         d = self.diagnosis
         raw = f"tick|{d.charger}|{d.connector}|{d.ts.isoformat()}|{d.rule}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:64]
+        return hashlib.sha256(raw.encode()).hexdigest()  # 64 hex characters
 
 
 Event = Finding | Signal | Clock
@@ -450,7 +450,7 @@ class IncidentManager:
         inc.resolved_by = by
         inc.recovering_since = None
         self._open.pop(slot, None)
-        minutes = int((inc.resolved_at - inc.opened_at).total_seconds() // 60)
+        minutes = (inc.resolved_at - inc.opened_at) // timedelta(minutes=1)
         self._change(inc, "resolved", inc.resolved_at, f"{by}:{minutes}min")
 
     def _change(self, inc: Incident, kind: ChangeKind, at: datetime, detail: str) -> None:
