@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from db_reset import truncate_all
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from bot.incidents.manager import (
 )
 from bot.incidents.models import DiagnosisRow, Incident
 from bot.incidents.signals import Signal
+from bot.store.db import make_engine, make_sessionmaker
 from bot.triage.diagnosis import Diagnosis
 from bot.vocab import Category, Owner, Severity
 
@@ -744,3 +746,92 @@ def test_an_uncounted_phantom_occurrence_is_dated_by_its_rediagnosis(db_session:
     assert [(c.kind, c.at, c.detail) for c in changes][-1] == (
         "updated", at(4), "phantom_occurrence"
     )
+
+
+# --- what a new incident and its rows record -------------------------------------------
+
+
+def test_without_a_site_map_each_charger_is_its_own_site(db_session: Session) -> None:
+    mgr = IncidentManager(db_session)
+    mgr.apply([fault(0, Category.POWER_LOSS, charger="CP-1", connector=1, rule="site_power")])
+    db_session.flush()
+    (inc,) = stored(db_session)
+    assert inc.site == "CP-1" and inc.open_key == "site:CP-1:power_loss"
+
+
+def test_site_signals_find_the_site_of_their_charger(db_session: Session) -> None:
+    mgr = IncidentManager(db_session, site_of=lambda c: f"yard of {c[:4]}")
+    site = {"category": Category.POWER_LOSS, "rule": "site_power"}
+    changes = mgr.apply([
+        fault(0, charger="CP-1a", connector=1, **site),  # type: ignore[arg-type]
+        ok(2, charger="CP-1a", connector=1),
+        Clock(at(12)),
+    ])
+    assert [(c.kind, c.detail) for c in changes] == [
+        ("opened", "power_loss"), ("resolved", "recovered:2min")
+    ]
+
+
+def test_another_port_faulting_keeps_the_recovered_ports_time(db_session: Session) -> None:
+    site = {"category": Category.POWER_LOSS, "rule": "site_power"}
+    feed(
+        db_session,
+        fault(0, charger="CP-1", connector=1, **site),  # type: ignore[arg-type]
+        fault(0, charger="CP-2", connector=1, **site),  # type: ignore[arg-type]
+        ok(2, charger="CP-2", connector=1),
+        fault(3, charger="CP-1", connector=1, **site),  # type: ignore[arg-type]
+    )
+    (inc,) = stored(db_session)
+    assert inc.ports == [["CP-1", 1, None], ["CP-2", 1, at(2).isoformat()]]
+
+
+def test_long_rule_names_are_cut_to_sixty_and_the_diagnosis_is_kept(db_session: Session) -> None:
+    f = fault(0, rule="r" * 70)
+    feed(db_session, f)
+    (inc,) = stored(db_session)
+    (row,) = db_session.scalars(select(DiagnosisRow)).all()
+    assert inc.rule == "r" * 60 and row.rule == "r" * 60
+    assert inc.diagnosis == f.diagnosis.to_json()
+    assert (inc.summary, inc.action, inc.owner, inc.confidence) == (
+        "ground_fault at CP-7", "check the port", "site_staff", 0.8
+    )
+
+
+def test_a_finding_takes_the_fingerprint_its_diagnosis_carries(db_session: Session) -> None:
+    f = fault(0, fingerprint="")
+    f.diagnosis.message_fingerprint = "msg-abc"
+    again = Finding(f.diagnosis)
+    assert again.fingerprint == "msg-abc" and again.row_fingerprint() == "msg-abc"
+    feed(db_session, again)
+    (row,) = db_session.scalars(select(DiagnosisRow)).all()
+    assert row.message_fingerprint == "msg-abc"
+
+
+def test_nothing_is_kept_when_the_caller_rolls_back(db_session: Session) -> None:
+    mgr = manager(db_session)
+    mgr.apply([fault(0)])
+    db_session.rollback()
+    assert stored(db_session) == []
+
+
+def test_a_worker_that_lost_the_race_merges_into_the_winner(postgres_url: str) -> None:
+    """Deterministic version of the race: B looked before A committed, inserts after."""
+    engine = make_engine(postgres_url)
+    truncate_all(engine)
+    make = make_sessionmaker(engine)
+    try:
+        with make() as a_session, make() as b_session:
+            b = manager(b_session)
+            b.preload(["CP-7"])  # nothing open yet
+            a = manager(a_session)
+            a.apply([fault(0)])
+            a_session.commit()
+            changes = b.apply([fault(1)])
+            b_session.commit()
+            assert [(c.kind, c.detail) for c in changes] == [("updated", "occurrences:2")]
+            (inc,) = stored(b_session)
+            assert inc.occurrences == 2 and inc.open_key == "port:CP-7:2:ground_fault"
+            assert changes[0].incident_id == inc.id
+    finally:
+        truncate_all(engine)
+        engine.dispose()
