@@ -774,3 +774,83 @@ def test_text_of_an_unknown_vendor_prefers_the_phrasing(matcher: Matcher) -> Non
 def test_two_letters_of_text_are_no_text(matcher: Matcher) -> None:
     assert matcher.match(MatchQuery(vendor="Alfen", info="ok")).entry is None
     assert matcher.match(MatchQuery(vendor="Alfen", code="F1")).entry is None
+
+
+# --- several codes: what each code's reading carries -----------------------------------
+
+
+def test_each_code_is_read_with_the_chargers_firmware(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="go-e", code="11,12", firmware="60"))
+    assert m.entry is not None and m.entry.category.value == "connector_lock"
+    assert (m.method, m.confidence) == ("exact", 0.97)
+    assert m.evidence[0] == (
+        "vendorErrorCode carries 2 codes, each read on its own: 11: connector_lock, outage, "
+        "confidence 0.97; 12: unknown"
+    )
+
+
+def test_each_code_is_read_with_the_chargers_model(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Acme DC", model="ADC-150S", code="0x6012,0xE1"))
+    assert [p.key for p in m.parts] == ["acme-dc:0x6012", "acme-dc:0xE1"]
+    assert "0x6012: power_module" in m.evidence[0] and "confidence 0.97" in m.evidence[0]
+
+
+def test_each_code_is_read_with_its_own_text(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", code="77,78", info="RCD triggered; over current"))
+    assert [p.category.value for p in m.parts] == ["ground_fault", "overcurrent"]
+    assert m.evidence[0] == (
+        "vendorErrorCode carries 2 codes, each read on its own: 77 (RCD triggered): "
+        "ground_fault, safety, confidence 0.8; 78 (over current): overcurrent, outage, "
+        "confidence 0.8"
+    )
+
+
+def test_each_code_is_read_with_the_error_code(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", code="998,999", error_code="HighTemperature"))
+    assert m.entry is not None and m.entry.code == "HighTemperature"
+    assert (m.method, m.confidence) == ("standard", 0.6)
+    assert [p.code for p in m.parts] == ["HighTemperature", "HighTemperature"]
+
+
+def test_several_codes_without_a_vendor_keep_the_guess(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(code="131,4096"))
+    assert m.entry is not None and m.entry.key == "ge:131"
+    assert (m.confidence, m.borrowed_from, m.vendor) == (0.45, "GE", None)
+    assert [p.key for p in m.parts] == ["ge:131", "zaptec:4096"]
+    shared = matcher.match(MatchQuery(code="101,998"))
+    assert shared.ambiguous == ("Alfen", "GE") and shared.borrowed_from == "Alfen"
+
+
+def test_several_unknown_codes_keep_the_vendor_and_the_hint(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", code="998|999"))
+    assert (m.entry, m.vendor) == (None, "Alfen")
+    stranger = matcher.match(MatchQuery(vendor="Acme Corp", code="131,999"))
+    assert stranger.entry is None and stranger.hint == (
+        "GE's manual uses 131 for ground_fault (Ground-fault lockout after the fifth trip.); "
+        "this charger says it is Acme Corp, not GE"
+    )
+
+
+# --- bitmask limits --------------------------------------------------------------------
+
+
+def test_a_64_bit_value_is_still_a_bitmask_and_65_bits_are_not(matcher: Matcher) -> None:
+    top = 2**63
+    m = matcher.match(MatchQuery(vendor="Zaptec", code=str(top + 4098)))
+    assert m.method == "bitmask" and m.confidence == 0.6
+    assert [p.key for p in m.parts] == ["zaptec:2", "zaptec:4096"]
+    assert m.evidence[-1] == f"bits {top} are not in Zaptec's manual"
+    m = matcher.match(MatchQuery(vendor="Zaptec", code=str(2**64 + 4098)))
+    assert m.entry is None and m.method == "none"
+
+
+def test_unknown_bits_are_listed(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Zaptec", code="4115"))  # 1 + 2 + 16 + 4096
+    assert (m.method, m.confidence) == ("bitmask", 0.6)
+    assert m.evidence == [
+        "vendorErrorCode 4115 is the Zaptec bitmask 1 + 2 + 16 + 4096: 2 high_temperature, "
+        "4096 ground_fault; the most severe part is 4096 (bitmask, score 100)",
+        "bits 1, 16 are not in Zaptec's manual",
+    ]
+    m = matcher.match(MatchQuery(vendor="ABB", code="0x0003"))
+    assert m.evidence[-1] == "bits 0x1 are not in ABB's manual"
