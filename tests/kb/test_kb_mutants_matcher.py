@@ -854,3 +854,45 @@ def test_unknown_bits_are_listed(matcher: Matcher) -> None:
     ]
     m = matcher.match(MatchQuery(vendor="ABB", code="0x0003"))
     assert m.evidence[-1] == "bits 0x1 are not in ABB's manual"
+
+
+# --- scope doubts cost the same on every path ------------------------------------------
+
+
+def test_normalised_code_with_rival_meanings_costs_confidence(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="go-e", code="011"))
+    assert m.entry is not None and m.entry.key == "go-e:11"
+    assert (m.method, m.confidence) == ("normalized", 0.6)  # 0.9 - 0.3
+    exact = matcher.match(MatchQuery(vendor="go-e", code="011", firmware="60"))
+    assert exact.entry is not None and exact.entry.category.value == "connector_lock"
+    assert exact.confidence == 0.9
+
+
+def test_embedded_code_with_rival_meanings_costs_confidence(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="go-e", info="error 11 seen"))
+    assert m.entry is not None and m.entry.key == "go-e:11"
+    assert (m.method, m.confidence) == ("normalized", 0.55)  # 0.85 - 0.3
+    assert m.evidence[-1] == (
+        "code 11 in the info text matched go-e manual entry 11 (embedded, score 100)"
+    )
+
+
+def test_an_out_of_scope_embedded_code_is_skipped_for_the_next(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="go-e", info="err 12 then err 11", firmware="60"))
+    assert m.entry is not None and m.entry.category.value == "connector_lock"
+    assert m.confidence == 0.85
+    assert m.evidence == [
+        "go-e's entry for 12 applies only to firmware <50; this charger (firmware 60) is out "
+        "of scope",
+        "code 11 in the info text matched go-e manual entry 11 (embedded, score 100)",
+    ]
+
+
+def test_a_code_inside_the_vendor_error_code_text(matcher: Matcher) -> None:
+    m = matcher.match(MatchQuery(vendor="Alfen", code="fault [211]"))
+    assert m.entry is not None and m.entry.key == "alfen:211"
+    assert m.evidence == [
+        "vendorErrorCode fault [211] is not in Alfen's manual",
+        "code 211 in the vendorErrorCode text matched Alfen manual entry 211 (embedded, "
+        "score 100)",
+    ]
