@@ -786,7 +786,7 @@ def test_another_port_faulting_keeps_the_recovered_ports_time(db_session: Sessio
 
 
 def test_long_rule_names_are_cut_to_sixty_and_the_diagnosis_is_kept(db_session: Session) -> None:
-    f = fault(0, rule="r" * 70)
+    f = fault(0, rule="r" * 70, fingerprint="msg-long-rule")
     feed(db_session, f)
     (inc,) = stored(db_session)
     (row,) = db_session.scalars(select(DiagnosisRow)).all()
