@@ -33,7 +33,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -70,14 +70,14 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
-            self.fingerprint = getattr(self.diagnosis, "message_fingerprint", "") or ""
+            self.fingerprint = self.diagnosis.message_fingerprint
 
     def row_fingerprint(self) -> str:
         if self.fingerprint:
             return self.fingerprint
         d = self.diagnosis
         raw = f"tick|{d.charger}|{d.connector}|{d.ts.isoformat()}|{d.rule}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:64]
+        return hashlib.sha256(raw.encode()).hexdigest()  # 64 hex characters
 
 
 Event = Finding | Signal | Clock
@@ -450,7 +450,7 @@ class IncidentManager:
         inc.resolved_by = by
         inc.recovering_since = None
         self._open.pop(slot, None)
-        minutes = int((inc.resolved_at - inc.opened_at).total_seconds() // 60)
+        minutes = (inc.resolved_at - inc.opened_at) // timedelta(minutes=1)
         self._change(inc, "resolved", inc.resolved_at, f"{by}:{minutes}min")
 
     def _change(self, inc: Incident, kind: ChangeKind, at: datetime, detail: str) -> None:

@@ -324,7 +324,7 @@ class Matcher:
             ev.append(f"info {show(info)} does not give one value per code")
         if lead.entry is None:
             ev.extend(lead.evidence)
-            return Match(None, C_UNKNOWN, "none", ev, lead.vendor)
+            return Match(None, C_UNKNOWN, "none", ev, lead.vendor, lead.ambiguous, hint=lead.hint)
         ev.append(f"the most severe, {show(codes[lead_i])}, leads:")
         ev.extend(lead.evidence)
         parts = tuple(r.entry for r in results if r.entry is not None)
