@@ -39,9 +39,10 @@ from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.phrasing import Phrasebook, default_phrasebook
 from bot.triage.ports import KnowledgeLike, MatcherLike, QuirkLike, SitesLike
-from bot.triage.rules import decide
+from bot.triage.rules import TICK_PORT_RULES, decide
 from bot.triage.rules.base import Fault, FaultContext, Verdict, cap
 from bot.triage.rules.charging import fault_while_charging
+from bot.triage.rules.energy import track_reading
 from bot.triage.rules.no_information import informative
 from bot.triage.rules.phantom import phantom_verdict
 from bot.triage.rules.silent import silent_charger
@@ -168,10 +169,15 @@ class TriageEngine:
         return out
 
     def tick(self, now: datetime) -> list[Diagnosis]:
-        """Time-based rules: silent chargers (once per silence), flapping that calmed down."""
+        """Time-based rules: charging without energy (once per stall), silent chargers (once
+        per silence), flapping that calmed down."""
         out: list[Diagnosis] = []
         cfg, say = self.cfg, self.say
         for cs in self._chargers.values():
+            for port in cs.ports.values():
+                session = port.session
+                if session is not None and not session.flat_checked:
+                    self._stall_check(cs, port, session, now, out)
             if cs.silent is not None or cs.last_in is None:
                 continue
             verdict = silent_charger(cs, now, cfg, say)
@@ -185,6 +191,15 @@ class TriageEngine:
             if port is not None:
                 port.flapping_since = None
         return out
+
+    def _stall_check(self, cs: ChargerState, port: PortState, session: SessionInfo,
+                     now: datetime, out: list[Diagnosis]) -> None:
+        for rule in TICK_PORT_RULES:
+            verdict = rule(port, session, now, self.cfg, self.say)
+            if verdict is None:
+                continue
+            out.append(self._diagnosis(verdict, cs.charger, port.connector, now, ""))
+            port.history.append(PortEvent(now, "fault", port.status, verdict.rule))
 
     def recent_unknown_codes(self) -> list[UnknownSighting]:
         """Vendor codes the knowledge base did not know, since the last call (drained)."""
@@ -487,7 +502,10 @@ class TriageEngine:
                         f: TransactionUpdate) -> list[Diagnosis]:
         ts = m.occurred_at
         tx = f.transaction_id
-        port_no = f.connector if f.connector is not None else cs.tx_ports.get(tx or "")
+        # 2.x: the EVSE is the port, as for status reports (connectorId is within it)
+        port_no = f.evse if (f.evse is not None and m.ocpp_version != "1.6") else f.connector
+        if port_no is None:
+            port_no = cs.tx_ports.get(tx or "")
         if port_no is None and f.kind == "start" and tx:
             # 1.6: the transaction id arrives in the CALLRESULT; give it to the open session.
             for no, p in cs.ports.items():
@@ -518,6 +536,12 @@ class TriageEngine:
             self._map_tx(cs, tx, port_no)
         if f.id_tag and not session.id_tag:
             session.id_tag = f.id_tag
+        if f.charging_state is not None:
+            session.charging_state = f.charging_state
+        if f.soc is not None:
+            session.soc = f.soc
+        if f.energy_wh is not None or f.power_w is not None:
+            track_reading(session, ts, f.energy_wh, f.power_w, self.cfg)
         out: list[Diagnosis] = []
         if f.energy_wh is not None:
             if session.first_wh is None:
