@@ -1,5 +1,5 @@
 """The `faultbot` command line: thin click commands over the stages.
 
-May import: answers, bench, config, digest, feeds, fold, incidents, kb, ocpp, pipeline, retention,
-sample, slack, store, templating, text, triage, vocab
+May import: answers, bench, config, digest, feeds, findings, fold, incidents, kb, ocpp, pipeline,
+retention, sample, slack, store, templating, text, triage, vocab
 """

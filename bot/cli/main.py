@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.cli.feed_cmds",  # feed webhook/tap/broker/steve (+ registers bench feeds)
     "bot.cli.slack_cmds",  # slack digest-now/deliver, demo-slack
     "bot.cli.db_cmds",  # db prune
+    "bot.cli.findings_cmds",  # findings (firmware and model regressions)
 )
 
 
