@@ -31,6 +31,9 @@ class TriageConfig:
     silent_misses: int = 3
     silent_grace_s: float = 120.0
     default_heartbeat_s: float = 3600.0
+    # charging_without_energy: off, it neither tracks meter readings nor runs in the tick
+    # (`faultbot bench triage` compares the two)
+    no_energy_rule: bool = True
     # charging_without_energy: a port in a charging state whose meter readings stayed flat
     # (energy up less than no_energy_min_wh, power under no_energy_power_w) this long
     no_energy_after_s: float = 30 * 60.0

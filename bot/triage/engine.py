@@ -42,7 +42,7 @@ from bot.triage.ports import KnowledgeLike, MatcherLike, QuirkLike, SitesLike
 from bot.triage.rules import TICK_PORT_RULES, decide
 from bot.triage.rules.base import Fault, FaultContext, Verdict, cap
 from bot.triage.rules.charging import fault_while_charging
-from bot.triage.rules.energy import track_reading
+from bot.triage.rules.energy import stalled_long_enough, track_reading
 from bot.triage.rules.no_information import informative
 from bot.triage.rules.phantom import phantom_verdict
 from bot.triage.rules.silent import silent_charger
@@ -131,6 +131,8 @@ class TriageEngine:
         self._unknown: deque[UnknownSighting] = deque(maxlen=cfg.max_pending_side_channel)
         self._suspect: deque[SuspectSession] = deque(maxlen=cfg.max_pending_side_channel)
         self._flapping: dict[tuple[str, int], FlapInfo] = {}
+        # ports whose meter stayed flat long enough, for the next tick (charging_without_energy)
+        self._stalls: dict[tuple[str, int], None] = {}
         self._uninformative = frozenset(cfg.uninformative_texts)
         # fault records older than every history window are dropped from the port
         self._fault_horizon_s = max(cfg.policy.recurrence_window_s, cfg.safety_repeat_window_s,
@@ -173,11 +175,9 @@ class TriageEngine:
         per silence), flapping that calmed down."""
         out: list[Diagnosis] = []
         cfg, say = self.cfg, self.say
+        if self._stalls:
+            self._stall_checks(now, out)
         for cs in self._chargers.values():
-            for port in cs.ports.values():
-                session = port.session
-                if session is not None and not session.flat_checked:
-                    self._stall_check(cs, port, session, now, out)
             if cs.silent is not None or cs.last_in is None:
                 continue
             verdict = silent_charger(cs, now, cfg, say)
@@ -191,6 +191,17 @@ class TriageEngine:
             if port is not None:
                 port.flapping_since = None
         return out
+
+    def _stall_checks(self, now: datetime, out: list[Diagnosis]) -> None:
+        """The ports whose meter has been flat long enough (noted by _on_transaction),
+        judged on the feed clock's grid; most ticks have none, so a tick stays cheap."""
+        due, self._stalls = self._stalls, {}
+        for charger, connector in due:
+            cs = self._chargers.get(charger)
+            port = cs.ports.get(connector) if cs is not None else None
+            if cs is None or port is None or port.session is None:
+                continue  # the session ended before the tick
+            self._stall_check(cs, port, port.session, now, out)
 
     def _stall_check(self, cs: ChargerState, port: PortState, session: SessionInfo,
                      now: datetime, out: list[Diagnosis]) -> None:
@@ -251,7 +262,8 @@ class TriageEngine:
 
     # --- checkpoint -------------------------------------------------------------------
 
-    _STATE = ("_chargers", "_models", "_site_faults", "_vehicles", "_seen", "_flapping")
+    _STATE = ("_chargers", "_models", "_site_faults", "_vehicles", "_seen", "_flapping",
+              "_stalls")
 
     def export_state(self) -> dict[str, Any]:
         """Everything the rules remember (plain data, picklable) for the fold checkpoint.
@@ -540,8 +552,11 @@ class TriageEngine:
             session.charging_state = f.charging_state
         if f.soc is not None:
             session.soc = f.soc
-        if f.energy_wh is not None or f.power_w is not None:
+        if (f.energy_wh is not None or f.power_w is not None) and self.cfg.no_energy_rule:
             track_reading(session, ts, f.energy_wh, f.power_w, self.cfg)
+            if (session.flat_readings and not session.flat_checked
+                    and stalled_long_enough(session, self.cfg)):
+                self._stalls[(cs.charger, port_no)] = None  # the next tick judges it
         out: list[Diagnosis] = []
         if f.energy_wh is not None:
             if session.first_wh is None:

@@ -227,3 +227,24 @@ def test_planted_fleet_every_no_energy_session_found_no_full_battery_flagged(see
 
 def test_unplanted_fleet_has_no_findings() -> None:
     assert fleet_findings(list(generate_fleet_lines(24, hours=20, seed=4))) == []
+
+
+def test_same_findings_whatever_the_batches(tmp_path: Any) -> None:
+    """The rule runs on the feed clock: one replay and the pipeline in small batches
+    (stored, with the tick between messages) find the same stalls at the same times."""
+    from bot.pipeline import Pipeline
+    from bot.store.db import make_engine, migrate
+
+    plan = FleetPlan(no_energy_share=0.25, full_battery_share=0.15)
+    lines = list(generate_fleet_lines(6, hours=14, seed=9, plan=plan, start=START))
+    alone = {(d.charger, d.connector, d.ts) for d in fleet_findings(lines)}
+    assert len(alone) >= 3
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    migrate(engine)
+    pipe = Pipeline(engine, batch_size=137)
+    batched = set()
+    for i in range(0, len(lines), 1000):  # the way a feed hands them over
+        result = pipe.process(read_lines(lines[i:i + 1000], source="b"))
+        batched |= {(d.charger, d.connector, d.ts) for d in result.diagnoses if d.rule == RULE}
+    engine.dispose()
+    assert batched == alone

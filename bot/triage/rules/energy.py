@@ -1,9 +1,10 @@
 """charging_without_energy (time-based): a port says it charges, its meter says it does not.
 
-The engine feeds every meter reading of a session to `track_reading`; its tick calls
-`charging_without_energy` for each port with a session. A stall is judged once: a
-vehicle that stopped drawing (SuspendedEV, a full battery, a rate that tapered off
-after a long charge) is left alone; a charger that stopped delivering is a finding.
+The engine feeds every meter reading of a session to `track_reading`, notes the port
+once `stalled_long_enough`, and its next tick calls `charging_without_energy` for it.
+A stall is judged once: a vehicle that stopped drawing (SuspendedEV, a full battery, a
+rate that tapered off after a long charge) is left alone; a charger that stopped
+delivering is a finding.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def _note_rate(session: SessionInfo, rate: float | None, cfg: TriageConfig) -> N
     if rate is not None and rate >= cfg.no_energy_power_w:
         session.rate_w = rate
         session.peak_w = max(session.peak_w, rate)
+
+
+def stalled_long_enough(session: SessionInfo, cfg: TriageConfig) -> bool:
+    """The readings since energy last flowed span the configured time."""
+    if session.progress_at is None or session.read_at is None:
+        return False
+    return (session.read_at - session.progress_at).total_seconds() >= cfg.no_energy_after_s
 
 
 def is_charging(port: PortState, session: SessionInfo) -> bool:
