@@ -93,7 +93,7 @@ def run(
 
 
 def _new_rule_cost(chargers: int, hours: float, echo: Callable[[str], None],
-                   rounds: int = 5) -> dict[str, float]:
+                   rounds: int = 7) -> dict[str, float]:
     """The triage engine alone (observe + tick on the feed clock, no store) over parsed
     messages, with and without charging_without_energy: best of `rounds` each,
     interleaved so both see the same machine load."""

@@ -148,13 +148,13 @@ def load_history(session: Session, until: datetime, site_of: Callable[[str], str
             charger=cid, site=site_of(cid), vendor=vendor, model=model,
             ports=max(1, int(ports.get(cid, 0))),
             spans=firmware_spans(_aware(first_seen), until, evs))
-    for charger, opened_at, category, rule in session.execute(
+    for subject, opened_at, category, rule in session.execute(
             select(Incident.charger, Incident.opened_at, Incident.category, Incident.rule)
             .where(Incident.suppressed.is_(False), Incident.scope != "site",
                    Incident.charger.is_not(None), Incident.opened_at < until)
             .order_by(Incident.opened_at, Incident.id)):
-        if charger in out.chargers and not is_silence(rule):
-            out.faults.append(FaultOnset(charger, _aware(opened_at), category))
+        if subject is not None and subject in out.chargers and not is_silence(rule):
+            out.faults.append(FaultOnset(subject, _aware(opened_at), category))
     return out
 
 

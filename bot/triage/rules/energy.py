@@ -21,39 +21,40 @@ from bot.vocab import Category, Owner, Severity
 
 def track_reading(session: SessionInfo, ts: datetime, energy_wh: float | None,
                   power_w: float | None, cfg: TriageConfig) -> None:
-    """Fold one meter reading into the session (call before last_wh/last_meter_at move)."""
-    rate = power_w
-    if rate is None and energy_wh is not None and session.last_wh is not None \
-            and session.last_meter_at is not None:
-        dt = (ts - session.last_meter_at).total_seconds()
-        if dt > 0:
-            rate = (energy_wh - session.last_wh) * 3600.0 / dt
-    if session.progress_at is None:
-        session.progress_at, session.progress_wh = ts, energy_wh
-        session.read_at = ts
-        _note_rate(session, rate, cfg)
-        return
-    if session.progress_wh is None:
-        session.progress_wh = energy_wh
-    moved = (energy_wh is not None and session.progress_wh is not None
-             and energy_wh - session.progress_wh >= cfg.no_energy_min_wh)
-    flowing = power_w is not None and power_w >= cfg.no_energy_power_w
-    if session.read_at is None or ts > session.read_at:
-        session.read_at = ts
-    if moved or flowing:
-        session.progress_at = ts
-        session.progress_wh = energy_wh if energy_wh is not None else session.progress_wh
+    """Fold one meter reading into the session (call before last_wh/last_meter_at move).
+    Runs for every reading of every session, so the common case (energy flowing) comes
+    first and does little."""
+    base = session.progress_wh
+    if power_w is not None:
+        rate: float | None = power_w
+        flowing = power_w >= cfg.no_energy_power_w
+    else:
+        rate, flowing = None, False
+        last_at = session.last_meter_at
+        if energy_wh is not None and last_at is not None and session.last_wh is not None:
+            dt = (ts - last_at).total_seconds()
+            if dt > 0:
+                rate = (energy_wh - session.last_wh) * 3600.0 / dt
+    if session.progress_at is None or flowing or (
+            energy_wh is not None and base is not None
+            and energy_wh - base >= cfg.no_energy_min_wh):
+        # energy flows (or this is the first reading): the stall clock starts again
+        session.progress_at = session.read_at = ts
+        if energy_wh is not None:
+            session.progress_wh = energy_wh
         session.flat_readings = 0
         session.flat_checked = False
-        _note_rate(session, rate, cfg)
-    else:
-        session.flat_readings += 1
-
-
-def _note_rate(session: SessionInfo, rate: float | None, cfg: TriageConfig) -> None:
-    if rate is not None and rate >= cfg.no_energy_power_w:
-        session.rate_w = rate
-        session.peak_w = max(session.peak_w, rate)
+        if rate is not None and rate >= cfg.no_energy_power_w:
+            session.rate_w = rate
+            if rate > session.peak_w:
+                session.peak_w = rate
+        return
+    if base is None:
+        session.progress_wh = energy_wh
+    read_at = session.read_at
+    if read_at is None or ts > read_at:
+        session.read_at = ts
+    session.flat_readings += 1
 
 
 def stalled_long_enough(session: SessionInfo, cfg: TriageConfig) -> bool:
