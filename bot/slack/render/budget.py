@@ -173,7 +173,7 @@ def check(message: SlackMessage | dict[str, Any], *, max_blocks: int = MAX_BLOCK
                 ft = _text_of(f) or ""
                 if not ft.strip() or len(ft) > FIELD_TEXT:
                     problems.append(f"{where}: field length {len(ft)}")
-            if t is None and not fields:
+            if section is None and not fields:
                 problems.append(f"{where}: section without text or fields")
         elif kind == "context":
             els = block.get("elements") or []
