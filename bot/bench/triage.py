@@ -4,12 +4,14 @@ Lines come from the seeded fleet generator, held in memory first (not timed). Ti
 each into a fresh SQLite file: (1) the floor (json.loads + bare bulk insert, the store
 benchmark's floor); (2) ingest alone (bot.store.loader); (3) the Pipeline (parse, store,
 triage, incidents); then on the pipeline's database (4) `why` for random chargers
-(p50/p99) and (5) the digest of the busiest day. Prints figures and ratios; asserts
-nothing. Goals: pipeline < 2x ingest; why p99 < 100 ms; digest < 3 s.
+(p50/p99) and (5) the digest of the busiest day; (6) the triage engine alone with
+and without the charging_without_energy rule. Prints figures and ratios; asserts
+nothing. Goals: pipeline < 2x ingest; why p99 < 100 ms; digest < 3 s; new rule <= +10 %.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import tempfile
@@ -85,7 +87,48 @@ def run(
         figures.update(_why_and_digest(engine, result, why_samples, build_digest, SiteMap(),
                                        echo))
         engine.dispose()
+    lines.clear()  # free the fleet's lines before the next measurement
+    figures.update(_new_rule_cost(min(chargers, 2000), hours, echo))
     return figures
+
+
+def _new_rule_cost(chargers: int, hours: float, echo: Callable[[str], None],
+                   rounds: int = 7) -> dict[str, float]:
+    """The triage engine alone (observe + tick on the feed clock, no store) over parsed
+    messages, with and without charging_without_energy: best of `rounds` each,
+    interleaved so both see the same machine load."""
+    from bot.kb.loader import default_knowledge
+    from bot.kb.matcher import Matcher
+    from bot.ocpp.parse import Parser
+    from bot.ocpp.readers import read_lines
+    from bot.sample.fleet import generate_fleet_lines
+    from bot.triage.config import TriageConfig
+    from bot.triage.engine import TriageEngine
+    from bot.triage.explain import replay
+
+    lines = list(generate_fleet_lines(chargers, hours=hours, seed=2))
+    messages, _ = Parser().parse_many(read_lines(lines, source="bench"))
+    lines.clear()
+    kb = default_knowledge()
+    matcher = Matcher(kb)
+    best = {True: float("inf"), False: float("inf")}
+    for _ in range(rounds):
+        for enabled in (False, True):
+            engine = TriageEngine(kb, matcher, config=TriageConfig(no_energy_rule=enabled))
+            gc.collect()
+            gc.disable()  # as timeit does: a collection landing in one run is noise
+            try:  # CPU time: on a shared machine, other processes inflate wall time
+                started = time.process_time()
+                replay(messages, engine)
+                t = time.process_time() - started
+            finally:
+                gc.enable()
+            best[enabled] = min(best[enabled], t)
+    extra = best[True] / best[False] - 1.0
+    echo(f"new rule charging_without_energy: triage alone {best[False]:.2f} s CPU without, "
+         f"{best[True]:.2f} s with, {extra:+.1%} ({len(messages):,} messages, {chargers:,} "
+         f"chargers, best of {rounds}) (goal <= +10 %)")
+    return {"no_energy_rule_extra": extra}
 
 
 def _why_and_digest(engine: Any, result: Any, samples: int, build_digest: Any, sites: Any,

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.slack_cmds",  # slack digest-now/deliver, demo-slack
     "bot.cli.db_cmds",  # db prune
     "bot.cli.doctor_cmds",  # doctor (set-up checks: Slack, database, feeds, knowledge)
+    "bot.cli.findings_cmds",  # findings (firmware and model regressions)
 )
 
 

@@ -92,7 +92,16 @@ def build_digest(
         phantoms=_phantoms(session, lo, hi),
         unknown_codes=_unknown_codes(session, unknown_limit),
         sites=_site_figures(today, before),
+        regressions=_regressions(session, min(now, hi), site_of),
     )
+
+
+def _regressions(session: Session, until: datetime, site_of: Any) -> list[dict[str, Any]]:
+    """Fault rates that rose with a firmware or a model (bot.findings), as of `until`."""
+    from bot.findings.history import load_history
+    from bot.findings.regressions import find_regressions
+
+    return [r.to_json() for r in find_regressions(load_history(session, until, site_of))]
 
 
 # --- incidents ----------------------------------------------------------------------

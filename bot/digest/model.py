@@ -122,6 +122,8 @@ class Digest:
     phantoms: list[PhantomGroup]
     unknown_codes: list[UnknownCode]
     sites: list[SiteFigure]
+    # firmware/model regressions over the history up to the day's end (Regression.to_json)
+    regressions: list[dict[str, Any]] = field(default_factory=list)
 
     def section(self, key: str) -> DigestSection:
         return next((s for s in self.sections if s.key == key), DigestSection(key))

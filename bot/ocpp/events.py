@@ -171,6 +171,8 @@ class TransactionUpdate:
     power_w: float | None = None
     reason: str | None = None  # stop reason / 2.x triggerReason
     evse: int | None = None  # 2.x evse id (connector is the connector within it)
+    soc: float | None = None  # the vehicle's state of charge in percent, when sampled
+    charging_state: str | None = None  # 2.x transactionInfo.chargingState (Charging...)
 
 
 @dataclass(slots=True)

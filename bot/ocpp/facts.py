@@ -55,6 +55,7 @@ _NOT_A_PROBLEM = frozenset({"false", "0", "", "no", "off", "none", "ok", "normal
 
 _ENERGY = "Energy.Active.Import.Register"
 _POWER = "Power.Active.Import"
+_SOC = "SoC"
 _SCALE = {"wh": 1.0, "kwh": 1000.0, "mwh": 1_000_000.0, "w": 1.0, "kw": 1000.0, "mw": 1e6}
 
 
@@ -335,10 +336,11 @@ def _meter_values(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
             transaction_id=_tx_id(tx, v),
             energy_wh=energy,
             power_w=power,
+            soc=_soc(p.get("meterValue")),
         )
     return TransactionUpdate(
         kind="update", evse=_small_int(p.get("evseId"), "evseId", v), energy_wh=energy,
-        power_w=power,
+        power_w=power, soc=_soc(p.get("meterValue")),
     )
 
 
@@ -359,6 +361,7 @@ def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | 
     reason = info.get("stoppedReason") if kind == "stop" else None
     reason = reason or p.get("triggerReason")
     id_token = token.get("idToken")
+    state = info.get("chargingState")
     return TransactionUpdate(
         kind=kind,
         connector=_small_int(evse.get("connectorId"), "evse.connectorId", v),
@@ -368,6 +371,8 @@ def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | 
         energy_wh=energy,
         power_w=power,
         reason=_text(reason, "triggerReason", v) if isinstance(reason, str) else None,
+        soc=_soc(p.get("meterValue")),
+        charging_state=state if isinstance(state, str) and len(state) <= 32 else None,
     )
 
 
@@ -427,6 +432,23 @@ def _meter_readings(meter_values: Any, version: str) -> tuple[float | None, floa
             else:
                 power = value
     return energy, power
+
+
+def _soc(meter_values: Any) -> float | None:
+    """The vehicle's state of charge (percent) from the last SoC sample, when reported."""
+    if not isinstance(meter_values, list):
+        return None
+    soc = None
+    for mv in meter_values:
+        samples = mv.get("sampledValue") if isinstance(mv, dict) else None
+        if not isinstance(samples, list):
+            continue
+        for s in samples:
+            if isinstance(s, dict) and s.get("measurand") == _SOC:
+                value = _number(s.get("value"))
+                if value is not None and 0.0 <= value <= 100.0:
+                    soc = value
+    return soc
 
 
 def _object(value: Any) -> dict[str, Any]:

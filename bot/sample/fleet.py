@@ -11,6 +11,11 @@ a handful of real vendors. About one charger in seven speaks OCPP 2.0.1
 Everything is lazy: each charger is a few small generators (heartbeats, one per
 connector) merged by time, so memory stays flat however many lines are drawn.
 Deterministic for (n_chargers, hours, seed, start).
+
+Tests that need known ground truth pass a `FleetPlan`: it plants sessions where the
+charger stops delivering energy and sessions where the vehicle fills up and stops
+drawing, and records each one it planted. Without a plan the output is exactly what it
+always was (planting draws from its own random streams).
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import json
 import random
 import zlib
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 DEFAULT_START = datetime(2026, 11, 19, tzinfo=UTC)
 
@@ -113,6 +119,46 @@ _VENDOR_201 = _Vendor(
     ),
 )
 
+PlantKind = Literal["no_energy", "full_battery"]
+
+
+@dataclass(frozen=True, slots=True)
+class Planted:
+    """One planted session: where, which transaction, and what it is."""
+
+    charger: str
+    connector: int
+    transaction_id: str
+    kind: PlantKind
+    soc_reported: bool
+    stall_from: datetime  # the last reading that showed energy flowing (or the start)
+    stall_until: datetime  # the last flat reading before the session ends
+
+
+@dataclass(slots=True)
+class FleetPlan:
+    """Opt-in ground truth. Shares are of sessions; `planted` fills as lines are drawn.
+
+    no_energy: the port stays Charging (2.x: chargingState Charging) with a vehicle
+    connected while the meter stays flat for 45-70 min, from the start or after an
+    abrupt stop mid-session. full_battery: the rate tapers to zero as the battery
+    fills, then the meter stays flat just as long with the port still Charging (half
+    of them report the state of charge, half do not).
+    """
+
+    no_energy_share: float = 0.0
+    full_battery_share: float = 0.0
+    planted: list[Planted] = field(default_factory=list)
+
+    def kind_for(self, charger: str, uid: str) -> PlantKind | None:
+        draw = random.Random(f"plan/{charger}/{uid}").random()
+        if draw < self.no_energy_share:
+            return "no_energy"
+        if draw < self.no_energy_share + self.full_battery_share:
+            return "full_battery"
+        return None
+
+
 _INTERVALS = (60, 60, 60, 300, 900)
 _SESSIONS_PER_DAY = 5.0
 _FAULT_SHARE = 0.04  # of connector events: a few faults a day across a fleet of hundreds
@@ -125,7 +171,8 @@ def fleet_charger_ids(n: int) -> list[str]:
 
 
 def generate_fleet_lines(
-    n_chargers: int, hours: float = 24, seed: int = 1, start: datetime = DEFAULT_START
+    n_chargers: int, hours: float = 24, seed: int = 1, start: datetime = DEFAULT_START,
+    *, plan: FleetPlan | None = None,
 ) -> Iterator[str]:
     """Contract-1 JSON lines (no newline) for a synthetic fleet, in time order."""
     begin = start.timestamp()
@@ -136,6 +183,7 @@ def generate_fleet_lines(
         two = rng.random() < 1 / 7
         vendor = _VENDOR_201 if two else rng.choice(_VENDORS_16)
         sim = _Charger(charger, vendor, "2.0.1" if two else "1.6", rng, begin, end)
+        sim.plan = plan
         streams.append(sim.heartbeats(index))
         for connector in range(1, vendor.connectors + 1):
             sub_rng = random.Random(rng.getrandbits(32))
@@ -168,6 +216,7 @@ class _Charger:
         self.rng = rng
         self.prefix = f'","charger":"{charger}","dir":"'  # after the ts value
         self.suffix = f',"ocpp":"{version}"}}'
+        self.plan: FleetPlan | None = None
 
     # --- line building ---------------------------------------------------------------
 
@@ -250,8 +299,11 @@ class _Charger:
                 return
             n += 1
             uid = f"c{connector}-{n}"
+            kind = self.plan.kind_for(self.charger, uid) if self.plan is not None else None
             if rng.random() < _FAULT_SHARE:
                 t = yield from self._fault(t, connector, uid, order, rng)
+            elif kind is not None:
+                t = yield from self._planted(t, connector, uid, order, rng, n, kind)
             else:
                 t = yield from self._session(t, connector, uid, order, rng, n)
 
@@ -321,6 +373,95 @@ class _Charger:
         yield from self._status(t, connector, "Available", uid + "a", order)
         return t
 
+    def _planted(
+        self, t: float, connector: int, uid: str, order: int, rng: random.Random, n: int,
+        kind: PlantKind,
+    ) -> Generator[tuple[float, int, str], None, float]:
+        """A session with a planted stall (see FleetPlan)."""
+        assert self.plan is not None
+        v = self.vendor
+        power = rng.uniform(*v.power_w)
+        tag = f"TAG{rng.randint(1, 999):03d}"
+        tx = connector * 1_000_000 + n
+        energy = float(rng.randint(1_000_000, 9_000_000))
+        two = self.version != "1.6"
+        tx_id = f"{self.charger}-{tx}" if two else str(tx)
+        p = random.Random(f"plan/{self.charger}/{uid}/shape")
+        if kind == "no_energy":
+            normal = 0 if p.random() < 0.5 else p.randint(10, 40)
+            taper = 0
+            soc_reported = p.random() < 0.5
+        else:
+            normal = p.randint(60, 90) if power < 30000 else p.randint(20, 30)
+            taper = 20
+            soc_reported = p.random() < 0.5
+        stall = p.randint(45, 70)
+        soc0 = p.uniform(15.0, 50.0)
+        yield from self._status(t, connector, "Occupied" if two else "Preparing", uid + "p", order)
+        t += p.uniform(10.0, 40.0)
+        charge = normal + taper
+        self.plan.planted.append(Planted(
+            self.charger, connector, tx_id, kind, soc_reported,
+            datetime.fromtimestamp(t + 60.0 * (normal if taper == 0 else charge - 1), UTC),
+            datetime.fromtimestamp(t + 60.0 * (charge + stall), UTC)))
+        if two:
+            yield from self._tx_event(
+                t, connector, uid + "s", order, "Started", tx, tag, energy, 0.0, "Charging"
+            )
+        else:
+            payload = _dumps({"connectorId": connector, "idTag": tag, "meterStart": int(energy),
+                              "timestamp": _iso(t)})
+            reply = f'{{"idTagInfo":{{"status":"Accepted"}},"transactionId":{tx}}}'
+            yield from self.exchange(t, uid + "s", "StartTransaction", payload, reply, order, 0.3)
+            yield from self._status(t + 2.0, connector, "Charging", uid + "c", order)
+        for minute in range(1, charge + stall + 1):
+            tm = t + 60.0 * minute
+            if minute <= normal:
+                now_w = power
+            elif minute <= charge:
+                now_w = power * (charge - minute) / taper  # fades to zero
+            else:
+                now_w = 0.0
+            energy += now_w / 60.0
+            if kind == "full_battery":
+                soc = soc0 + (100.0 - soc0) * min(1.0, minute / charge)
+            else:
+                soc = soc0 + 0.3 * min(minute, normal)
+            mid = f"{uid}m{minute}"
+            soc_value = round(soc) if soc_reported else None
+            if two:
+                yield from self._tx_event(
+                    tm, connector, mid, order, "Updated", tx, None, energy, now_w, "Charging",
+                    soc_value,
+                )
+            else:
+                samples: list[dict[str, object]] = [
+                    {"value": str(int(energy)), "measurand": "Energy.Active.Import.Register",
+                     "unit": "Wh"},
+                    {"value": f"{now_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"},
+                ]
+                if soc_value is not None:
+                    samples.append({"value": str(soc_value), "measurand": "SoC",
+                                    "unit": "Percent", "location": "EV"})
+                payload = _dumps({"connectorId": connector, "transactionId": tx,
+                                  "meterValue": [{"timestamp": _iso(tm),
+                                                  "sampledValue": samples}]})
+                yield from self.exchange(tm, mid, "MeterValues", payload, "{}", order, 0.1)
+        t += 60.0 * (charge + stall) + p.uniform(5.0, 30.0)
+        if two:
+            yield from self._tx_event(
+                t, connector, uid + "e", order, "Ended", tx, None, energy, 0.0
+            )
+        else:
+            payload = _dumps({"transactionId": tx, "idTag": tag, "meterStop": int(energy),
+                              "timestamp": _iso(t), "reason": "EVDisconnected"})
+            reply = '{"idTagInfo":{"status":"Accepted"}}'
+            yield from self.exchange(t, uid + "e", "StopTransaction", payload, reply, order, 0.3)
+            yield from self._status(t + 1.0, connector, "Finishing", uid + "f", order)
+        t += p.uniform(30.0, 180.0)
+        yield from self._status(t, connector, "Available", uid + "a", order)
+        return t
+
     def _fault(
         self, t: float, connector: int, uid: str, order: int, rng: random.Random
     ) -> Generator[tuple[float, int, str], None, float]:
@@ -381,6 +522,8 @@ class _Charger:
         tag: str | None,
         energy: float,
         power: float,
+        charging_state: str | None = None,
+        soc: int | None = None,
     ) -> Iterator[tuple[float, int, str]]:
         trigger = {"Started": "Authorized", "Updated": "MeterValuePeriodic", "Ended": "EVDeparted"}
         body: dict[str, object] = {
@@ -404,6 +547,12 @@ class _Charger:
                 }
             ],
         }
+        if charging_state is not None:  # only planted sessions say it (see FleetPlan)
+            body["transactionInfo"] = {"transactionId": f"{self.charger}-{tx}",
+                                       "chargingState": charging_state}
+        if soc is not None:
+            body["meterValue"][0]["sampledValue"].append(  # type: ignore[index]
+                {"value": soc, "measurand": "SoC", "unitOfMeasure": {"unit": "Percent"}})
         if tag:
             body["idToken"] = {"idToken": tag, "type": "ISO14443"}
         if event == "Ended":

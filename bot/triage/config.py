@@ -31,6 +31,19 @@ class TriageConfig:
     silent_misses: int = 3
     silent_grace_s: float = 120.0
     default_heartbeat_s: float = 3600.0
+    # charging_without_energy: off, it neither tracks meter readings nor runs in the tick
+    # (`faultbot bench triage` compares the two)
+    no_energy_rule: bool = True
+    # charging_without_energy: a port in a charging state whose meter readings stayed flat
+    # (energy up less than no_energy_min_wh, power under no_energy_power_w) this long
+    no_energy_after_s: float = 30 * 60.0
+    no_energy_min_wh: float = 50.0
+    no_energy_power_w: float = 100.0
+    # ... unless the vehicle stopped drawing: its battery is this full, or the rate had
+    # tapered below this share of the session's peak after delivering at least taper_min_wh
+    full_soc: float = 95.0
+    taper_ratio: float = 0.5
+    taper_min_wh: float = 5000.0
     # 2.x: a NotifyEvent problem and a Faulted status this close together describe one fault
     v2_pairing_s: float = 120.0
     # vendor free text in evidence is kept verbatim up to this many characters

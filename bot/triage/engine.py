@@ -41,9 +41,10 @@ from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.phrasing import Phrasebook, default_phrasebook
 from bot.triage.ports import KnowledgeLike, MatcherLike, QuirkLike, SitesLike
-from bot.triage.rules import decide
+from bot.triage.rules import TICK_PORT_RULES, decide
 from bot.triage.rules.base import Fault, FaultContext, Verdict, cap
 from bot.triage.rules.charging import fault_while_charging
+from bot.triage.rules.energy import stalled_long_enough, track_reading
 from bot.triage.rules.no_information import informative
 from bot.triage.rules.phantom import phantom_verdict
 from bot.triage.rules.silent import silent_charger
@@ -132,6 +133,8 @@ class TriageEngine:
         self._unknown: deque[UnknownSighting] = deque(maxlen=cfg.max_pending_side_channel)
         self._suspect: deque[SuspectSession] = deque(maxlen=cfg.max_pending_side_channel)
         self._flapping: dict[tuple[str, int], FlapInfo] = {}
+        # ports whose meter stayed flat long enough, for the next tick (charging_without_energy)
+        self._stalls: dict[tuple[str, int], None] = {}
         self._uninformative = frozenset(cfg.uninformative_texts)
         # fault records older than every history window are dropped from the port
         self._fault_horizon_s = max(cfg.policy.recurrence_window_s, cfg.safety_repeat_window_s,
@@ -171,9 +174,12 @@ class TriageEngine:
         return out
 
     def tick(self, now: datetime) -> list[Diagnosis]:
-        """Time-based rules: silent chargers (once per silence), flapping that calmed down."""
+        """Time-based rules: charging without energy (once per stall), silent chargers (once
+        per silence), flapping that calmed down."""
         out: list[Diagnosis] = []
         cfg, say = self.cfg, self.say
+        if self._stalls:
+            self._stall_checks(now, out)
         for cs in self._chargers.values():
             if cs.silent is not None or cs.last_in is None:
                 continue
@@ -188,6 +194,26 @@ class TriageEngine:
             if port is not None:
                 port.flapping_since = None
         return out
+
+    def _stall_checks(self, now: datetime, out: list[Diagnosis]) -> None:
+        """The ports whose meter has been flat long enough (noted by _on_transaction),
+        judged on the feed clock's grid; most ticks have none, so a tick stays cheap."""
+        due, self._stalls = self._stalls, {}
+        for charger, connector in due:
+            cs = self._chargers.get(charger)
+            port = cs.ports.get(connector) if cs is not None else None
+            if cs is None or port is None or port.session is None:
+                continue  # the session ended before the tick
+            self._stall_check(cs, port, port.session, now, out)
+
+    def _stall_check(self, cs: ChargerState, port: PortState, session: SessionInfo,
+                     now: datetime, out: list[Diagnosis]) -> None:
+        for rule in TICK_PORT_RULES:
+            verdict = rule(port, session, now, self.cfg, self.say)
+            if verdict is None:
+                continue
+            out.append(self._diagnosis(verdict, cs.charger, port.connector, now, ""))
+            port.history.append(PortEvent(now, "fault", port.status, verdict.rule))
 
     def recent_unknown_codes(self) -> list[UnknownSighting]:
         """Vendor codes the knowledge base did not know, since the last call (drained)."""
@@ -239,7 +265,8 @@ class TriageEngine:
 
     # --- checkpoint -------------------------------------------------------------------
 
-    _STATE = ("_chargers", "_models", "_site_faults", "_vehicles", "_seen", "_flapping")
+    _STATE = ("_chargers", "_models", "_site_faults", "_vehicles", "_seen", "_flapping",
+              "_stalls")
 
     def export_state(self) -> dict[str, Any]:
         """Everything the rules remember (plain data, picklable) for the fold checkpoint.
@@ -492,7 +519,10 @@ class TriageEngine:
                         f: TransactionUpdate) -> list[Diagnosis]:
         ts = m.occurred_at
         tx = f.transaction_id
-        port_no = f.connector if f.connector is not None else cs.tx_ports.get(tx or "")
+        # 2.x: the EVSE is the port, as for status reports (connectorId is within it)
+        port_no = f.evse if (f.evse is not None and m.ocpp_version != "1.6") else f.connector
+        if port_no is None:
+            port_no = cs.tx_ports.get(tx or "")
         if port_no is None and f.kind == "start" and tx:
             # 1.6: the transaction id arrives in the CALLRESULT; give it to the open session.
             for no, p in cs.ports.items():
@@ -523,6 +553,15 @@ class TriageEngine:
             self._map_tx(cs, tx, port_no)
         if f.id_tag and not session.id_tag:
             session.id_tag = f.id_tag
+        if f.charging_state is not None:
+            session.charging_state = f.charging_state
+        if f.soc is not None:
+            session.soc = f.soc
+        if (f.energy_wh is not None or f.power_w is not None) and self.cfg.no_energy_rule:
+            track_reading(session, ts, f.energy_wh, f.power_w, self.cfg)
+            if (session.flat_readings and not session.flat_checked
+                    and stalled_long_enough(session, self.cfg)):
+                self._stalls[(cs.charger, port_no)] = None  # the next tick judges it
         out: list[Diagnosis] = []
         if f.energy_wh is not None:
             if session.first_wh is None:

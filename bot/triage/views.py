@@ -27,6 +27,16 @@ class SessionInfo:
     first_wh: float | None = None
     last_wh: float | None = None
     last_meter_at: datetime | None = None
+    # charging_without_energy: what the meter said since the energy last moved
+    charging_state: str | None = None  # 2.x chargingState (1.6: the port status tells)
+    soc: float | None = None  # newest state of charge the vehicle reported (percent)
+    progress_at: datetime | None = None  # newest reading that showed energy flowing
+    progress_wh: float | None = None  # the register at that reading
+    rate_w: float | None = None  # delivery rate at that reading (power, or from the register)
+    peak_w: float = 0.0  # the highest delivery rate of the session
+    read_at: datetime | None = None  # newest energy or power reading
+    flat_readings: int = 0  # readings since progress_at that showed nothing flowing
+    flat_checked: bool = False  # this stall was judged already (once per stall)
 
     @property
     def energy_wh(self) -> float | None:

@@ -1,6 +1,7 @@
 """The triage rules, in order. The first decisive rule that returns a verdict wins;
 the modifiers then adjust it. Follow-up rules (phantom_boot_fault, fault_while_charging)
-and the time-based silent_charger are called by the engine on later evidence.
+and the time-based silent_charger and charging_without_energy are called by the engine
+on later evidence (the tick runs on the feed clock).
 
 | rule                | kind      | module          |
 |---------------------|-----------|-----------------|
@@ -24,6 +25,7 @@ and the time-based silent_charger are called by the engine on later evidence.
 | recurrence          | modifier  | modifiers       |
 | phantom_boot_fault  | follow-up | phantom         |
 | silent_charger      | tick      | silent          |
+| charging_without_energy | tick  | energy          |
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections.abc import Callable
 
 from bot.triage.rules.base import FaultContext, Verdict
 from bot.triage.rules.charging import charging_quirk
+from bot.triage.rules.energy import charging_without_energy
 from bot.triage.rules.estop import estop_phrase
 from bot.triage.rules.hardware import meter_failure, reader_failure, reset_failure
 from bot.triage.rules.kb_match import kb_match, standard_code
@@ -63,6 +66,10 @@ DECISIVE: tuple[Rule, ...] = (
 )
 
 MODIFIERS: tuple[Modifier, ...] = (still_working, charging_quirk, flapping, recurrence)
+
+# Time-based rules, in the order the engine's tick runs them (silent_charger is per
+# charger; these are per port with a session).
+TICK_PORT_RULES = (charging_without_energy,)
 
 
 def decide(ctx: FaultContext) -> Verdict:

@@ -1,0 +1,50 @@
+"""`faultbot findings`: what only the whole history shows (firmware and model regressions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from bot.cli.common import database_option, fail, open_store, settings_or_exit
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@click.option("--now", "now_text", default=None,
+              help="History up to this time (ISO 8601; default: the log's own clock).")
+@database_option
+def findings(as_json: bool, now_text: str | None, database_url: str | None) -> None:
+    """Firmware and model regressions: fault rates per port-day, before vs after a
+    firmware change, and each model against the others at its site."""
+    from bot.findings.history import load_history
+    from bot.findings.regressions import find_regressions
+    from bot.findings.render import render_findings
+    from bot.fold.checkpoint import log_time
+    from bot.store.db import make_sessionmaker
+    from bot.store.sites import SiteMap, SitesError
+
+    settings = settings_or_exit(database_url)
+    try:
+        sites = SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(f"bad sites file: {exc}")
+    engine = open_store(settings)
+    with make_sessionmaker(engine)() as session:
+        until = _parse(now_text) if now_text else log_time(session.connection())
+        until = until or datetime.now(UTC)
+        history = load_history(session, until, sites.site_of)
+    found = find_regressions(history)
+    click.echo(render_findings(found, chargers=len(history.chargers), until=until,
+                               fmt="json" if as_json else "text"), nl=False)
+
+
+def _parse(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+commands = [findings]

@@ -1,0 +1,9 @@
+"""Findings over the whole stored history, which no single port's triage can see.
+
+Owns the firmware and model regression analysis: fault rates per port-day before and
+after a model's firmware change (and between the models of one site), with a
+rate-ratio test and minimum sample sizes so noise is not reported. Reads the stored
+log (boots, firmware status) and incidents; deterministic for the same stored data.
+
+May import: incidents, store, templating, text, vocab
+"""
