@@ -551,7 +551,7 @@ class _Charger:
             body["transactionInfo"] = {"transactionId": f"{self.charger}-{tx}",
                                        "chargingState": charging_state}
         if soc is not None:
-            body["meterValue"][0]["sampledValue"].append(  # type: ignore[index]
+            body["meterValue"][0]["sampledValue"].append(  # type: ignore[index]  # built just above as a list
                 {"value": soc, "measurand": "SoC", "unitOfMeasure": {"unit": "Percent"}})
         if tag:
             body["idToken"] = {"idToken": tag, "type": "ISO14443"}
