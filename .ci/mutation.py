@@ -82,6 +82,7 @@ for _name, _files in {
     "rules-phantom": ("phantom", "site_wide"),
     "rules-power": ("modifiers", "safety", "hardware"),
     "rules-simple": ("no_information", "quirks", "charging", "kb_match", "estop"),
+    "rules-energy": ("energy",),
 }.items():
     GROUPS[_name] = ([f"bot/triage/rules/{f}.py" for f in _files], ["tests/triage"])
 COPY = ["bot", "tests", "knowledge", "templates", "pyproject.toml", "README.md"]
