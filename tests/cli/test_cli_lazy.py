@@ -133,3 +133,12 @@ def test_writing_commands_still_migrate(args: list[str], tmp_path: Path) -> None
         assert schema_problem(engine) is None
     finally:
         engine.dispose()
+
+
+def test_bench_cli_prints_ratios() -> None:
+    result = CliRunner().invoke(cli, ["bench", "cli", "--runs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [ln.split("  ")[0].strip() for ln in lines] == [
+        "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status"]
+    assert all("x python -c pass" in ln for ln in lines)
