@@ -81,6 +81,7 @@ def script_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> dict[str, 
     for path in sorted(versions.glob("*.py")):
         values: dict[str, Any] = {}
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr
             if isinstance(node, ast.AnnAssign) and node.value is not None:
                 target, value = node.target, node.value
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
