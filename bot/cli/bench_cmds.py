@@ -15,8 +15,10 @@ commands: list[click.Command] = [bench]
 
 def _register_ask() -> None:
     from bot.bench.ask import ask_bench
+    from bot.bench.cli import cli_bench
 
     bench.add_command(ask_bench)
+    bench.add_command(cli_bench)
 
 
 _register_ask()

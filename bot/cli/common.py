@@ -31,13 +31,46 @@ def settings_or_exit(database_url: str | None = None) -> Settings:
     return settings
 
 
-def open_store(settings: Settings) -> Engine:
-    """An engine on the configured database, migrated to the newest schema."""
-    from bot.store.db import make_engine, migrate
+# Commands that only read the store: they check the schema's revision (one small
+# query) instead of running alembic, and name `faultbot db upgrade` when it is behind.
+# Every other command migrates first, as `ingest`, `run`, `feed` and `db upgrade` must.
+READ_ONLY = frozenset({"why", "site", "status", "log", "digest", "kb unknown", "kb export"})
+SCHEMA_PROBLEMS = {
+    "empty": "holds no faultbot schema yet",
+    "old": "has an older schema than this faultbot",
+    "newer": "was upgraded by a newer faultbot; install that version",
+}
 
+
+def command_path() -> str:
+    """The running command below the `faultbot` group, e.g. "kb unknown" ("" outside click)."""
+    ctx = click.get_current_context(silent=True)
+    names: list[str] = []
+    while ctx is not None:
+        if not (ctx.parent is None and isinstance(ctx.command, click.Group)):
+            names.append(ctx.command.name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def open_store(settings: Settings, *, migrate: bool | None = None) -> Engine:
+    """An engine on the configured database. Migrated to the newest schema unless the
+    running command is read-only (`migrate` overrides); a read-only command on a
+    schema that is not current exits 2 with one line naming `faultbot db upgrade`."""
+    from bot.store.db import make_engine
+    from bot.store.db import migrate as run_migrations
+
+    if migrate is None:
+        migrate = command_path() not in READ_ONLY
+    problem = None
     try:
         engine = make_engine(settings.database_url)
-        migrate(engine)
+        if migrate:
+            run_migrations(engine)
+        else:
+            from bot.store.db import schema_problem
+
+            problem = schema_problem(engine)
     except Exception as exc:  # any failure here means "unusable settings": one line
         from bot.config import _hide_password
 
@@ -45,6 +78,13 @@ def open_store(settings: Settings) -> Engine:
         fail(f"bad setting DATABASE_URL: cannot open the database "
              f"{_hide_password(settings.database_url)}: "
              f"{type(exc).__name__}: {first[:300]}")
+    if problem is not None:
+        from bot.config import _hide_password
+
+        engine.dispose()
+        hint = "" if problem == "newer" else "; run `faultbot db upgrade` first"
+        fail(f"the database {_hide_password(settings.database_url)} "
+             f"{SCHEMA_PROBLEMS[problem]}{hint}")
     return engine
 
 

@@ -1,4 +1,5 @@
-"""`faultbot db prune`: retention of the message log and the derived tables."""
+"""`faultbot db prune` (retention of the message log and the derived tables) and
+`faultbot db upgrade` (the schema)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bot.cli.common import database_option, open_store, settings_or_exit
 
 @click.group()
 def db() -> None:
-    """The database: retention."""
+    """The database: retention and schema upgrades."""
 
 
 @db.command("prune")
@@ -31,6 +32,27 @@ def prune_cmd(database_url: str | None, dry_run: bool) -> None:
     policy = RetentionPolicy.from_settings(settings)
     report = prune(engine, policy, dry_run=dry_run)
     text = terminal_env("cli").get_template("db_prune.j2").render(r=report, policy=policy)
+    click.echo(text.rstrip("\n"))
+
+
+@db.command("upgrade")
+@database_option
+def upgrade_cmd(database_url: str | None) -> None:
+    """Bring the schema to this faultbot's newest revision (safe to run again).
+
+    ingest, run, serve, feed and demo do this by themselves; read-only commands
+    (why, site, status, log, ...) only check it and ask for this command.
+    """
+    from bot.store.db import stored_revisions
+    from bot.templating import terminal_env
+
+    settings = settings_or_exit(database_url)
+    engine = open_store(settings, migrate=True)
+    try:
+        revisions = sorted(stored_revisions(engine))
+    finally:
+        engine.dispose()
+    text = terminal_env("cli").get_template("db_upgrade.j2").render(revisions=revisions)
     click.echo(text.rstrip("\n"))
 
 

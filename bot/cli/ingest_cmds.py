@@ -302,8 +302,7 @@ def log_command(charger: str, since: str | None, limit: int, as_json: bool,
 def status(charger: str | None, site: str | None, as_json: bool,
            database_url: str | None) -> None:
     """Current state of each port: status, error and vendor code, since when, last seen."""
-    from bot.store.models import Charger
-    from bot.store.queries import all_charger_ids, chargers_by_id, connector_states
+    from bot.store.queries import all_charger_ids
     from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
@@ -318,8 +317,10 @@ def status(charger: str | None, site: str | None, as_json: bool,
         with Session(engine) as session:
             name = _resolve_charger(session, charger) if charger else None
             site_name = None
+            members: set[str] | None = None
             if site:
-                found = sites.match_site(site, all_charger_ids(session))
+                known = all_charger_ids(session)
+                found = sites.match_site(site, known)
                 if not found.unique:
                     hint = found.matches or found.near
                     fail(
@@ -327,17 +328,13 @@ def status(charger: str | None, site: str | None, as_json: bool,
                         + (f"; did you mean {' or '.join(hint[:3])}?" if hint else "")
                     )
                 site_name = found.unique
-            ports = connector_states(session, name, site_name, sites)
-            ids = {p.charger_id for p in ports}
-            if name:
-                ids.add(name)
-            elif site_name:
-                ids.update(sites.chargers_in(site_name, all_charger_ids(session)))
-            else:
-                ids.update(session.scalars(select(Charger.id)))
-            chargers = chargers_by_id(session, ids)
+                members = set(sites.chargers_in(site_name, known))
+            ports, chargers = _status_rows(session, name, members)
     finally:
         engine.dispose()
+    ids = {p.charger_id for p in ports} | set(chargers)
+    if name:
+        ids.add(name)
     if as_json:
         from bot.cli.json_out import dumps, status_json
 
@@ -350,6 +347,29 @@ def status(charger: str | None, site: str | None, as_json: bool,
             scope=name or site_name,
         )
     )
+
+
+def _status_rows(
+    session: Session, name: str | None, members: set[str] | None
+) -> tuple[list[Any], dict[str, Any]]:
+    """Plain rows (no ORM objects), streamed from the cursor: each port in scope by
+    charger then port, and each charger in scope by id."""
+    from bot.store.models import Charger, Connector
+
+    port_q = select(
+        Connector.charger_id, Connector.connector_id, Connector.status, Connector.error_code,
+        Connector.vendor_id, Connector.vendor_error_code, Connector.info,
+        Connector.status_since,
+    ).order_by(Connector.charger_id, Connector.connector_id)
+    charger_q = select(Charger.id, Charger.vendor, Charger.model, Charger.firmware,
+                       Charger.last_seen)
+    if name is not None:
+        port_q = port_q.where(Connector.charger_id == name)
+        charger_q = charger_q.where(Charger.id == name)
+    ports = [p for p in session.execute(port_q) if members is None or p.charger_id in members]
+    chargers = {c.id: c for c in session.execute(charger_q)
+                if members is None or c.id in members}
+    return ports, chargers
 
 
 def _status_view(

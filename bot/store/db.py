@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -70,3 +71,55 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "heads")
+
+
+
+def script_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> dict[str, tuple[str, ...]]:
+    """Each migration script's revision -> its parents, read from the scripts' own
+    `revision` / `down_revision` lines (no alembic import: read-only commands use it)."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted(versions.glob("*.py")):
+        values: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                values[target.id] = ast.literal_eval(value)
+        if isinstance(values.get("revision"), str):
+            down = values.get("down_revision")
+            graph[values["revision"]] = (down,) if isinstance(down, str) else tuple(down or ())
+    return graph
+
+
+def script_heads() -> frozenset[str]:
+    """The newest revision of each migration branch: what `upgrade heads` reaches."""
+    graph = script_revisions()
+    return frozenset(set(graph) - {p for parents in graph.values() for p in parents})
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions recorded in `alembic_version` (empty when the table is missing)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return frozenset()
+        rows = conn.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(r for (r,) in rows)
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database is at every branch's newest revision, else what is off:
+    "empty" (never migrated), "newer" (a revision these scripts do not know: upgraded
+    by a newer faultbot) or "old" (a branch behind or missing)."""
+    stored = stored_revisions(engine)
+    if stored == script_heads():
+        return None
+    if not stored:
+        return "empty"
+    if stored - set(script_revisions()):
+        return "newer"
+    return "old"
