@@ -16,21 +16,11 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-# What a bot token gets when a test does not say otherwise: the manifest's bot scopes
-# (tests/slack/test_slack_manifest_scopes.py keeps the two equal).
-DEFAULT_BOT_SCOPES = frozenset(
-    {
-        "app_mentions:read",
-        "channels:history",
-        "channels:read",
-        "chat:write",
-        "chat:write.public",
-        "commands",
-        "groups:history",
-        "groups:read",
-        "im:history",
-    }
-)
+from bot.slack.doctor import REQUIRED_SCOPES
+
+# What a bot token gets when a test does not say otherwise: the scopes faultbot needs,
+# which the manifest asks for (tests/slack/test_slack_manifest_scopes.py keeps them equal).
+DEFAULT_BOT_SCOPES = REQUIRED_SCOPES
 
 # method -> scope needed, by conversation kind ("*" when the kind does not matter).
 METHOD_SCOPES: dict[str, dict[str, str]] = {
