@@ -2,9 +2,11 @@
 methods the code calls, the events it subscribes to, the slash command), and its
 structure follows Slack's app-manifest reference.
 
-No copy of Slack's published manifest JSON schema is available offline, so the
-schema below is written from the manifest reference's field list and limits (names,
-lengths, types; unknown keys refused) for the parts this manifest uses.
+Slack's published manifest JSON schema (github.com/slackapi/manifest-schema) cannot be
+reached from CI, so the schema below is written from the manifest reference's field list
+and limits (names, lengths, types; unknown keys refused) for the parts this manifest
+uses. `.ci/check_manifest.py <clone of manifest-schema>` checks the manifest against the
+published schema itself, by hand.
 """
 
 from __future__ import annotations
