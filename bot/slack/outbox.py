@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.slack import delivery
 from bot.slack.dbutil import insert_ignore, utcnow
-from bot.slack.errors import CONFIGURATION, PERMANENT, SlackFailure, token_kind
+from bot.slack.errors import CONFIGURATION, PERMANENT, RETRYABLE, SlackFailure, token_kind
 from bot.slack.models import FAILED, PENDING, SENDING, SENT, SlackAlertMessage, SlackOutbox
 from bot.slack.notices import NOTICE_REF, notify_admins
 from bot.slack.render.budget import SlackMessage, fit
@@ -408,13 +408,21 @@ class OutboxWorker:
             row = s.get(SlackOutbox, row_id)
             assert row is not None
             row.attempts += 1
+            # A pending row with a permanent error is a text-only copy being retried
+            # after its blocks were refused: keep why, whatever happens to the copy.
+            refused_before = row.error_detail if row.error_class == PERMANENT else None
             sent = result if result.ok else fallback if fallback and fallback.ok else None
             if sent is not None:
                 self.state.last_ok_at = now
                 self.state.stopped = None
                 row.status, row.sent_at, row.result_ts = SENT, now, sent.ts
-                row.last_error = row.error_class = row.error_detail = None
                 row.unsure_since = None
+                if refused_before is not None:
+                    refused, _, detail = refused_before.partition(": ")
+                    row.last_error = refused or None
+                    row.error_detail = f"{detail} (sent as text only)".strip()
+                else:
+                    row.last_error = row.error_class = row.error_detail = None
                 if ref == "root" and sent.ts:
                     s.execute(
                         update(SlackAlertMessage)
@@ -428,6 +436,16 @@ class OutboxWorker:
                 if failure is None:
                     return _Outcome.SENT
             assert failure is not None
+            retry_copy = fallback.failure if fallback is not None else None
+            if retry_copy is not None and retry_copy.error_class == RETRYABLE:
+                # The blocks are refused for good but the text-only copy only met an
+                # outage: retry that copy, never the blocks, and tell the admins now.
+                self._tell_admins(s, ref, failure, channel, method, now)
+                row.payload = delivery.text_only(payload)
+                refused = f"{failure.error}: {failure.detail}" if failure.detail else failure.error
+                return self._retry(
+                    s, row, method, channel, retry_copy, claimed_at, now, refused=refused
+                )
             self.state.last_failure, self.state.last_failure_at = failure, now
             row.last_error = (
                 f"network: {failure.detail}" if failure.error == "network" else failure.error
@@ -456,35 +474,56 @@ class OutboxWorker:
                 )
                 self._tell_admins(s, ref, failure, channel, method, now)
                 return _Outcome.FAILED
-            row.status = PENDING
-            if failure.stops_posting:
-                delay = STOPPED_BACKOFF
-                self.state.stopped = self._stop_reason(failure)
-                log.error("slack posting stopped: %s", self.state.stopped)
-                self._pause(delay)
-                self._tell_admins(s, ref, failure, channel, method, now)
-            elif failure.rate_limited:
-                # Exactly what Slack asked; not an error, so the backoff does not grow.
-                delay = (
-                    failure.retry_after if failure.retry_after is not None else RATE_LIMIT_DEFAULT
-                )
-                self._pause(delay)
-            else:
-                row.failures += 1
-                delay = self._backoff(row.failures)
-                if failure.error == "network":
-                    self._pause(delay)  # Slack unreachable: no point trying other lanes now
-            if failure.ambiguous and method not in IDEMPOTENT_METHODS:
-                row.unsure_since = row.unsure_since or claimed_at
-            row.next_attempt_at = now + timedelta(seconds=delay)
-            log.info(
-                "slack %s to %s: %s%s; retry in %.1fs",
-                method,
-                channel,
-                failure.error,
-                " (may have landed: will look it up)" if row.unsure_since else "",
-                delay,
+            return self._retry(
+                s, row, method, channel, failure, claimed_at, now, refused=refused_before
             )
+
+    def _retry(
+        self,
+        s: Session,
+        row: SlackOutbox,
+        method: str,
+        channel: str,
+        failure: SlackFailure,
+        claimed_at: datetime,
+        now: datetime,
+        refused: str | None = None,
+    ) -> str:
+        """Put the row back for another attempt after a failure that may pass. `refused`
+        is set when the blocks were refused for good and the retry sends text only."""
+        self.state.last_failure, self.state.last_failure_at = failure, now
+        row.last_error = (
+            f"network: {failure.detail}" if failure.error == "network" else failure.error
+        )
+        row.error_class = PERMANENT if refused else failure.error_class
+        row.error_detail = refused or failure.detail or None
+        row.status = PENDING
+        if failure.stops_posting:
+            delay = STOPPED_BACKOFF
+            self.state.stopped = self._stop_reason(failure)
+            log.error("slack posting stopped: %s", self.state.stopped)
+            self._pause(delay)
+            self._tell_admins(s, row.ref, failure, channel, method, now)
+        elif failure.rate_limited:
+            # Exactly what Slack asked; not an error, so the backoff does not grow.
+            delay = failure.retry_after if failure.retry_after is not None else RATE_LIMIT_DEFAULT
+            self._pause(delay)
+        else:
+            row.failures += 1
+            delay = self._backoff(row.failures)
+            if failure.error == "network":
+                self._pause(delay)  # Slack unreachable: no point trying other lanes now
+        if failure.ambiguous and method not in IDEMPOTENT_METHODS:
+            row.unsure_since = row.unsure_since or claimed_at
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        log.info(
+            "slack %s to %s: %s%s; retry in %.1fs",
+            method,
+            channel,
+            failure.error,
+            " (may have landed: will look it up)" if row.unsure_since else "",
+            delay,
+        )
         return _Outcome.RETRY
 
     def _stop_reason(self, failure: SlackFailure) -> str:

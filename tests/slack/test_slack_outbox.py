@@ -139,3 +139,33 @@ def test_two_workers_never_send_a_row_twice(
     t.join(5)
     assert results == [1]
     assert len(stub.calls_to("chat.postMessage")) == 1
+
+
+def test_text_only_fallback_that_meets_an_outage_is_retried_as_text_only(
+    db_engine: Engine, stub: SlackStub, client: WebClient, clock
+) -> None:
+    # Blocks refused for good, then the plain-text copy meets a 500 (it may have landed,
+    # so it is looked up first) and next a 429: the row stays pending and goes out once,
+    # as text only, when Slack is back; it is never marked failed for a passing outage.
+    stub.script(
+        "chat.postMessage",
+        Scripted(error="invalid_blocks"),
+        Scripted(status=500),
+        Scripted(status=429, retry_after=3),
+    )
+    _queue(db_engine, clock, "C1", "bad")
+    worker = OutboxWorker(db_engine, client, clock=clock, sleep=clock.sleep)
+    assert worker.run_once() == 0
+    (row,) = _rows(db_engine)
+    assert (row.status, row.last_error) == ("pending", "internal_error")
+    assert "blocks" not in row.payload  # the retry sends the text-only copy
+    clock.advance(60)
+    assert worker.run_once() == 0  # 429
+    assert _rows(db_engine)[0].status == "pending"
+    clock.advance(3)
+    assert worker.run_once() == 1
+    (row,) = _rows(db_engine)
+    assert row.status == "sent" and row.error_class == "permanent"
+    assert "sent as text only" in (row.error_detail or "")
+    delivered = stub.ok_calls("chat.postMessage")
+    assert [("blocks" in c.params, c.params["text"]) for c in delivered] == [(False, "bad")]
