@@ -10,11 +10,13 @@ May import: text
 
 from __future__ import annotations
 
+import contextlib
 import os
 from importlib.resources import files
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 
 from bot.text import clean
 
@@ -54,6 +56,35 @@ def template_root() -> Path:
     return data_dir("templates")
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja2's on-disk cache of compiled templates (a short CLI command otherwise spends
+    most of its time compiling them). Jinja2 keys an entry by template name and file and
+    checks a hash of the source, so an edited template is recompiled; the key also names
+    this environment's options, which change the compiled code. A cache that cannot be
+    read or written is skipped: rendering never depends on it."""
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        return super().get_bucket(environment, name, f"{filename}|terminal-v1", source)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged or foreign entry: compile as if there were none
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # read-only or full disk: compiled again next run
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplates()  # a per-user folder in the system temp folder
+    except (OSError, RuntimeError):  # no safe folder (Jinja2 refuses a foreign one)
+        return None
+
+
 def terminal_env(subdir: str | None = None, *, root: Path | None = None) -> jinja2.Environment:
     """A new environment over templates/<subdir> (the whole tree when None).
 
@@ -68,6 +99,7 @@ def terminal_env(subdir: str | None = None, *, root: Path | None = None) -> jinj
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["clean"] = clean
     return env

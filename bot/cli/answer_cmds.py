@@ -1,4 +1,4 @@
-"""`faultbot why`, `site`, `digest` and `demo`; registers `bench triage`."""
+"""`faultbot why`, `site`, `digest` and `demo`."""
 
 from __future__ import annotations
 
@@ -254,13 +254,3 @@ def demo(keep: str | None) -> None:
 
 
 commands: list[click.Command] = [why, site, digest, demo]
-
-
-def _register_bench() -> None:
-    from bot.bench.triage import triage_bench
-    from bot.cli.bench_cmds import bench
-
-    bench.add_command(triage_bench)
-
-
-_register_bench()

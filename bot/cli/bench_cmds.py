@@ -5,20 +5,35 @@ from __future__ import annotations
 import click
 
 
-@click.group()
+class BenchGroup(click.Group):
+    """The `bench` group. The benchmarks this module owns are attached on first use
+    of the group, not on import: `status` imports this module (to attach
+    `bench ingest`) and must not load bot.bench."""
+
+    gathered = False
+
+    def _gather(self) -> None:
+        if not self.gathered:
+            self.gathered = True
+            from bot.bench.ask import ask_bench
+            from bot.bench.cli import cli_bench
+            from bot.bench.triage import triage_bench
+
+            for command in (ask_bench, cli_bench, triage_bench):
+                self.add_command(command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._gather()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._gather()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=BenchGroup)
 def bench() -> None:
     """Benchmarks that print throughput next to a floor measured in the same run."""
 
 
 commands: list[click.Command] = [bench]
-
-
-def _register_ask() -> None:
-    from bot.bench.ask import ask_bench
-    from bot.bench.cli import cli_bench
-
-    bench.add_command(ask_bench)
-    bench.add_command(cli_bench)
-
-
-_register_ask()

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ocpp.events import Message, Record
-from bot.ocpp.parse import Parser
 from bot.store.models import Charger, Connector, MessageRow
 from bot.store.names import NameMatch, match_name
 from bot.store.sites import SiteMap
@@ -55,6 +54,8 @@ def rehydrate(rows: Sequence[MessageRow]) -> list[Message]:
     Frames are re-parsed in the order the CSMS saw them so replies meet their CALLs;
     the stored action is passed as a hint for replies whose CALL is not among `rows`.
     """
+    from bot.ocpp.parse import Parser  # here: `why` and `status` never parse (jsonschema)
+
     parser = Parser()
     rebuilt: dict[int, Message] = {}
     for row in sorted(rows, key=lambda r: (r.ts, r.id)):

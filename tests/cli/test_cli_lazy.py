@@ -17,14 +17,15 @@ from bot.cli.main import COMMANDS, cli
 from bot.store.db import alembic_config, make_engine, schema_problem, script_heads
 
 HEAVY = ("aiohttp", "slack_sdk", "slack_bolt", "aio_pika", "apscheduler", "bot.feeds",
-         "alembic")
+         "alembic", "jsonschema")  # jsonschema: only parsing frames needs it
 # Runs the CLI in a fresh interpreter, then prints which heavy modules it imported.
 PROBE = (
     "import sys\n"
     "from bot.cli.main import cli\n"
     "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
     f"print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
-    f"or m.startswith('bot.feeds') or m.startswith('bot.cli.') and m != 'bot.cli.main'))"
+    f"or m.startswith(('bot.feeds', 'bot.bench')) "
+    f"or m.startswith('bot.cli.') and m != 'bot.cli.main'))"
 )
 
 
