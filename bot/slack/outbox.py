@@ -447,9 +447,7 @@ class OutboxWorker:
                     s, row, method, channel, retry_copy, claimed_at, now, refused=refused
                 )
             self.state.last_failure, self.state.last_failure_at = failure, now
-            row.last_error = (
-                f"network: {failure.detail}" if failure.error == "network" else failure.error
-            )
+            row.last_error = _error_text(failure)
             row.error_class = failure.error_class
             row.error_detail = failure.detail or None
             if sent is not None:  # delivered as text only: still tell the admins
@@ -492,9 +490,7 @@ class OutboxWorker:
         """Put the row back for another attempt after a failure that may pass. `refused`
         is set when the blocks were refused for good and the retry sends text only."""
         self.state.last_failure, self.state.last_failure_at = failure, now
-        row.last_error = (
-            f"network: {failure.detail}" if failure.error == "network" else failure.error
-        )
+        row.last_error = _error_text(failure)
         row.error_class = PERMANENT if refused else failure.error_class
         row.error_detail = refused or failure.detail or None
         row.status = PENDING
@@ -561,3 +557,8 @@ class OutboxWorker:
         until = self.clock() + timedelta(seconds=seconds)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
+
+
+def _error_text(failure: SlackFailure) -> str:
+    """The short reason stored with a row (a network failure keeps its detail)."""
+    return f"network: {failure.detail}" if failure.error == "network" else failure.error
