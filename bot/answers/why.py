@@ -191,6 +191,8 @@ def _incidents(
     for inc in session.scalars(stmt):
         if inc.scope == "site" and not any(p[0] == charger for p in inc.ports or []):
             continue
+        if inc.resolved_by == "merged":
+            continue  # folded into another incident (a site-wide cause), shown there
         if inc.resolved_at is None or inc.resolved_at > now:
             active.append(inc)
         else:

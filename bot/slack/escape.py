@@ -88,6 +88,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    # A macro's output is already escaped mrkdwn; `finalize` would escape it again.
+    env.filters["mrkdwn"] = Mrkdwn
     env.filters["code"] = code_span
     env.filters["user"] = user_mention
     env.filters["channel"] = channel_mention
