@@ -138,11 +138,12 @@ def kb_group() -> None:
 @click.option("--root", type=click.Path(file_okay=False), help="Knowledge directory to check.")
 def kb_lint(root: str | None) -> None:
     """Check every knowledge file; print each problem as file:line: problem."""
+    from bot.actions.first_aid import lint_policy
     from bot.kb.lint import lint_knowledge
     from bot.kb.loader import default_root
 
     where = Path(root) if root else default_root()
-    problems = lint_knowledge(where)
+    problems = sorted({*lint_knowledge(where), *lint_policy(where / "first_aid.yaml")})
     click.echo(render("kb_lint.j2", problems=problems, root=str(where)))
     sys.exit(EXIT_SOME_REJECTED if problems else EXIT_OK)
 
