@@ -100,6 +100,26 @@ def _stop_background(slack: _Slack | None, stop: threading.Event) -> None:
         thread.join(timeout=10)
 
 
+def _start_first_aid(settings: Settings, engine: Any, remote: Any, slack: _Slack | None,
+                     stop: threading.Event) -> None:
+    """The first-aid pass every 30 s (FAULTBOT_FIRST_AID dry-run or live)."""
+    from bot.actions.first_aid import PolicyError, load_policy
+    from bot.slack.actions_first_aid import FirstAidJob
+
+    try:
+        policy = load_policy()
+    except PolicyError as exc:
+        fail(f"bad first-aid policy (run `faultbot kb lint`):\n{exc}")
+    job = FirstAidJob(engine, settings, lambda: remote, policy,
+                      on_enqueued=slack.worker.kick if slack is not None else None)
+    thread = threading.Thread(target=job.run_forever, args=(stop,), name="first-aid",
+                              daemon=True)
+    thread.start()
+    if slack is not None:
+        slack.threads.append(thread)
+    log.info("first aid %s: %d rules", settings.first_aid, len(policy.rules))
+
+
 def _fold_of_this_worker() -> dict[str, Any]:
     """Broker partitions share one database: each worker folds (and checkpoints) only
     the chargers of its partition."""
@@ -175,6 +195,8 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     try:
         if slack is not None:
             _run_background(slack, settings, engine, sites, stop_threads, http_mode=http_mode)
+        if settings.first_aid != "off":
+            _start_first_aid(settings, engine, remote, slack, stop_threads)
         click.echo(
             f"faultbot running: http on {settings.http_host}:{settings.http_port}; "
             f"Slack {'off' if slack is None else ('HTTP mode' if http_mode else 'Socket Mode')}"
