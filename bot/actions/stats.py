@@ -24,6 +24,7 @@ def rates(
     session: Session,
     *,
     since: datetime | None = None,
+    until: datetime | None = None,
     model: str | None = None,
     category: str | None = None,
 ) -> list[Rate]:
@@ -36,6 +37,8 @@ def rates(
     )
     if since is not None:
         query = query.where(RemoteAction.requested_at >= since)
+    if until is not None:  # judged by then, too
+        query = query.where(RemoteAction.requested_at < until, RemoteAction.outcome_at <= until)
     if model is not None:
         query = query.where(func.coalesce(RemoteAction.model, "") == model)
     if category is not None:

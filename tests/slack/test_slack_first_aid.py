@@ -4,14 +4,17 @@ request body is validated against the OCPP schema of its action)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from citrineos_standin import CitrineStandIn, Sent
+from click.testing import CliRunner
 from slack_helpers import make_incident
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
@@ -23,7 +26,12 @@ from bot.actions.kinds import Kind, ocpp_call
 from bot.actions.models import RemoteAction
 from bot.actions.perform import request_action
 from bot.actions.wiring import stored_versions
+from bot.answers.render import render_why as render_why_text
+from bot.answers.why import why
+from bot.cli.main import cli
 from bot.config import Settings
+from bot.digest.build import build_digest
+from bot.digest.render import render_digest
 from bot.ocpp.readers import read_lines
 from bot.pipeline import Pipeline
 from bot.slack.actions_first_aid import FirstAidJob
@@ -31,6 +39,8 @@ from bot.slack.actions_thread import ActionOffers
 from bot.slack.app import build_app, services_of, static_authorize
 from bot.slack.inbound import ocpp_line
 from bot.slack.outbox import OutboxWorker
+from bot.slack.render.answers import render_why
+from bot.slack.render.digest import digest_blocks
 from bot.slack.stub import SlackStub
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -140,7 +150,8 @@ def test_first_aid_dry_run_only_posts_what_it_would_do(
 
 
 def test_first_aid_live_resets_once_through_citrineos_and_learns_it_worked(
-    db_engine: Engine, settings: Settings, stub: SlackStub, client: WebClient, clock: Any
+    db_engine: Engine, db_url: str, settings: Settings, stub: SlackStub, client: WebClient,
+    clock: Any,
 ) -> None:
     with first_aid_world(db_engine, settings, stub, client, clock, "live") as w:
         assert w.first_aid(3) == 1
@@ -155,6 +166,36 @@ def test_first_aid_live_resets_once_through_citrineos_and_learns_it_worked(
         (row,) = w.actions()
         assert (row.outcome, row.outcome_at) == ("fixed", at(5))
         assert any("worked" in t for t in w.thread())
+        learned_from(w, db_url)
+
+
+def learned_from(w: World, db_url: str) -> None:
+    """The fix is counted where people look: the why-answer next to its advice, the
+    digest (text and Slack), and `faultbot kb outcomes`."""
+    said = "fixed 1 of 1 internal error fault on MaxiChargerAC"
+    # A new InternalError on the port: its why-answer quotes what worked before.
+    w.clock.now = at(90)
+    w.feed(status(90, "InternalError", "Faulted"))
+    with Session(w.engine) as s:
+        answer = why(s, CP, 1, at(91))
+        slack_text = json.dumps(render_why(answer, ZoneInfo("UTC")).blocks)
+        terminal = render_why_text(answer)
+        digest = build_digest(s, at(0).date(), ZoneInfo("UTC"), None, at(24 * 60))
+        before = build_digest(s, (at(0) - timedelta(days=1)).date(), ZoneInfo("UTC"), None,
+                              at(24 * 60))
+    assert f"Soft reset {said}" in slack_text and "What worked before" in slack_text
+    assert f"soft reset {said}" in terminal
+    assert [(f.kind, f.fixed, f.total) for f in digest.fixes] == [("soft_reset", 1, 1)]
+    assert before.fixes == []  # a past day's digest does not count later fixes
+    assert f"soft reset {said}" in render_digest(digest)
+    assert f"Soft reset {said}" in json.dumps(digest_blocks(digest, ZoneInfo("UTC")))
+    result = CliRunner().invoke(cli, ["kb", "outcomes", "--days", "0", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert f"100%  soft reset {said}" in result.output
+    result = CliRunner().invoke(cli, ["kb", "outcomes", "--days", "0", "--json",
+                                      "--database-url", db_url])
+    assert json.loads(result.output) == {"model": "MaxiChargerAC", "category": "internal_error",
+                                         "action": "soft_reset", "fixed": 1, "total": 1}
 
 
 def test_one_reset_per_port_per_hour_for_people_and_first_aid_alike(
