@@ -166,9 +166,14 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
         health.slack = partial(slack_section, engine, slack.worker)  # /health's Slack part
     listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
     if listeners:
+        from bot.actions.first_aid import PolicyError, load_policy
         from bot.slack.actions_thread import ActionOffers
 
-        listeners.append(ActionOffers(settings, lambda: remote).on_changes)
+        try:  # the policy's window decides when an action counts as a fix
+            window = load_policy().fixed_within
+        except PolicyError as exc:
+            fail(f"bad first-aid policy (run `faultbot kb lint`):\n{exc}")
+        listeners.append(ActionOffers(settings, lambda: remote, window=window).on_changes)
     sink = pipeline_sink(engine, sites=sites, listeners=listeners, **_fold_of_this_worker())
     replayed = sink.restore()
     log.info("triage context restored (%d stored messages replayed after the checkpoint)",
