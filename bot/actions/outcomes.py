@@ -3,8 +3,7 @@ the window after the action: fixed; the window passed without that: not fixed.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,20 +39,3 @@ def settle(session: Session, now: datetime, window: timedelta = DEFAULT_WINDOW) 
             continue
         judged.append(row.id)
     return judged
-
-
-class OutcomeWatcher:
-    """A Pipeline listener: each batch may bring the status that settles an action."""
-
-    def __init__(
-        self, window: timedelta = DEFAULT_WINDOW, clock: Callable[[], datetime] | None = None
-    ) -> None:
-        self.window = window
-        self.clock = clock or _utcnow
-
-    def on_changes(self, session: Session, changes: object) -> None:
-        settle(session, self.clock(), self.window)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
