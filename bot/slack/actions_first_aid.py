@@ -53,7 +53,7 @@ class FirstAidJob:
                     continue
                 enqueue(s, channel=channel,
                         message=render_first_aid(row, rule.id, self.settings.timezone,
-                                                 row.status == "dry_run"),
+                                                 mode == "dry-run"),
                         dedupe_key=f"first-aid:{row.id}", incident_id=row.incident_id,
                         ref="reply", now=now)
         if self.on_enqueued is not None:

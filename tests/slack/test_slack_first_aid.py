@@ -32,6 +32,7 @@ from bot.cli.main import cli
 from bot.config import Settings
 from bot.digest.build import build_digest
 from bot.digest.render import render_digest
+from bot.incidents.models import Incident
 from bot.ocpp.readers import read_lines
 from bot.pipeline import Pipeline
 from bot.slack.actions_first_aid import FirstAidJob
@@ -291,3 +292,25 @@ def test_the_policy_file_is_linted_like_the_knowledge_base() -> None:
     for bit in ("duplicate rule id", "unknown category 'nonsense'", "unknown action 'explode'",
                 "after_minutes", "unknown key 'colour'"):
         assert bit in messages, messages
+
+
+def test_dry_run_reports_the_limits_it_would_meet(
+    db_engine: Engine, settings: Settings, stub: SlackStub, client: WebClient, clock: Any
+) -> None:
+    with first_aid_world(db_engine, settings, stub, client, clock, "dry-run") as w:
+        with Session(w.engine) as s:
+            incident_id = s.scalars(select(Incident.id)).one()
+        manual = request_action(w.engine, incident_id, Kind.SOFT_RESET, "U0ONCALL", w.channels,
+                                at(1), "slack:V1")
+        assert manual is not None and manual.status == "sent"
+        assert w.first_aid(3) == 1
+        assert [(a.requested_by, a.status, a.reason) for a in w.actions()] == [
+            ("U0ONCALL", "sent", None), ("first-aid", "refused", "rate_limited")]
+        (line,) = [t for t in w.thread() if "First aid" in t]
+        assert "dry run" in line and "already reset in the last hour" in line
+        assert len(w.citrine.calls) == 1  # only the person's reset went out
+        # A safety fault is never first aid's, in dry-run either.
+        with Session(w.engine) as s, s.begin():
+            make_incident(s, charger="CP-S", category="internal_error", severity="safety",
+                          action="Send a soft reset.", at=T0)
+        assert run_first_aid(w.engine, load_policy(), w.channels, at(30), mode="dry-run") == []
