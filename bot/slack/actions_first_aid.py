@@ -15,7 +15,7 @@ from bot.actions.channels import Channels
 from bot.actions.first_aid import Policy, run_first_aid
 from bot.config import Settings
 from bot.slack.actions_render import render_first_aid
-from bot.slack.actions_thread import _thread_channel
+from bot.slack.actions_thread import thread_channel
 from bot.slack.dbutil import utcnow
 from bot.slack.outbox import enqueue
 
@@ -48,7 +48,7 @@ class FirstAidJob:
             for rule, row in done:
                 if row.incident_id is None:
                     continue
-                channel = _thread_channel(s, row.incident_id)
+                channel = thread_channel(s, row.incident_id)
                 if channel is None:
                     continue
                 enqueue(s, channel=channel,

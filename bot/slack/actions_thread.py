@@ -35,7 +35,7 @@ def allowed_users(settings: Settings) -> list[str]:
     return sorted(people)
 
 
-def _thread_channel(session: Session, incident_id: int) -> str | None:
+def thread_channel(session: Session, incident_id: int) -> str | None:
     anchor = session.scalars(
         select(SlackAlertMessage).where(SlackAlertMessage.incident_id == incident_id)
     ).first()
@@ -68,7 +68,7 @@ class ActionOffers:
 
     def offer(self, session: Session, incident_id: int, now: datetime) -> int:
         incident = session.get(Incident, incident_id)
-        channel = _thread_channel(session, incident_id)
+        channel = thread_channel(session, incident_id)
         if incident is None or channel is None:
             return 0  # no alert thread (not serious enough, suppressed, no channel)
         kinds = [k.value for k in offered_for(incident)]
@@ -89,10 +89,10 @@ class ActionOffers:
 
 def post_result(session: Session, row: RemoteAction, settings: Settings, now: datetime) -> bool:
     """Who, what, when and the charger's answer, in the alert thread, once."""
-    if row.incident_id is None or _thread_channel(session, row.incident_id) is None:
+    if row.incident_id is None or thread_channel(session, row.incident_id) is None:
         return False
     return enqueue(
-        session, channel=_thread_channel(session, row.incident_id) or "",
+        session, channel=thread_channel(session, row.incident_id) or "",
         message=render_result(row, settings.timezone),
         dedupe_key=f"action-result:{row.id}", incident_id=row.incident_id, ref="reply", now=now,
     )
@@ -105,7 +105,7 @@ def post_outcomes(
         row = session.get(RemoteAction, action_id)
         if row is None or row.incident_id is None:
             continue
-        channel = _thread_channel(session, row.incident_id)
+        channel = thread_channel(session, row.incident_id)
         if channel is None:
             continue
         enqueue(
