@@ -328,3 +328,16 @@ def test_remote_action_refused_to_a_user_not_allowed(world: World) -> None:
     time.sleep(0.5)
     with Session(world.engine) as s:
         assert s.scalars(select(RemoteAction)).all() == []
+
+
+def test_the_button_says_why_when_the_charger_cannot_be_reached(world: World) -> None:
+    offer = _offer_to(world, ONCALL)
+    soft = _buttons(offer.params["blocks"])["remote_action:soft_reset"]
+    world.run(world.charger._connection.close())  # the charger drops off the tap
+    world.wait(lambda: not world.tap.is_connected("CP-9"), "the charger to disconnect")
+    assert world.click(ONCALL, soft, offer.response["message_ts"]) == 200
+    (answer,) = world.stub.wait_for("response_url", 1)
+    assert "not connected through faultbot's OCPP tap" in answer.params["text"]
+    assert not world.stub.calls_to("views.open") and world.charger.resets == []
+    with Session(world.engine) as s:
+        assert s.scalars(select(RemoteAction)).all() == []
