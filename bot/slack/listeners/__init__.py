@@ -15,3 +15,6 @@ def register_listeners(app: App, services: SlackServices) -> None:
     actions.register(app, services)
     views.register(app, services)
     home.register(app, services)
+    from bot.slack import actions_listeners
+
+    actions_listeners.register(app, services)
