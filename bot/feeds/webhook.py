@@ -41,6 +41,7 @@ from aiohttp import web
 from bot.feeds.health import FeedHealth
 from bot.feeds.sink import FrameSink, SinkRunner
 from bot.ocpp.events import LineError, Record
+from bot.ocpp.reasons import RejectReason
 
 ROUTE = "/feed/ocpp"
 TIMESTAMP_HEADER = "X-Faultbot-Timestamp"
@@ -115,7 +116,9 @@ def _split_body(text: str) -> tuple[list[tuple[int, Any]], list[LineError]]:
             items.append((number, json.loads(line)))
         except (ValueError, RecursionError) as exc:
             reason = f"not JSON: {exc}" if isinstance(exc, ValueError) else "JSON nested too deep"
-            errors.append(LineError(SOURCE, number, reason[:200], _excerpt(line)))
+            errors.append(
+                LineError(SOURCE, number, reason[:200], _excerpt(line), kind=RejectReason.NOT_JSON)
+            )
     return items, errors
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ocpp.events import LineError, Message, Record
 from bot.ocpp.parse import Parser
+from bot.ocpp.reasons import RejectReason
 from bot.store.ingest import Ingestor, IngestResult
 from bot.store.models import LogRetention
 
@@ -174,7 +175,8 @@ class Loader:
                 m = messages[0]
                 result = IngestResult(refused=[m])
                 result.rejected.append(
-                    LineError(m.source, m.line, _why(exc), _excerpt(m.raw), m.is_fault_bearing)
+                    LineError(m.source, m.line, _why(exc), _excerpt(m.raw), m.is_fault_bearing,
+                              kind=RejectReason.UNSTORABLE)
                 )
                 return result
             self._failure = exc
