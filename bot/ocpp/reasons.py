@@ -16,6 +16,7 @@ that feeds, store and CLI can all import them (layers only import downwards).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,7 +67,8 @@ class NoFact:
     """A fact builder's answer when the frame cannot be turned into a fact.
 
     Falsy, so a caller that only asks "is there a fact?" with `if fact:` reads it as
-    the None it replaces; `fact_or_none` gives the None for `is None` callers.
+    the None it replaces; the parser stores None in `Message.fact` (so `is None`
+    callers are unchanged) and the reason in `Message.no_fact`.
     """
 
     reason: DropReason
@@ -75,7 +77,8 @@ class NoFact:
         return False
 
 
-def counts(reasons: dict[str, int]) -> dict[str, int]:
-    """Counts per reason, in a stable order (the enum's order) for output."""
+def counts(reasons: Mapping[str, int]) -> dict[str, int]:
+    """Counts per reason in the order they are shown: most first, ties in enum order."""
     order = {r.value: i for i, r in enumerate([*RejectReason, *DropReason])}
-    return {k: reasons[k] for k in sorted(reasons, key=lambda k: (order.get(k, 99), k))}
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+    return {str(k): n for k, n in ranked if n}

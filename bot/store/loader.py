@@ -22,6 +22,7 @@ transaction that had already called it is rolled back, before the retry.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,10 @@ class LoadSummary:
     rejected: list[LineError] = field(default_factory=list)  # first REJECTED_KEPT, in order
     rejected_count: int = 0
     rejected_faults: int = 0  # rejected frames that reported a fault (with their reasons)
+    # rejected lines per RejectReason (all of them, not only the ones kept above)
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
+    # messages kept without a fact, per DropReason (Message.no_fact)
+    dropped: Counter[str] = field(default_factory=Counter)
     # frames from before the log's retention cut-off (bot.store.models.LogRetention): not
     # stored, and not an error (an old file ingested again after a prune)
     expired: int = 0
@@ -233,6 +238,8 @@ class Loader:
                 summary.violations += 1
             if m.version_inferred:
                 summary.inferred += 1
+            if m.no_fact is not None:
+                summary.dropped[m.no_fact] += 1
             if m.is_fault_bearing:
                 summary.faults += 1
         for m in result.new:
@@ -246,6 +253,7 @@ class Loader:
     def _reject(summary: LoadSummary, errors: list[LineError]) -> None:
         summary.rejected_count += len(errors)
         summary.rejected_faults += sum(1 for e in errors if e.fault)
+        summary.rejected_reasons.update(e.kind for e in errors)
         room = REJECTED_KEPT - len(summary.rejected)
         if room > 0:
             summary.rejected.extend(errors[:room])
