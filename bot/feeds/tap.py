@@ -370,7 +370,7 @@ class OcppTap:
                 delay = min(delay * 2, 5.0)
                 continue
             self.health.received += len(batch)
-            self.health.rejected += len(result.rejected)
+            self.health.note_result(result)
             self.health.note_stored(batch, result.stored, result.duplicates)
             return
 
