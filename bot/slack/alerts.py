@@ -23,9 +23,12 @@ from bot.config import Settings
 from bot.incidents.changes import IncidentChange
 from bot.incidents.models import Incident
 from bot.slack.dbutil import insert_ignore, utcnow
+from bot.slack.escalations import Escalator
+from bot.slack.escape import Mrkdwn
 from bot.slack.models import PENDING, SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import enqueue
-from bot.slack.render.budget import fit
+from bot.slack.paging import PagingPolicy, load_paging
+from bot.slack.render.budget import SlackMessage, fit
 from bot.slack.render.incident import render_alert_reply, render_alert_root
 from bot.store.base import table_of
 from bot.vocab import Severity
@@ -59,7 +62,10 @@ class AlertPublisher:
         flap_window: timedelta = timedelta(hours=1),
         update_debounce: timedelta = timedelta(seconds=2),
         on_enqueued: Callable[[], None] | None = None,
+        paging: PagingPolicy | None = None,
     ) -> None:
+        """`paging`: the paging policy (default: FAULTBOT_PAGING, which may raise
+        PagingError); it says who is mentioned, re-notified, and which channel."""
         self.engine = engine
         self.settings = settings
         self.channel = settings.alert_channel
@@ -69,6 +75,31 @@ class AlertPublisher:
         self.flap_window = flap_window
         self.update_debounce = update_debounce
         self.on_enqueued = on_enqueued  # e.g. OutboxWorker.kick
+        self.paging = paging if paging is not None else load_paging(settings.paging_file)
+        self.escalator = Escalator(
+            engine, settings, self.paging, clock=clock, on_enqueued=on_enqueued
+        )
+
+    def channel_for(self, incident: Incident) -> str | None:
+        """The paging file's route for the incident's site or owner, else the alert channel."""
+        return self.paging.channel_for(incident.site, incident.owner, self.channel)
+
+    def _root(
+        self,
+        incident: Incident,
+        anchor: SlackAlertMessage | None,
+        now: datetime,
+        *,
+        flaps: int = 0,
+    ) -> SlackMessage:
+        return render_alert_root(
+            incident,
+            self.tz,
+            now,
+            flaps=flaps,
+            page=Mrkdwn(self.escalator.mention_for(incident)),
+            snoozed_by=anchor.snoozed_by if anchor is not None else None,
+        )
 
     def qualifies(self, incident: Incident, now: datetime) -> bool:
         """Worth paging: serious enough, not suppressed, still open, not snoozed."""
@@ -80,7 +111,7 @@ class AlertPublisher:
 
     def on_changes(self, session: Session, changes: Sequence[IncidentChange]) -> None:
         """Called by the Pipeline in its transaction; writes outbox rows only."""
-        if not self.channel or not changes:
+        if not (self.channel or self.paging.routes) or not changes:
             return
         now = self.clock()
         ids = {c.incident_id for c in changes}
@@ -92,6 +123,7 @@ class AlertPublisher:
             )
         }
         queued = False
+        opened: set[int] = set()  # roots claimed in this batch page through the root itself
         # Root edits are collected and written once per root at the end: a batch with
         # many occurrences of one fault makes one chat.update, not one per frame.
         edits: dict[int, tuple[Incident, SlackAlertMessage, bool]] = {}
@@ -106,6 +138,7 @@ class AlertPublisher:
                 anchor = self._open(session, incident, now)
                 if anchor is not None:
                     anchors[incident.id] = anchor
+                    opened.add(incident.id)
                     queued = True
                 continue
             if change.kind == "opened":  # a replayed "opened" already has its root
@@ -121,11 +154,23 @@ class AlertPublisher:
             )
             if change.kind in REPLY_KINDS:
                 self._reply_for(session, incident, anchor, change, now)
+            if incident.id not in opened:
+                self._follow_paging(session, incident, change, now)
             queued = True
         if edits:
             self._edit_many(session, edits, now)
         if queued and self.on_enqueued is not None:
             self.on_enqueued()
+
+    def _follow_paging(
+        self, session: Session, incident: Incident, change: IncidentChange, now: datetime
+    ) -> None:
+        """Acknowledged or resolved: stop re-notifying. Severity rose: page the new
+        severity's people now and plan its steps."""
+        if change.kind in ("acknowledged", "resolved"):
+            self.escalator.cancel(session, incident.id, change.kind)
+        elif change.kind == "escalated" and self.qualifies(incident, now):
+            self.escalator.plan(session, incident, now, escalated=True)
 
     # -- opening -------------------------------------------------------------------
     def _open(
@@ -134,13 +179,16 @@ class AlertPublisher:
         key = flap_key(incident)
         earlier = self._recent_root(session, key, incident.id, now)
         root_id = earlier.root_incident_id if earlier is not None else incident.id
+        channel = earlier.channel if earlier is not None else self.channel_for(incident)
+        if channel is None:
+            return None  # no route and no alert channel: nowhere to page
         inserted = insert_ignore(
             session,
             table_of(SlackAlertMessage),
             {
                 "incident_id": incident.id,
                 "root_incident_id": root_id,
-                "channel": earlier.channel if earlier is not None else self.channel,
+                "channel": channel,
                 "ts": earlier.ts if earlier is not None else None,
                 "flap_key": key,
                 "created_at": now,
@@ -151,11 +199,12 @@ class AlertPublisher:
         anchor = session.scalars(
             select(SlackAlertMessage).where(SlackAlertMessage.incident_id == incident.id)
         ).one()
+        self.escalator.plan(session, incident, now)
         if earlier is None:
             enqueue(
                 session,
                 channel=anchor.channel,
-                message=render_alert_root(incident, self.tz, now),
+                message=self._root(incident, anchor, now),
                 dedupe_key=f"alert-root:{incident.id}",
                 incident_id=incident.id,
                 ref="root",
@@ -235,8 +284,8 @@ class AlertPublisher:
             )
         }
         for root_id, (incident, anchor, human) in edits.items():
-            message = render_alert_root(
-                incident, self.tz, now, flaps=max(0, int(flaps.get(root_id, 1)) - 1)
+            message = self._root(
+                incident, anchor, now, flaps=max(0, int(flaps.get(root_id, 1)) - 1)
             )
             not_before = now if human else now + self.update_debounce
             key = f"alert-update:{root_id}"
@@ -274,7 +323,7 @@ class AlertPublisher:
             session,
             channel=anchor.channel,
             method="chat.update",
-            message=render_alert_root(incident, self.tz, now, flaps=flaps),
+            message=self._root(incident, anchor, now, flaps=flaps),
             coalesce_key=f"alert-update:{anchor.root_incident_id}",
             incident_id=incident.id,
             ref="update",
