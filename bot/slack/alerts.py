@@ -35,7 +35,7 @@ from bot.vocab import Severity
 
 log = logging.getLogger(__name__)
 
-REPLY_KINDS = frozenset({"escalated", "cause_changed", "resolved", "acknowledged"})
+REPLY_KINDS = frozenset({"escalated", "cause_changed", "resolved", "acknowledged", "reopened"})
 
 
 def flap_key(incident: Incident) -> str:
@@ -145,7 +145,7 @@ class AlertPublisher:
                 continue
             # People pressing buttons want to see the result at once; automatic edits
             # wait a little so a burst of occurrences becomes one chat.update.
-            human = change.kind in ("acknowledged", "resolved", "snoozed")
+            human = change.kind in ("acknowledged", "resolved", "snoozed", "reopened")
             previous = edits.get(anchor.root_incident_id)
             edits[anchor.root_incident_id] = (
                 incident,
@@ -253,8 +253,11 @@ class AlertPublisher:
         # button is clicked; escalations are distinct by time and detail.
         if change.kind == "acknowledged":
             key = f"acknowledged:{incident.acked_by}"
-        elif change.kind == "resolved":
-            key = "resolved"
+        elif change.kind == "resolved":  # a reopened incident may resolve again later
+            at = incident.resolved_at
+            key = f"resolved:{at.isoformat()}" if at is not None else "resolved"
+        elif change.kind == "reopened":  # by a person; each reopening is news
+            key = f"reopened-by:{change.detail}:{change.at.isoformat()}"
         else:
             key = f"{change.kind}:{change.at.isoformat()}:{change.detail}"
         self._reply(session, incident, anchor, change.kind, now, key, detail=change.detail)
@@ -342,6 +345,8 @@ class AlertPublisher:
         detail: str = "",
     ) -> None:
         who = incident.acked_by if kind == "acknowledged" else None
+        if kind == "reopened" and detail:
+            who = detail  # reopened by a person (a flap's automatic reopen has no detail)
         enqueue(
             session,
             channel=anchor.channel,
