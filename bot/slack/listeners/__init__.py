@@ -8,10 +8,11 @@ from bot.slack.services import SlackServices
 
 
 def register_listeners(app: App, services: SlackServices) -> None:
-    from bot.slack.listeners import actions, commands, home, mentions, views
+    from bot.slack.listeners import actions, commands, home, mentions, share, views
 
     commands.register(app, services)
     mentions.register(app, services)
     actions.register(app, services)
     views.register(app, services)
     home.register(app, services)
+    share.register(app, services)
