@@ -64,6 +64,7 @@ def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool
 
         try:
             publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
+            publisher.paging  # noqa: B018  # read and check the file now, not at the first alert
         except PagingError as exc:
             fail(f"bad setting FAULTBOT_PAGING: {exc}")
     app = build_app(settings, engine, client=client, worker=worker, publisher=publisher)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -64,8 +65,8 @@ class AlertPublisher:
         on_enqueued: Callable[[], None] | None = None,
         paging: PagingPolicy | None = None,
     ) -> None:
-        """`paging`: the paging policy (default: FAULTBOT_PAGING, which may raise
-        PagingError); it says who is mentioned, re-notified, and which channel."""
+        """`paging`: the paging policy (default: FAULTBOT_PAGING, read on first use,
+        which may raise PagingError); it says who is mentioned, re-notified, and where."""
         self.engine = engine
         self.settings = settings
         self.channel = settings.alert_channel
@@ -75,9 +76,21 @@ class AlertPublisher:
         self.flap_window = flap_window
         self.update_debounce = update_debounce
         self.on_enqueued = on_enqueued  # e.g. OutboxWorker.kick
-        self.paging = paging if paging is not None else load_paging(settings.paging_file)
-        self.escalator = Escalator(
-            engine, settings, self.paging, clock=clock, on_enqueued=on_enqueued
+        self._paging = paging
+
+    @cached_property
+    def paging(self) -> PagingPolicy:
+        """Read on first use, so commands that never alert (`faultbot ask`) do not need
+        the file; `faultbot run` reads it at start-up and stops on a bad one."""
+        if self._paging is not None:
+            return self._paging
+        return load_paging(self.settings.paging_file)
+
+    @cached_property
+    def escalator(self) -> Escalator:
+        return Escalator(
+            self.engine, self.settings, self.paging, clock=self.clock,
+            on_enqueued=self.on_enqueued,
         )
 
     def channel_for(self, incident: Incident) -> str | None:

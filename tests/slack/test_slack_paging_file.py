@@ -3,6 +3,9 @@ naming the entry), and `faultbot slack paging`, which checks it and prints the p
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 
 from bot.cli.main import cli
 from bot.slack.paging import PagingError, load_paging, parse_paging
+from bot.slack.stub import SlackStub
 
 GOOD = """
 groups:
@@ -88,3 +92,21 @@ def test_cli_prints_the_effective_policy_and_refuses_a_bad_file(tmp_path: Path) 
     refused = CliRunner().invoke(cli, ["slack", "paging", "--file", str(bad)], env=env)
     assert refused.exit_code == 2
     assert "pages[1].renotify[1].after: expected a duration like 90s, 5m or 1h" in refused.output
+
+
+def test_faultbot_run_stops_on_a_bad_paging_file(tmp_path: Path, stub: SlackStub) -> None:
+    bad = tmp_path / "paging.yaml"
+    bad.write_text("routes: [{site: Depot North, channel: '#ops'}]")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "run"], cwd=tmp_path, timeout=300,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FAULTBOT_"))},
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'fb.db'}",
+             "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+             "SLACK_API_URL": stub.base_url, "FAULTBOT_HTTP_HOST": "127.0.0.1",
+             "FAULTBOT_HTTP_PORT": "3999",  # never bound: it stops first
+             "FAULTBOT_PAGING": str(bad), "LOG_LEVEL": "ERROR"},
+        capture_output=True, text=True)
+    assert done.returncode == 2, done
+    ours = [line for line in done.stderr.splitlines() if line.startswith("faultbot:")]
+    assert ours == [f"faultbot: bad setting FAULTBOT_PAGING: {bad}: routes[1].channel: "
+                    "expected a channel id like C0123ABCD"], done.stderr
