@@ -110,3 +110,18 @@ def test_faultbot_run_stops_on_a_bad_paging_file(tmp_path: Path, stub: SlackStub
     ours = [line for line in done.stderr.splitlines() if line.startswith("faultbot:")]
     assert ours == [f"faultbot: bad setting FAULTBOT_PAGING: {bad}: routes[1].channel: "
                     "expected a channel id like C0123ABCD"], done.stderr
+
+
+def test_doctor_checks_the_channels_alerts_are_routed_to(
+    db_url: str, stub: SlackStub, tmp_path: Path
+) -> None:
+    paging = tmp_path / "paging.yaml"
+    paging.write_text(GOOD)
+    stub.add_channel("C0NORTH", private=True, member=False)
+    env = {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_API_URL": stub.base_url, "FAULTBOT_ALERT_CHANNEL": "CALERTS",
+           "FAULTBOT_PAGING": str(paging)}
+    out = CliRunner().invoke(cli, ["doctor"], env=env)
+    assert out.exit_code == 1, out.output
+    assert "FAULTBOT_PAGING routes[1]=C0VENDOR: the bot is in the channel" in out.output
+    assert "[FIX ] FAULTBOT_PAGING routes[2]=C0NORTH: Slack says channel_not_found" in out.output
