@@ -41,6 +41,7 @@ DEFAULT_PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "reopen": "operators",
         "remote": "operators",
         "teach": "admins",
+        "share": "channel",  # post an ephemeral answer into the channel it was asked in
     }
 )
 # Printed as "***" (tokens) or with the password hidden (URLs) by Settings' repr.
@@ -95,6 +96,9 @@ class Settings:
     amqp_url: str | None = None
     sites_file: Path | None = None
     site_prefix: str | None = None  # regex: its first group (or match) names the site
+    # FAULTBOT_PAGING: who is mentioned, re-notified and where alerts go (bot.slack.paging);
+    # read and checked when Slack starts (and by `faultbot slack paging`).
+    paging_file: Path | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     # retention (bot.retention), in days of the log's own clock
@@ -259,6 +263,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if sites_file is not None and not sites_file.is_file():
         raise SettingsError("FAULTBOT_SITES", f"no such file: {sites_file}")
 
+    paging = _opt(env, "FAULTBOT_PAGING")
+    paging_file = Path(paging) if paging else None
+
     site_prefix = _opt(env, "FAULTBOT_SITE_PREFIX")
     if site_prefix is not None:
         try:
@@ -315,6 +322,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         amqp_url=_url(env, "FAULTBOT_AMQP_URL", ("amqp", "amqps")),
         sites_file=sites_file,
         site_prefix=site_prefix,
+        paging_file=paging_file,
         http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
         http_port=int(raw_port),
         retention_days=retention,

@@ -61,8 +61,14 @@ def _start_slack(
     startup_check(settings, client)  # logs what `faultbot doctor` would say about Slack
     worker = OutboxWorker(engine, client, admins=settings.admins)
     publisher = None
-    if settings.alert_channel:
-        publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
+    if settings.alert_channel or settings.paging_file:
+        from bot.slack.paging import PagingError
+
+        try:
+            publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
+            publisher.paging  # noqa: B018  # read and check the file now, not at the first alert
+        except PagingError as exc:
+            fail(f"bad setting FAULTBOT_PAGING: {exc}")
     app = build_app(settings, engine, client=client, worker=worker, publisher=publisher,
                     remote=remote)
     return _Slack(app=app, worker=worker, publisher=publisher)
@@ -77,6 +83,11 @@ def _run_background(slack: _Slack, settings: Settings, engine: Any, sites: Any,
     )
     outbox.start()
     slack.threads.append(outbox)
+    if slack.publisher is not None:  # re-notify steps that come due (the paging policy)
+        pager = threading.Thread(target=slack.publisher.escalator.run_forever, args=(stop,),
+                                 name="slack-paging", daemon=True)
+        pager.start()
+        slack.threads.append(pager)
     if settings.digest_channel:
         slack.scheduler = DigestScheduler(
             engine, settings, slack.app.client, sites=sites, worker=slack.worker
