@@ -149,6 +149,23 @@ def test_a_huge_fleet_stays_within_block_kit_limits() -> None:
     assert "…and 370 more." in slack and "…and 45 more." in slack  # the rest is counted
 
 
+def test_the_digest_points_to_the_weekly_report(
+        fleet_db: tuple[Engine, Any, datetime]) -> None:
+    from bot.digest.build import build_digest
+    from bot.digest.render import render_digest
+    from bot.slack.render.digest import render_digest_messages
+
+    engine, sites, end = fleet_db
+    with make_sessionmaker(engine)() as session:
+        digest = build_digest(session, end.date(), UTC, sites, end)
+    assert "Weekly fleet report" in render_digest(digest, "text")
+    assert "`faultbot report --week`" in render_digest(digest, "markdown")
+    messages = render_digest_messages(digest, UTC)
+    last = messages[-1].blocks[-1]
+    assert last["type"] == "context" and "Weekly fleet report" in last["elements"][0]["text"]
+    assert all(check(m) == [] for m in messages)
+
+
 def test_report_command(fleet_db: tuple[Engine, Any, datetime], tmp_path: Path,
                         report: WeeklyReport) -> None:
     engine, _, end = fleet_db
