@@ -15,12 +15,18 @@ Fail-open: recording never slows forwarding. A full queue drops the copy (counte
 frames already queued are stored once the database is back, and copies arriving
 while the queue is full are dropped and counted. When one side closes, the tap
 closes the other with the same close code and reason.
+
+Each charger connection is also recorded as connection events (events.CONNECTION:
+"connected" when it opens, "closed" with the charger side's close code), so the
+connection-health findings see reconnect storms through the tap as they do in logs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -38,7 +44,7 @@ from websockets.typing import Subprotocol
 from bot.feeds.convert import decode_frame
 from bot.feeds.health import FeedHealth
 from bot.feeds.sink import FrameSink, SinkRunner
-from bot.ocpp.events import Direction, Record
+from bot.ocpp.events import CONNECTION, Direction, Record
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +139,7 @@ class OcppTap:
         self._server: Server | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._in_hand = 0  # copies taken off the queue but not yet stored
+        self._links = itertools.count(1)
 
     @property
     def port(self) -> int:
@@ -205,6 +212,12 @@ class OcppTap:
         except asyncio.QueueFull:
             self.health.dropped += 1
 
+    def _record_link(self, link: _Link, event: str, code: int | None) -> None:
+        """A connection event for the recorder (unique id: the same event never twice)."""
+        uid = f"tap-{time.time_ns()}-{next(self._links)}"
+        details = {} if code is None else {"closeCode": code}
+        self._record(link.charger, "in", json.dumps([CONNECTION, uid, event, details]), link.ocpp)
+
     async def _pump(
         self,
         src: ServerConnection | ClientConnection,
@@ -226,6 +239,7 @@ class OcppTap:
             return
         up = link.upstream
         self.connections += 1
+        self._record_link(link, "connected", None)
         pumps = [
             asyncio.create_task(self._pump(charger_ws, up, link, "in")),
             asyncio.create_task(self._pump(up, charger_ws, link, "out")),
@@ -243,6 +257,7 @@ class OcppTap:
             await asyncio.gather(*pumps, return_exceptions=True)
             await up.close()
             self.connections -= 1
+            self._record_link(link, "closed", charger_ws.close_code)
 
     # --- recording ------------------------------------------------------------------
 
