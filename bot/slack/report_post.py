@@ -2,7 +2,11 @@
 Slack's current upload flow (files.getUploadURLExternal, a POST of the bytes to the
 URL it gives, files.completeUploadExternal with channel_id and thread_ts), which
 slack_sdk's files_upload_v2 performs. Charts are an extra: when the upload fails the
-report has been posted all the same, and the caller is told why."""
+report has been posted all the same, and the caller is told why.
+
+Unlike the digest and alerts, this manual post does not go through the outbox: the
+uploads need the message's ts at once. The client does not retry (make_client), so a
+lost answer fails the command instead of posting twice behind the caller's back."""
 
 from __future__ import annotations
 
