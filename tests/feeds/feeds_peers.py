@@ -238,3 +238,13 @@ class CollectingSink:
             raise ConnectionError("database is down")
         self.records.extend(records)
         return SinkResult(stored=len(records))
+
+
+def frames(records: list[Any]) -> list[Any]:
+    """The recorded OCPP frames, without the tap's connection events."""
+    return [r for r in records if not (isinstance(r.frame, list) and r.frame[:1] == [0])]
+
+
+def links(records: list[Any]) -> list[Any]:
+    """The connection events (events.CONNECTION) the tap recorded."""
+    return [r for r in records if isinstance(r.frame, list) and r.frame[:1] == [0]]

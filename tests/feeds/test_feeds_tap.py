@@ -14,6 +14,8 @@ from feeds_peers import (
     CsmsState,
     boot201,
     csms_calls_charger,
+    frames,
+    links,
     port_of,
     run_charger16,
     start_csms,
@@ -34,16 +36,6 @@ async def wait_until(cond: Callable[[], bool], timeout: float = TIMEOUT) -> None
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(loop(), timeout)
-
-
-def frames(records: list[Any]) -> list[Any]:
-    """The recorded OCPP frames, without the tap's connection events."""
-    return [r for r in records if not (isinstance(r.frame, list) and r.frame[:1] == [0])]
-
-
-def links(records: list[Any]) -> list[Any]:
-    """The connection events (events.CONNECTION) the tap recorded."""
-    return [r for r in records if isinstance(r.frame, list) and r.frame[:1] == [0]]
 
 
 def test_paths() -> None:
