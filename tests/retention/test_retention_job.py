@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 from test_retention_prune import FEED, _ingest
@@ -94,3 +95,26 @@ def test_the_job_runs_on_both_databases(db_engine: Engine) -> None:
     assert run is not None and run.report.frames > 500
     expected = "incremental" if db_engine.dialect.name == "sqlite" else "n/a"
     assert run.vacuum.mode == expected
+
+
+def test_run_starts_the_job_in_one_process_per_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli.runtime_cmds import _start_prune_job
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'run.db'}")
+    try:
+        monkeypatch.setenv("FAULTBOT_AMQP_PARTITION", "0/2")
+        job = _start_prune_job(load_settings({"FAULTBOT_PRUNE_TIME": "05:45"}, dotenv=False),
+                               engine)
+        assert job is not None and job.scheduler is not None
+        planned = job.scheduler.get_job(JOB_ID).next_run_time
+        assert (planned.hour, planned.minute) == (5, 45)
+        job.shutdown()
+        monkeypatch.setenv("FAULTBOT_AMQP_PARTITION", "1/2")  # the other partition: none
+        assert _start_prune_job(load_settings({}, dotenv=False), engine) is None
+        monkeypatch.setenv("FAULTBOT_AMQP_PARTITION", "0/1")
+        off = load_settings({"FAULTBOT_PRUNE_TIME": "off"}, dotenv=False)
+        assert _start_prune_job(off, engine) is None
+    finally:
+        engine.dispose()
