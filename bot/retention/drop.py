@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    and_,
     column,
     delete,
     func,
@@ -50,17 +51,23 @@ def plan(conn: Connection, before: datetime, folded: int, keep: Where, doomed: W
     for p in partitions(conn):
         if p.day is None or p.upper > before:
             continue
-        in_day = (MessageRow.ts >= p.lower, MessageRow.ts < p.upper)
-        top = conn.execute(select(func.max(MessageRow.id)).where(*in_day)).scalar()
-        if top is not None and top > folded:
-            continue  # a fold has not read all of it yet
-        rows = conn.execute(select(func.count()).where(*in_day)).scalar() or 0
-        kept = conn.execute(select(func.count()).where(*in_day, keep)).scalar() or 0
-        out.days.append(p)
-        out.frames += int(rows) - int(kept)
+        top = conn.execute(select(func.max(MessageRow.id)).where(*_within(p))).scalar()
+        if top is None or top <= folded:  # else a fold has not read all of it yet
+            out.days.append(p)
+    if out.days:
+        # one count for all days: `keep` reads the whole log ("the newest frame of each
+        # charger"), once rather than once per day
+        span = or_(*(and_(*_within(p)) for p in out.days))
+        rows = conn.execute(select(func.count()).where(span)).scalar() or 0
+        kept = conn.execute(select(func.count()).where(span, keep)).scalar() or 0
+        out.frames = int(rows) - int(kept)
     out.frames += int(conn.execute(
         select(func.count()).select_from(MessageRow).where(doomed, _IN_DEFAULT)).scalar() or 0)
     return out
+
+
+def _within(p: Partition) -> tuple[Where, Where]:
+    return MessageRow.ts >= p.lower, MessageRow.ts < p.upper
 
 
 def apply(conn: Connection, drops: DropPlan, keep: Where, doomed: Where) -> None:
@@ -76,7 +83,7 @@ def apply(conn: Connection, drops: DropPlan, keep: Where, doomed: Where) -> None
     # whole log, before any of it is dropped.
     names = [c.name for c in MSG.columns]
     aside = table_clause(_KEPT, *(column(n) for n in names))
-    days = or_(*((MessageRow.ts >= p.lower) & (MessageRow.ts < p.upper) for p in drops.days))
+    days = or_(*(and_(*_within(p)) for p in drops.days))
     conn.execute(insert(aside).from_select(names, select(*MSG.columns).where(days, keep)))
     for p in drops.days:
         # DROP, not DELETE: the day's files go back to the file system at commit

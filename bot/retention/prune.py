@@ -104,9 +104,11 @@ def prune(engine: Engine, policy: RetentionPolicy, *, dry_run: bool = False) -> 
         days = drop.plan(conn, report.raw_before, folded, keep, doomed) if (
             partitioned(conn)) else None
         # partitioned: whole days only; the rest of the cut-off's day waits for tomorrow
-        report.frames = days.frames if days else _count(conn, MessageRow.id, doomed)
+        if days is not None:
+            report.frames, report.partitions = days.frames, [p.name for p in days.days]
+        else:
+            report.frames = _count(conn, MessageRow.id, doomed)
         report.frames_kept_old = _count(conn, MessageRow.id, old) - report.frames
-        report.partitions = [p.name for p in days.days] if days else []
         gone_diagnoses, gone_incidents, gone_statuses = _derived(report.derived_before)
         report.diagnoses = _count(conn, DiagnosisRow.id, gone_diagnoses)
         report.incidents = _count(conn, Incident.id, gone_incidents)
