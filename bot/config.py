@@ -105,6 +105,8 @@ class Settings:
     retention_days: int = 30  # raw frames
     evidence_retention_days: int = 400  # frames a diagnosis or incident rests on
     derived_retention_days: int = 400  # diagnoses, resolved incidents, port history
+    # FAULTBOT_PRUNE_TIME: when `faultbot run` prunes each day (UTC); None: never
+    prune_time: time | None = time(4, 0)
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG also shows third-party libraries' INFO
     log_format: str = "text"  # FAULTBOT_LOG_FORMAT: text, or json (one object per line)
     # Remote actions (bot.actions): CitrineOS's HTTP API as a channel to chargers, and
@@ -283,6 +285,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if evidence < retention:
         raise SettingsError("FAULTBOT_EVIDENCE_RETENTION_DAYS",
                             f"must be at least FAULTBOT_RETENTION_DAYS ({retention})")
+    prune_time = _prune_time(env)
     log_level = (_opt(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"expected one of {', '.join(LOG_LEVELS)}")
@@ -328,12 +331,24 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         retention_days=retention,
         evidence_retention_days=evidence,
         derived_retention_days=derived,
+        prune_time=prune_time,
         log_level=log_level,
         citrineos_url=_url(env, "FAULTBOT_CITRINEOS_URL", ("http", "https")),
         citrineos_tenant=tenant,
         first_aid=first_aid,
         log_format=log_format,
     )
+
+
+def _prune_time(env: Mapping[str, str]) -> time | None:
+    """HH:MM (UTC) of the daily prune in `faultbot run`, or "off"."""
+    raw = (_opt(env, "FAULTBOT_PRUNE_TIME") or "04:00").lower()
+    if raw == "off":
+        return None
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise SettingsError("FAULTBOT_PRUNE_TIME", f"expected HH:MM or off, got {raw!r}")
+    return time(int(m[1]), int(m[2]))
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

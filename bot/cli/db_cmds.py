@@ -16,22 +16,29 @@ def db() -> None:
 @db.command("prune")
 @database_option
 @click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")
-def prune_cmd(database_url: str | None, dry_run: bool) -> None:
+@click.option("--vacuum", is_flag=True,
+              help="SQLite: rewrite the file once (VACUUM) so it shrinks, and switch an "
+                   "older file to incremental vacuum after every later prune.")
+def prune_cmd(database_url: str | None, dry_run: bool, vacuum: bool) -> None:
     """Remove frames and derived rows older than the retention settings.
 
     FAULTBOT_RETENTION_DAYS (raw frames, default 30), FAULTBOT_EVIDENCE_RETENTION_DAYS
     (frames a diagnosis rests on, 400) and FAULTBOT_DERIVED_RETENTION_DAYS (diagnoses,
     resolved incidents, port history, 400), in days of the log's own clock. Frames no
-    fold has folded yet are never removed, and no answer changes.
+    fold has folded yet are never removed, and no answer changes. On SQLite the freed
+    pages go back to the file system (incremental vacuum) when the file allows it.
     """
     from bot.retention.prune import RetentionPolicy, prune
+    from bot.retention.vacuum import VacuumReport, reclaim
     from bot.templating import terminal_env
 
     settings = settings_or_exit(database_url)
     engine = open_store(settings)
     policy = RetentionPolicy.from_settings(settings)
     report = prune(engine, policy, dry_run=dry_run)
-    text = terminal_env("cli").get_template("db_prune.j2").render(r=report, policy=policy)
+    freed = VacuumReport("n/a") if dry_run else reclaim(engine, full=vacuum)
+    text = terminal_env("cli").get_template("db_prune.j2").render(r=report, policy=policy,
+                                                                  v=freed)
     click.echo(text.rstrip("\n"))
 
 

@@ -3,7 +3,8 @@
 One process runs what a deployment needs: the configured CSMS feeds (webhook, OCPP-J
 tap, broker, SteVe) into the pipeline (store -> triage -> incidents), the Slack app
 (Socket Mode or HTTP), the alert outbox, and the daily-digest scheduler. Exactly one
-such process should run the scheduler; extra workers can run `faultbot feed ...`.
+such process should run the scheduler (the daily prune runs in the first broker
+partition's process); extra workers can run `faultbot feed ...`.
 """
 
 from __future__ import annotations
@@ -144,6 +145,22 @@ def _fold_of_this_worker() -> dict[str, Any]:
             "owns": lambda charger: partition_of(charger, count) == index}
 
 
+def _start_prune_job(settings: Settings, engine: Any) -> Any:
+    """The daily prune, in one process per deployment: a lone worker or the first
+    broker partition (the others would only repeat an idempotent job)."""
+    from bot.feeds.options import load_feed_options
+
+    index, _count = load_feed_options().amqp_partition
+    if settings.prune_time is None or index != 0:
+        return None
+    from bot.retention.job import PruneScheduler
+    from bot.retention.prune import RetentionPolicy
+
+    job = PruneScheduler(engine, RetentionPolicy.from_settings(settings), settings.prune_time)
+    job.start()
+    return job
+
+
 def _slack_connected(slack: _Slack, http_mode: bool) -> bool:
     """Socket Mode: the WebSocket is up. HTTP mode: Slack calls our route, so the
     process being up (the app mounted) is all there is to check."""
@@ -201,6 +218,7 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
         add_slack_routes(web_app, slack.app)
 
     stop_threads = threading.Event()
+    pruning = None
 
     async def main() -> None:
         stop_event = asyncio.Event()
@@ -209,6 +227,7 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
                         serve_http=True, health=health, on_tap=partial(add_tap, remote))
 
     try:
+        pruning = _start_prune_job(settings, engine)
         if slack is not None:
             _run_background(slack, settings, engine, sites, stop_threads, http_mode=http_mode)
         if settings.first_aid != "off":
@@ -223,6 +242,8 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
         fail(startup_failure(exc, settings))
     finally:
         _stop_background(slack, stop_threads)
+        if pruning is not None:
+            pruning.shutdown()
         engine.dispose()
 
 

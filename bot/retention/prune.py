@@ -11,13 +11,16 @@ Derived rows older than `derived_days` go too: diagnoses and incidents that are
 resolved, and port history except the newest status per port before the cut-off (the
 uptime of a later window starts from it).
 
+On PostgreSQL the log is partitioned by day: raw frames go a whole day at a time, by
+dropping the day's partition (bot.retention.drop), never by a DELETE over the log.
+
 Every cut-off is measured on the log's clock (bot.fold.checkpoint.log_time), never on
 the wall, so the same log prunes the same way whenever the job runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +43,9 @@ from bot.config import Settings
 from bot.fold.checkpoint import TABLE as CHECKPOINTS
 from bot.fold.checkpoint import log_time
 from bot.incidents.models import DiagnosisRow, Incident, PortStatus
+from bot.retention import drop
 from bot.store.models import LogRetention, MessageRow
+from bot.store.partitions import partitioned
 
 # Actions whose newest frame per charger (and per port) a replay needs.
 _IDENTITY = ("BootNotification",)
@@ -70,6 +75,7 @@ class PruneReport:
     diagnoses: int = 0
     incidents: int = 0
     port_statuses: int = 0
+    partitions: list[str] = field(default_factory=list)  # day partitions dropped (PostgreSQL)
     dry_run: bool = False
     reason: str | None = None  # why nothing could be pruned ("no_log", "not_folded")
 
@@ -91,9 +97,17 @@ def prune(engine: Engine, policy: RetentionPolicy, *, dry_run: bool = False) -> 
         report.derived_before = now - timedelta(days=policy.derived_days)
         evidence_since = now - timedelta(days=policy.evidence_days)
         old = and_(MessageRow.id <= folded, MessageRow.ts < report.raw_before)
+        keep = or_(MessageRow.id.in_(_state_frames()),
+                   MessageRow.fingerprint.in_(_evidence(evidence_since)))
         doomed = and_(old, MessageRow.id.not_in(_state_frames()),
                       MessageRow.fingerprint.not_in(_evidence(evidence_since)))
-        report.frames = _count(conn, MessageRow.id, doomed)
+        days = drop.plan(conn, report.raw_before, folded, keep, doomed) if (
+            partitioned(conn)) else None
+        # partitioned: whole days only; the rest of the cut-off's day waits for tomorrow
+        if days is not None:
+            report.frames, report.partitions = days.frames, [p.name for p in days.days]
+        else:
+            report.frames = _count(conn, MessageRow.id, doomed)
         report.frames_kept_old = _count(conn, MessageRow.id, old) - report.frames
         gone_diagnoses, gone_incidents, gone_statuses = _derived(report.derived_before)
         report.diagnoses = _count(conn, DiagnosisRow.id, gone_diagnoses)
@@ -105,7 +119,10 @@ def prune(engine: Engine, policy: RetentionPolicy, *, dry_run: bool = False) -> 
         conn.execute(delete(DiagnosisRow).where(gone_diagnoses))
         conn.execute(delete(Incident).where(gone_incidents))
         conn.execute(delete(PortStatus).where(gone_statuses))
-        conn.execute(delete(MessageRow).where(doomed))
+        if days is not None:
+            drop.apply(conn, days, keep, doomed)
+        else:
+            conn.execute(delete(MessageRow).where(doomed))
         _mark(conn, report)
     return report
 

@@ -16,10 +16,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=10000")
+    # Pages freed by a prune go back to the file system (bot.retention.vacuum). SQLite
+    # only honours this before the first table is created, so only a new, empty file
+    # gets it; an older one keeps its mode until one full VACUUM (`db prune --vacuum`).
+    cur.execute("PRAGMA page_count")
+    if cur.fetchone()[0] == 0:
+        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
     # WAL lets readers (Slack answers) run while the feed writes; NORMAL is durable in WAL.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     # Ingest writes big batches: a 64 MiB page cache keeps the fingerprint index in
     # memory, and a larger WAL before auto-checkpoint writes pages dirtied by many
     # batches back once instead of after every commit (measured on 680k frames: commit

@@ -594,7 +594,10 @@ class _LogWriter:
             self._sql = (
                 f"INSERT INTO {MSG.name} ({columns}) SELECT {picked} "
                 f"FROM unnest({arrays}) AS t({names}) "
-                "ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint"
+                # partitioned by ts (bot.store.partitions): the unique key is (fingerprint,
+                # ts), so the same frame seen at another time is looked up by fingerprint
+                f"WHERE NOT EXISTS (SELECT 1 FROM {MSG.name} m WHERE m.fingerprint = t.c1) "
+                "ON CONFLICT (fingerprint, ts) DO NOTHING RETURNING fingerprint"
             )
         # SQLite stores datetimes as text in SQLAlchemy's format; make ours and check that
         # it is byte-for-byte what the column type would write, else use the type itself

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +35,7 @@ from bot.ocpp.parse import Parser
 from bot.ocpp.reasons import RejectReason
 from bot.store.ingest import Ingestor, IngestResult
 from bot.store.models import LogRetention
+from bot.store.partitions import cover
 
 REJECTED_KEPT = 10_000  # rejected lines kept with their reasons; the rest are counted
 
@@ -122,6 +123,7 @@ class Loader:
         self._failure: BaseException | None = None  # the last data failure (bisection)
         self.parser = Parser()
         self.ingestor = Ingestor(engine)
+        self._days: set[date] = set()  # PostgreSQL: days whose partition is known to exist
 
     def load(
         self,
@@ -213,6 +215,7 @@ class Loader:
             if not kept:
                 return
             messages = kept
+        cover(self.engine, {m.ts.astimezone(UTC).date() for m in messages}, self._days)
         self._failure = None
         result = self._ingest(messages)
         if (

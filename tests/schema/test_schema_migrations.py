@@ -12,13 +12,33 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
 
 from bot.store.all_models import load_all_models
 from bot.store.base import Base
+from bot.store.partitions import is_partition_name
 
 load_all_models()
 
 
+def _not_a_partition(name: str | None, type_: str, parents: object) -> bool:
+    """PostgreSQL's day partitions of the log are made by the application, not the
+    models (bot.store.partitions); their parent `messages` is compared."""
+    return not (type_ == "table" and name is not None and is_partition_name(name))
+
+
+# A partitioned table's unique key must hold the partition key: on PostgreSQL the
+# model's UNIQUE (fingerprint) is UNIQUE (fingerprint, ts) (migration store_0003).
+_LOG_KEYS = {"uq_messages_fingerprint", "uq_messages_fingerprint_ts"}
+
+
+def _not_the_log_key(obj: object, name: str | None, type_: str, reflected: bool,
+                     compare_to: object) -> bool:
+    return not (type_ == "unique_constraint" and name in _LOG_KEYS)
+
+
 def _diff(engine: Engine, metadata: MetaData) -> list[object]:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts: dict[str, object] = {"compare_type": True, "include_name": _not_a_partition}
+        if engine.dialect.name == "postgresql":
+            opts["include_object"] = _not_the_log_key
+        ctx = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(ctx, metadata))
 
 

@@ -1,0 +1,76 @@
+"""The daily prune in `faultbot run`: APScheduler (3.x BackgroundScheduler, like the
+digest job) fires at FAULTBOT_PRUNE_TIME (UTC). The prune itself is idempotent and
+measured on the log's clock, so a missed, repeated or late run changes nothing but when
+the space comes back; one process per deployment runs it (the first broker partition).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import time
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Engine
+
+from bot.retention.prune import PruneReport, RetentionPolicy, prune
+from bot.retention.vacuum import VacuumReport, reclaim
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "faultbot-daily-prune"
+MISFIRE_GRACE = 6 * 3600  # a process down at the time still prunes when back within 6 h
+
+
+@dataclass(slots=True)
+class PruneRun:
+    report: PruneReport
+    vacuum: VacuumReport
+
+
+def prune_and_reclaim(engine: Engine, policy: RetentionPolicy) -> PruneRun:
+    """One daily run: prune, then give freed pages back (SQLite incremental vacuum)."""
+    report = prune(engine, policy)
+    vacuum = reclaim(engine) if report.reason is None else VacuumReport("n/a")
+    return PruneRun(report, vacuum)
+
+
+class PruneScheduler:
+    def __init__(self, engine: Engine, policy: RetentionPolicy, at: time) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.at = at
+        self.scheduler: BackgroundScheduler | None = None
+        self.runs: list[PruneRun] = []  # the last run, for /health-style inspection
+
+    def trigger(self) -> CronTrigger:
+        return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone="UTC")
+
+    def start(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.run_once, self.trigger(), id=JOB_ID, name="faultbot daily prune",
+            replace_existing=True, misfire_grace_time=MISFIRE_GRACE, coalesce=True,
+            max_instances=1,
+        )
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def run_once(self) -> PruneRun | None:
+        try:
+            run = prune_and_reclaim(self.engine, self.policy)
+        except Exception:  # the next day tries again; the feed goes on meanwhile
+            log.exception("daily prune failed")
+            return None
+        self.runs[:] = [run]
+        r = run.report
+        log.info("daily prune: %d frames, %d diagnoses, %d incidents, %d port rows removed "
+                 "(%s); %d bytes given back (%s)", r.frames, r.diagnoses, r.incidents,
+                 r.port_statuses, r.reason or "done", run.vacuum.bytes_freed, run.vacuum.mode)
+        return run
