@@ -127,3 +127,29 @@ def test_mixed_voltages_name_the_majority_then_under_voltage(tmp_path: Path) -> 
     rev.fault("CP-021", 1, 0, error="UnderVoltage")
     d = rev.fault("CP-022", 1, 20, error="OverVoltage")
     assert (d.rule, d.category) == ("site_wide_cause", "under_voltage")
+
+
+def test_a_learned_model_is_suspected_only_for_unspecific_faults() -> None:
+    f = Feed(engine(phantom_learn_after=1))
+    boot_cycle(f, "CP-1", 0, 4)  # the model learned: one phantom
+    f.boot("CP-2", "Acme EV", "AC-22 Pro", 1000)
+    d = f.fault("CP-2", 1, 1003, error="UnderVoltage")  # at boot, but a real supply fault
+    assert d.rule != "suspected_phantom" and d.category == "under_voltage"
+    f.boot("CP-3", "Acme EV", "AC-22 Pro", 2000)
+    before = len(f.diagnoses)
+    f.status("CP-3", 1, "Charging", 2003, error="InternalError")  # still charging: no fault
+    charging = f.diagnoses[before:]  # diagnosed (a warning), but not as a boot phantom
+    assert charging and all(x.rule != "suspected_phantom" for x in charging)
+    s = f.fault("CP-3", 2, 2005, error="InternalError")
+    assert s.rule == "suspected_phantom"
+    assert "; if it stays Faulted: " in s.action  # then the manual's own advice
+
+
+def test_a_tie_between_members_and_this_fault_goes_to_under_voltage(tmp_path: Path) -> None:
+    # One charger's three ports (no site event yet: one charger), then a second charger.
+    f = Feed(sites(tmp_path))
+    f.fault("CP-021", 1, 0, error="UnderVoltage")
+    f.fault("CP-021", 2, 5, error="OverVoltage")
+    f.fault("CP-021", 3, 10, error="OverVoltage")
+    d = f.fault("CP-022", 1, 20, error="UnderVoltage")  # 2 under (with this one), 2 over
+    assert (d.rule, d.category) == ("site_wide_cause", "under_voltage")
