@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from triage_frames import REPO, Feed
+from triage_frames import REPO, Feed, engine
 
 from bot.kb.loader import load_knowledge
 from bot.kb.matcher import Matcher
@@ -105,3 +105,20 @@ def test_cap_keeps_vendor_text_verbatim_visible_and_bounded(text: str | None, li
                                                             expected: str) -> None:
     assert cap(text, limit) == expected
 
+
+
+def test_a_borrowed_guess_says_whose_manual_and_what_it_means() -> None:
+    # F1 alone, no maker: ABL's manual is the only one with that code (0xF1, "F1").
+    d = Feed(engine()).fault("CP-77", 1, 0, code="F1")
+    assert d.summary == ("A guess from ABL's manual (the charger names no maker): Contactor "
+                         "welded: a contact is closed when it should be open.")
+
+
+def test_an_entry_marked_suppress_gives_a_suppressed_diagnosis() -> None:
+    # Zaptec 1024 (WARNING_REBOOT) is `suppress: true` in knowledge/vendors/zaptec.yaml.
+    f = Feed(engine())
+    f.boot("ZAP-1", "Zaptec", "Zaptec Go", 0)
+    d = f.fault("ZAP-1", 1, 4000, error="InternalError", code="1024")
+    assert d.rule == "kb_match" and d.suppressed
+    other = f.fault("ZAP-1", 2, 4100, error="InternalError", code="2049")
+    assert not other.suppressed
