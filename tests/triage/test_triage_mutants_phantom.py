@@ -67,6 +67,7 @@ def test_a_quirk_window_is_named_and_trusted(quirk_engine: Callable[[], TriageEn
     assert quirk_line in d.evidence
     assert d.action.startswith("Wait 5 min after the boot")  # the quirk's 300 s, not 120 s
     assert d.summary.startswith("Reported Faulted 4 min after booting; Quasar often")
+    assert not any("phantom boot fault seen" in e for e in d.evidence)  # none seen yet
     n = len(f.diagnoses)
     f.status("QSR-1", 1, "Available", 280)
     (p,) = f.diagnoses[n:]
@@ -153,3 +154,12 @@ def test_a_tie_between_members_and_this_fault_goes_to_under_voltage(tmp_path: Pa
     f.fault("CP-021", 3, 10, error="OverVoltage")
     d = f.fault("CP-022", 1, 20, error="UnderVoltage")  # 2 under (with this one), 2 over
     assert (d.rule, d.category) == ("site_wide_cause", "under_voltage")
+
+
+def test_a_learned_model_with_a_code_nobody_knows_is_suspected_as_unknown() -> None:
+    f = Feed(engine(phantom_learn_after=1))
+    boot_cycle(f, "CP-1", 0, 4)
+    f.boot("CP-2", "Acme EV", "AC-22 Pro", 1000)
+    d = f.fault("CP-2", 1, 1003, error="OtherError", code="QQ-917")
+    assert (d.rule, d.category) == ("suspected_phantom", "unknown")
+    assert d.action.endswith("; if it stays Faulted, reset it remotely")  # no manual advice
