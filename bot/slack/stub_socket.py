@@ -178,11 +178,13 @@ class SocketLink:
             "debug_info": {"host": "stub-applink", "approximate_connection_time": 18060},
             "connection_info": {"app_id": self.app_id},
         }
-        await ws.send(json.dumps(hello))
+        # Live before the hello goes out: an app that reacts to the hello at once (or a
+        # test sending right after it) must find the connection, never a gap.
         with self._cond:
             self.connections.append(record)
             self._live[record.number] = _Live(record, ws)
             self._cond.notify_all()
+        await ws.send(json.dumps(hello))
         try:
             async for message in ws:
                 self._on_message(record, message)
