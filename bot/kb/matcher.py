@@ -80,7 +80,6 @@ from bot.kb.reader import CodeReader, Declined, Reading
 from bot.kb.scope import in_firmware_range, model_matches
 from bot.kb.types import KBEntry, Match, MatchQuery
 from bot.kb.vendors import vendor_key
-from bot.kb.wording import SHOW as SHOW
 from bot.kb.wording import say
 from bot.kb.wording import show as show
 from bot.vocab import Category, Owner, Severity
@@ -461,7 +460,7 @@ def borrowed_guess(ix: _Index, s: _Lookup) -> None:
 
 
 Step = Callable[[_Index, _Lookup], None]
-ScopeRule = Callable[[KBEntry, str, str], "int | None"]
+ScopeRule = Callable[[KBEntry, str, str], int | None]
 
 INDEX_STEPS: tuple[Callable[[_Index], None], ...] = (
     index_vendors,
@@ -939,7 +938,7 @@ def _link_to_a_device(
     failed`): the link or the test is *of* that device, so the fault is the device's. Only
     for link words (lexicon `links`) and a specific, several-word reading of another
     category; otherwise the phrasing stands."""
-    for label, text in (("code", code), ("info text", info)):
+    for label, text in (("code", code), ("info", info)):
         if not text or not reader.names_a_link(text):
             continue
         got = reader.read(text)
