@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from threading import Lock
@@ -217,7 +217,7 @@ def index_code_reader(ix: _Index) -> None:
     ix.reader = CodeReader(ix.kb.lexicon) if ix.kb.lexicon is not None else None
 
 
-def index_taught(ix: _Index, entries: tuple[KBEntry, ...] | list[KBEntry]) -> None:
+def index_taught(ix: _Index, entries: Iterable[KBEntry]) -> None:
     """The operator-taught entries, by vendor and every loose reading of their code."""
     index: dict[str, dict[str, list[KBEntry]]] = {}
     for entry in entries:
