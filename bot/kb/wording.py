@@ -23,15 +23,16 @@ def show(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _macros(override: str) -> Any:
+def _macros(override: str) -> dict[str, Any]:
     # Keyed by FAULTBOT_TEMPLATES_DIR, so a replacement tree set later is picked up.
     env = terminal_env(root=template_root())
     env.filters["show"] = show
     env.filters["repr"] = repr
-    return env.get_template("kb/evidence.j2").module
+    module = env.get_template("kb/evidence.j2").module
+    return {name: value for name, value in vars(module).items() if callable(value)}
 
 
 def say(name: str, /, **values: object) -> str:
     """The evidence sentence `name` with these values."""
-    macros = _macros(os.environ.get("FAULTBOT_TEMPLATES_DIR", "").strip())
-    return str(getattr(macros, name)(**values))
+    macros = _macros(os.environ.get("FAULTBOT_TEMPLATES_DIR", ""))
+    return str(macros[name](**values))
