@@ -30,6 +30,7 @@ DST_UNSAFE = (time(1, 0), time(3, 0))
 # Who may press what (FAULTBOT_PERMISSIONS overrides any of these; bot/slack/permissions.py
 # enforces them). Roles, most to least restrictive: nobody, admins, operators (and
 # admins), channel (anyone in the alert's channel, and operators and admins).
+FIRST_AID_MODES = ("off", "dry-run", "live")
 PERMISSION_ROLES = ("nobody", "admins", "operators", "channel")
 DEFAULT_PERMISSIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -40,11 +41,12 @@ DEFAULT_PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "reopen": "operators",
         "remote": "operators",
         "teach": "admins",
+        "share": "channel",  # post an ephemeral answer into the channel it was asked in
     }
 )
 # Printed as "***" (tokens) or with the password hidden (URLs) by Settings' repr.
 SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "webhook_secret")
-URL_FIELDS = ("database_url", "amqp_url", "upstream_csms", "slack_api_url")
+URL_FIELDS = ("database_url", "amqp_url", "upstream_csms", "slack_api_url", "citrineos_url")
 
 
 class SettingsError(ValueError):
@@ -94,6 +96,9 @@ class Settings:
     amqp_url: str | None = None
     sites_file: Path | None = None
     site_prefix: str | None = None  # regex: its first group (or match) names the site
+    # FAULTBOT_PAGING: who is mentioned, re-notified and where alerts go (bot.slack.paging);
+    # read and checked when Slack starts (and by `faultbot slack paging`).
+    paging_file: Path | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     # retention (bot.retention), in days of the log's own clock
@@ -102,6 +107,11 @@ class Settings:
     derived_retention_days: int = 400  # diagnoses, resolved incidents, port history
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG also shows third-party libraries' INFO
     log_format: str = "text"  # FAULTBOT_LOG_FORMAT: text, or json (one object per line)
+    # Remote actions (bot.actions): CitrineOS's HTTP API as a channel to chargers, and
+    # the automatic first-aid policy (off, dry-run: only post what it would do, live).
+    citrineos_url: str | None = None
+    citrineos_tenant: str = "1"
+    first_aid: str = "off"
 
     @property
     def slack_enabled(self) -> bool:
@@ -253,6 +263,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if sites_file is not None and not sites_file.is_file():
         raise SettingsError("FAULTBOT_SITES", f"no such file: {sites_file}")
 
+    paging = _opt(env, "FAULTBOT_PAGING")
+    paging_file = Path(paging) if paging else None
+
     site_prefix = _opt(env, "FAULTBOT_SITE_PREFIX")
     if site_prefix is not None:
         try:
@@ -276,6 +289,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     log_format = (_opt(env, "FAULTBOT_LOG_FORMAT") or "text").lower()
     if log_format not in LOG_FORMATS:
         raise SettingsError("FAULTBOT_LOG_FORMAT", f"expected one of {', '.join(LOG_FORMATS)}")
+
+    first_aid = (_opt(env, "FAULTBOT_FIRST_AID") or "off").lower()
+    if first_aid not in FIRST_AID_MODES:
+        raise SettingsError("FAULTBOT_FIRST_AID", f"expected one of {', '.join(FIRST_AID_MODES)}")
+    tenant = _opt(env, "FAULTBOT_CITRINEOS_TENANT") or "1"
+    if not tenant.isdigit():
+        raise SettingsError("FAULTBOT_CITRINEOS_TENANT", "expected a number (CitrineOS tenantId)")
 
     slash = _opt(env, "FAULTBOT_SLASH_COMMAND") or "/faultbot"
     if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", slash):
@@ -302,12 +322,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         amqp_url=_url(env, "FAULTBOT_AMQP_URL", ("amqp", "amqps")),
         sites_file=sites_file,
         site_prefix=site_prefix,
+        paging_file=paging_file,
         http_host=_opt(env, "FAULTBOT_HTTP_HOST") or "0.0.0.0",
         http_port=int(raw_port),
         retention_days=retention,
         evidence_retention_days=evidence,
         derived_retention_days=derived,
         log_level=log_level,
+        citrineos_url=_url(env, "FAULTBOT_CITRINEOS_URL", ("http", "https")),
+        citrineos_tenant=tenant,
+        first_aid=first_aid,
         log_format=log_format,
     )
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -93,6 +94,8 @@ class PipelineResult:
     duplicates: int = 0  # already stored: redelivery, or the same file again
     expired: int = 0  # from before the log's retention cut-off: not stored again
     errors: list[LineError] = field(default_factory=list)  # unreadable or unstorable
+    rejected_reasons: Counter[str] = field(default_factory=Counter)  # all errors, per kind
+    dropped: Counter[str] = field(default_factory=Counter)  # kept without a fact, per reason
     diagnoses: list[Diagnosis] = field(default_factory=list)
     changes: list[IncidentChange] = field(default_factory=list)
     unknown_codes: int = 0  # sightings of vendor codes the knowledge base lacks
@@ -115,6 +118,8 @@ class PipelineResult:
         self.new += other.new
         self.duplicates += other.duplicates
         self.errors.extend(other.errors)
+        self.rejected_reasons.update(other.rejected_reasons)
+        self.dropped.update(other.dropped)
         self.diagnoses.extend(other.diagnoses)
         self.changes.extend(other.changes)
         self.unknown_codes += other.unknown_codes
@@ -235,6 +240,8 @@ class Pipeline:
         result.duplicates = summary.duplicates
         result.expired = summary.expired
         result.errors = summary.rejected
+        result.rejected_reasons = summary.rejected_reasons
+        result.dropped = summary.dropped
         return result
 
     def _triaged(self, stored: IngestResult, conn: Connection) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.incidents.models import Incident
 from bot.incidents.view import IncidentView, evidence_of
@@ -25,6 +26,9 @@ class Cause(IncidentView):
     evidence: list[str]
     updated_at: datetime
     recovering_since: datetime | None = None
+    # How often each remote action fixed this category on this model (bot.actions.stats
+    # Rate), most tried first: quoted next to the advice.
+    fix_rates: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)

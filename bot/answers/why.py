@@ -108,6 +108,7 @@ def why(
     by_port: dict[int, list[Cause]] = defaultdict(list)
     for inc in incidents:
         cause = cause_of(inc)
+        cause.fix_rates = _fix_rates(session, answer.model, inc.category)
         if inc.scope == "port":
             by_port[inc.connector or 0].append(cause)
         elif inc.category == "connectivity":
@@ -191,6 +192,8 @@ def _incidents(
     for inc in session.scalars(stmt):
         if inc.scope == "site" and not any(p[0] == charger for p in inc.ports or []):
             continue
+        if inc.resolved_by == "merged":
+            continue  # folded into another incident (a site-wide cause), shown there
         if inc.resolved_at is None or inc.resolved_at > now:
             active.append(inc)
         else:
@@ -214,3 +217,10 @@ def _enrich(answer: WhyAnswer, triage: Any) -> None:
         if answer.charger and triage.is_flapping(answer.charger, port.connector):
             for cause in port.causes:
                 cause.flapping = True
+
+
+def _fix_rates(session: Session, model: str | None, category: str) -> list[Any]:
+    """What remote actions achieved on this model for this category (at most three)."""
+    from bot.actions.stats import rates
+
+    return rates(session, model=model or "", category=category)[:3]

@@ -231,8 +231,12 @@ def ingest(
 
         click.echo(dumps(ingest_json(names, summary, triaged, faults, context, shown)))
     else:
+        from bot.ocpp.reasons import counts
+
         click.echo(render("ingest_summary.j2", s=summary, t=triaged, f=faults, files=names,
-                          shown=shown, context=context))
+                          shown=shown, context=context,
+                          rejected_reasons=counts(summary.rejected_reasons),
+                          dropped=counts(summary.dropped)))
     # Context lines (connections, pings, log chatter) are expected in real logs: only
     # lines that could not be read make the exit code 1.
     sys.exit(EXIT_SOME_REJECTED if summary.rejected_count else EXIT_OK)

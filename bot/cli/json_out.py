@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.ocpp.reasons import counts
 from bot.text import CONTROL
 
 
@@ -228,9 +229,11 @@ def ingest_json(files: list[str], s: Any, t: Any, f: Any, context: Any,
         "kept_with_warnings": s.violations,
         "context_lines": dict(sorted(context.counts.items())),
         "rejected": s.rejected_count,
+        "rejected_by_reason": counts(s.rejected_reasons),  # bot.ocpp.reasons.RejectReason
+        "no_fact_by_reason": counts(s.dropped),  # frames kept without a fact: DropReason
         "rejected_shown": [
             {"source": e.source, "line": e.line, "reason": e.reason, "excerpt": e.excerpt,
-             "fault": e.fault}
+             "fault": e.fault, "kind": str(e.kind)}
             for e in shown
         ],
     }

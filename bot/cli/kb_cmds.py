@@ -138,11 +138,12 @@ def kb_group() -> None:
 @click.option("--root", type=click.Path(file_okay=False), help="Knowledge directory to check.")
 def kb_lint(root: str | None) -> None:
     """Check every knowledge file; print each problem as file:line: problem."""
+    from bot.actions.first_aid import lint_policy
     from bot.kb.lint import lint_knowledge
     from bot.kb.loader import default_root
 
     where = Path(root) if root else default_root()
-    problems = lint_knowledge(where)
+    problems = sorted({*lint_knowledge(where), *lint_policy(where / "first_aid.yaml")})
     click.echo(render("kb_lint.j2", problems=problems, root=str(where)))
     sys.exit(EXIT_SOME_REJECTED if problems else EXIT_OK)
 
@@ -208,6 +209,37 @@ def kb_unknown(limit: int, as_json: bool, database_url: str | None) -> None:
             click.echo(json.dumps(obj, ensure_ascii=False))
         return
     click.echo(render("kb_unknown.j2", rows=rows))
+
+
+@kb_group.command("outcomes")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(0, 3650),
+              help="Only actions from the last N days (0: all).")
+@click.option("--model", help="Only this charger model.")
+@click.option("--category", type=click.Choice([c.value for c in Category]),
+              help="Only this category.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per row.")
+@database_option
+def kb_outcomes(days: int, model: str | None, category: str | None, as_json: bool,
+                database_url: str | None) -> None:
+    """How often each remote action fixed each fault, per charger model and category."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from bot.actions.stats import rates
+
+    engine = open_store(_settings(database_url))
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    with Session(engine) as s:
+        rows = rates(s, since=since, model=model, category=category)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps({"model": r.model or None, "category": r.category,
+                                   "action": r.kind, "fixed": r.fixed, "total": r.total}))
+        return
+    # The whole tree: the sentence is the digest's (digest/_words.j2).
+    template = terminal_env().get_template("cli/kb_outcomes.j2")
+    click.echo(template.render(rates=rows, days=days).rstrip("\n"))
 
 
 @kb_group.command("export")

@@ -46,7 +46,9 @@ def _load_sites(settings: Settings) -> Any:
         fail(f"bad setting FAULTBOT_SITES: {exc}")
 
 
-def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool) -> _Slack:
+def _start_slack(
+    settings: Settings, engine: Any, sites: Any, *, http_mode: bool, remote: Any = None
+) -> _Slack:
     from bot.slack.alerts import AlertPublisher
     from bot.slack.app import build_app, make_client
     from bot.slack.outbox import OutboxWorker
@@ -59,9 +61,16 @@ def _start_slack(settings: Settings, engine: Any, sites: Any, *, http_mode: bool
     startup_check(settings, client)  # logs what `faultbot doctor` would say about Slack
     worker = OutboxWorker(engine, client, admins=settings.admins)
     publisher = None
-    if settings.alert_channel:
-        publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
-    app = build_app(settings, engine, client=client, worker=worker, publisher=publisher)
+    if settings.alert_channel or settings.paging_file:
+        from bot.slack.paging import PagingError
+
+        try:
+            publisher = AlertPublisher(engine, settings, on_enqueued=worker.kick)
+            publisher.paging  # noqa: B018  # read and check the file now, not at the first alert
+        except PagingError as exc:
+            fail(f"bad setting FAULTBOT_PAGING: {exc}")
+    app = build_app(settings, engine, client=client, worker=worker, publisher=publisher,
+                    remote=remote)
     return _Slack(app=app, worker=worker, publisher=publisher)
 
 
@@ -74,6 +83,11 @@ def _run_background(slack: _Slack, settings: Settings, engine: Any, sites: Any,
     )
     outbox.start()
     slack.threads.append(outbox)
+    if slack.publisher is not None:  # re-notify steps that come due (the paging policy)
+        pager = threading.Thread(target=slack.publisher.escalator.run_forever, args=(stop,),
+                                 name="slack-paging", daemon=True)
+        pager.start()
+        slack.threads.append(pager)
     if settings.digest_channel:
         slack.scheduler = DigestScheduler(
             engine, settings, slack.app.client, sites=sites, worker=slack.worker
@@ -95,6 +109,26 @@ def _stop_background(slack: _Slack | None, stop: threading.Event) -> None:
         slack.socket.close()
     for thread in slack.threads:
         thread.join(timeout=10)
+
+
+def _start_first_aid(settings: Settings, engine: Any, remote: Any, slack: _Slack | None,
+                     stop: threading.Event) -> None:
+    """The first-aid pass every 30 s (FAULTBOT_FIRST_AID dry-run or live)."""
+    from bot.actions.first_aid import PolicyError, load_policy
+    from bot.slack.actions_first_aid import FirstAidJob
+
+    try:
+        policy = load_policy()
+    except PolicyError as exc:
+        fail(f"bad first-aid policy (run `faultbot kb lint`):\n{exc}")
+    job = FirstAidJob(engine, settings, lambda: remote, policy,
+                      on_enqueued=slack.worker.kick if slack is not None else None)
+    thread = threading.Thread(target=job.run_forever, args=(stop,), name="first-aid",
+                              daemon=True)
+    thread.start()
+    if slack is not None:
+        slack.threads.append(thread)
+    log.info("first aid %s: %d rules", settings.first_aid, len(policy.rules))
 
 
 def _fold_of_this_worker() -> dict[str, Any]:
@@ -131,14 +165,26 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
     http_mode = force_http or not settings.socket_mode
     health = HealthState(max_lag=timedelta(seconds=load_feed_options().max_lag_seconds))
     metrics = Metrics(engine, health)
+    from bot.actions.wiring import add_tap, channels_from_settings
+
+    remote = channels_from_settings(settings, engine)  # the tap joins once it listens
     slack = None
     if settings.slack_enabled:
-        slack = _start_slack(settings, engine, sites, http_mode=http_mode)
+        slack = _start_slack(settings, engine, sites, http_mode=http_mode, remote=remote)
         metrics.count_slack_errors(slack.app.client)
         from bot.slack.status import slack_section
 
         health.slack = partial(slack_section, engine, slack.worker)  # /health's Slack part
     listeners = [slack.publisher.on_changes] if slack and slack.publisher else []
+    if listeners:
+        from bot.actions.first_aid import PolicyError, load_policy
+        from bot.slack.actions_thread import ActionOffers
+
+        try:  # the policy's window decides when an action counts as a fix
+            window = load_policy().fixed_within
+        except PolicyError as exc:
+            fail(f"bad first-aid policy (run `faultbot kb lint`):\n{exc}")
+        listeners.append(ActionOffers(settings, lambda: remote, window=window).on_changes)
     sink = pipeline_sink(engine, sites=sites, listeners=listeners, **_fold_of_this_worker())
     replayed = sink.restore()
     log.info("triage context restored (%d stored messages replayed after the checkpoint)",
@@ -160,11 +206,13 @@ def _serve(settings: Settings, *, force_http: bool) -> None:
         stop_event = asyncio.Event()
         install_signal_handlers(stop_event)
         await run_feeds(settings, sink, web_app=web_app, stop_event=stop_event,
-                        serve_http=True, health=health)
+                        serve_http=True, health=health, on_tap=partial(add_tap, remote))
 
     try:
         if slack is not None:
             _run_background(slack, settings, engine, sites, stop_threads, http_mode=http_mode)
+        if settings.first_aid != "off":
+            _start_first_aid(settings, engine, remote, slack, stop_threads)
         click.echo(
             f"faultbot running: http on {settings.http_host}:{settings.http_port}; "
             f"Slack {'off' if slack is None else ('HTTP mode' if http_mode else 'Socket Mode')}"

@@ -1,4 +1,5 @@
-"""`faultbot slack digest-now`, `faultbot slack deliver`, `faultbot demo-slack`."""
+"""`faultbot slack digest-now`, `faultbot slack deliver`, `faultbot slack paging`,
+`faultbot demo-slack`."""
 
 from __future__ import annotations
 
@@ -115,6 +116,32 @@ def demo_slack(workdir: str | None) -> None:
 
         settings = Settings()
     run_demo(settings, click.echo, Path(workdir) if workdir else None)
+
+
+@slack.command("paging")
+@click.option("--file", "path", default=None, type=click.Path(dir_okay=False),
+              help="A paging file to check (default: FAULTBOT_PAGING).")
+def paging(path: str | None) -> None:
+    """Check the paging file and print the effective policy: who each alert mentions,
+    whom it re-notifies and when, and which channel each site's alerts go to."""
+    from pathlib import Path
+
+    from bot.slack.paging import PagingError, duration_text, load_paging
+    from bot.templating import terminal_env
+
+    settings = settings_or_exit(None)
+    source = Path(path) if path else settings.paging_file
+    try:
+        policy = load_paging(source)
+    except PagingError as exc:
+        fail(f"bad paging file: {exc}")
+    text = terminal_env("cli").get_template("slack_paging.j2").render(
+        p=policy,
+        alert_channel=settings.alert_channel,
+        min_severity=settings.alert_min_severity.value,
+        dur=duration_text,
+    )
+    click.echo(text.rstrip("\n"))
 
 
 commands: list[click.Command] = [slack, demo_slack]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.cli.faults import tally
 from bot.cli.ingest_cmds import render
 from bot.ocpp.events import LineError, Message
 from bot.ocpp.parse import RELABELLED
+from bot.ocpp.reasons import counts
 from bot.text import CONTROL, clean
 
 
@@ -58,6 +60,7 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
     fault_fps: set[str] = set()
     relabelled: list[tuple[Message, str]] = []
     repeats = 0
+    dropped: Counter[str] = Counter()  # frames kept without a fact, per DropReason
 
     def messages() -> Iterator[Message]:
         nonlocal repeats
@@ -66,6 +69,8 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
             if isinstance(result, LineError):
                 rejected.append(result)
                 continue
+            if result.no_fact is not None:
+                dropped[result.no_fact] += 1
             if result.is_fault_bearing and (charger is None or result.charger == charger):
                 if result.fingerprint in fault_fps:
                     repeats += 1
@@ -83,7 +88,9 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
     faults = tally(
         fault_fps, result.diagnoses, rejected=sum(1 for e in rejected if e.fault), repeats=repeats
     )
-    click.echo(render("explain_tally.j2", f=faults, shown=rejected, warnings=relabelled),
+    click.echo(render("explain_tally.j2", f=faults, shown=rejected, warnings=relabelled,
+                      rejected_reasons=counts(Counter(e.kind for e in rejected)),
+                      dropped=counts(dropped)),
                err=True)
     if result.inferred:
         click.echo(f"(OCPP version inferred for {result.inferred} frames)", err=True)

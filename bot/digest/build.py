@@ -18,6 +18,7 @@ from bot.digest.model import (
     DigestLine,
     DigestSection,
     ExclusionLine,
+    FixRate,
     Headline,
     PhantomGroup,
     SiteFigure,
@@ -93,7 +94,17 @@ def build_digest(
         unknown_codes=_unknown_codes(session, unknown_limit),
         sites=_site_figures(today, before),
         regressions=_regressions(session, min(now, hi), site_of),
+        fixes=_fixes(session, hi),
     )
+
+
+def _fixes(session: Session, until: datetime, days: int = 30) -> list[FixRate]:
+    """Remote actions judged in the 30 days up to the day's end, most tried first."""
+    from bot.actions.stats import rates
+
+    # A past day's digest counts only what was known by its end (same input, same digest).
+    found = rates(session, since=until - timedelta(days=days), until=until)
+    return [FixRate(r.model, r.category, r.kind, r.fixed, r.total) for r in found[:10]]
 
 
 def _regressions(session: Session, until: datetime, site_of: Any) -> list[dict[str, Any]]:

@@ -59,6 +59,17 @@ class PhantomGroup:
 
 
 @dataclass(slots=True)
+class FixRate:
+    """How often a remote action fixed a category of fault on a model (last 30 days)."""
+
+    model: str
+    category: str
+    kind: str
+    fixed: int
+    total: int
+
+
+@dataclass(slots=True)
 class UnknownCode:
     vendor: str | None
     model: str | None
@@ -124,6 +135,8 @@ class Digest:
     sites: list[SiteFigure]
     # firmware/model regressions over the history up to the day's end (Regression.to_json)
     regressions: list[dict[str, Any]] = field(default_factory=list)
+    # which remote actions fixed which faults, per model (bot.actions.stats.Rate)
+    fixes: list[FixRate] = field(default_factory=list)
 
     def section(self, key: str) -> DigestSection:
         return next((s for s in self.sections if s.key == key), DigestSection(key))

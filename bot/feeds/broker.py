@@ -436,6 +436,8 @@ class BrokerFeed:
                 log.warning("broker sink failed: %s", exc)
                 return False
             self.health.note_stored(records, result.stored, result.duplicates)
+            # refusals here are dead-lettered (counted there), not `rejected`
+            self.health.no_fact.update(result.dropped)
             rejected = {e.line: e.reason for e in result.rejected}
             dead += [(c, rejected[n]) for n, c in enumerate(record_carriers, 1) if n in rejected]
         for carrier, reason in dead:

@@ -12,14 +12,19 @@ pending and failed counts, the last error and the last digest; only "posting sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.ocpp.events import Record
+from bot.ocpp.events import LineError, Record
+from bot.ocpp.reasons import RejectReason, counts
+
+if TYPE_CHECKING:
+    from bot.feeds.sink import SinkResult
 
 
 def utcnow() -> datetime:
@@ -40,6 +45,33 @@ class FeedHealth:
     sink_failures: int = 0
     newest_ts: datetime | None = None
     last_error: str | None = None
+    # per bot.ocpp.reasons value: rejected lines and refused requests (RejectReason),
+    # frames stored without a fact (DropReason)
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
+    no_fact: Counter[str] = field(default_factory=Counter)
+    refused: int = 0  # whole requests refused (webhook); their lines were never counted
+    refused_reasons: Counter[str] = field(default_factory=Counter)
+
+    def note_rejected(self, errors: Iterable[LineError]) -> None:
+        """Count refused lines or frames, in total and per reason."""
+        kinds = [e.kind for e in errors]
+        self.rejected += len(kinds)
+        self.rejected_reasons.update(kinds)
+
+    def note_refused(self, kind: RejectReason, n: int = 1) -> None:
+        """Count `n` source rows refused before they became records (SteVe, undated)."""
+        self.rejected += n
+        self.rejected_reasons[kind] += n
+
+    def note_request_refused(self, kind: RejectReason) -> None:
+        """Count a request refused whole (webhook: signature, size, type, timeout)."""
+        self.refused += 1
+        self.refused_reasons[kind] += 1
+
+    def note_result(self, result: SinkResult) -> None:
+        """What the sink refused or kept without a fact in one batch."""
+        self.note_rejected(result.rejected)
+        self.no_fact.update(result.dropped)
 
     def note_stored(self, records: list[Record], stored: int, duplicates: int) -> None:
         self.stored += stored
@@ -66,6 +98,10 @@ class FeedHealth:
             "dead_lettered": self.dead_lettered,
             "sink_failures": self.sink_failures,
             "last_error": self.last_error,
+            "rejected_by_reason": counts(self.rejected_reasons),
+            "no_fact_by_reason": counts(self.no_fact),
+            "refused": self.refused,
+            "refused_by_reason": counts(self.refused_reasons),
         }
 
 

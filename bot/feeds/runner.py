@@ -21,6 +21,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -75,6 +76,7 @@ async def run_feeds(
     health: HealthState | None = None,
     state_engine: Engine | None = None,
     serve_http: bool | None = None,
+    on_tap: Callable[[Any], None] | None = None,
 ) -> HealthState:
     """Run every configured feed until `stop_event` is set.
 
@@ -116,6 +118,8 @@ async def run_feeds(
             )
             await tap.start()
             stoppers.append(tap.stop)
+            if on_tap is not None:  # remote actions send their calls through it
+                on_tap(tap)
             log.info("OCPP-J tap on port %s -> %s", tap.port, settings.upstream_csms)
         if settings.amqp_url:
             from bot.feeds.broker import BrokerFeed

@@ -33,6 +33,7 @@ class SinkResult:
     stored: int = 0
     duplicates: int = 0
     rejected: list[LineError] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)  # kept without a fact, per reason
 
 
 FrameSink = Callable[[list[Record]], SinkResult]
@@ -68,7 +69,7 @@ class PipelineSink:
             result = _recovering(self.engine, lambda: self.pipeline.process(records),
                                  self._rebuild)
         return SinkResult(stored=result.new, duplicates=result.duplicates,
-                          rejected=list(result.errors))
+                          rejected=list(result.errors), dropped=dict(result.dropped))
 
     def _rebuild(self) -> None:
         self.pipeline = self._build()
@@ -106,7 +107,7 @@ def loader_sink(engine: Engine, *, batch_size: int = 5000) -> FrameSink:
         with lock:
             summary = _recovering(engine, lambda: loader[0].load(records), rebuild)
         return SinkResult(stored=summary.stored, duplicates=summary.duplicates,
-                          rejected=list(summary.rejected))
+                          rejected=list(summary.rejected), dropped=dict(summary.dropped))
 
     return sink
 

@@ -43,6 +43,7 @@ from bot.feeds.health import FeedHealth
 from bot.feeds.models import FeedOffset
 from bot.feeds.sink import FrameSink
 from bot.ocpp.events import TABLE_SOURCE, Record
+from bot.ocpp.reasons import RejectReason
 from bot.store.base import table_of
 from bot.store.db import make_engine
 
@@ -222,14 +223,16 @@ class SteVePoller:
 
     def _send(self, rows: Sequence[Row[Any]]) -> None:
         fresh = [r for r in rows if r.ts is not None and _row_key(r) not in self._seen]
-        self.health.rejected += sum(1 for r in rows if r.ts is None)
+        undated = sum(1 for r in rows if r.ts is None)
+        if undated:
+            self.health.note_refused(RejectReason.BAD_TIMESTAMP, undated)
         if not fresh:
             return
         records = [row_record(r) for r in fresh]
         self.health.received += len(records)
         result = self.sink(records)  # raises when the store is down: position unchanged
         self.health.note_stored(records, result.stored, result.duplicates)
-        self.health.rejected += len(result.rejected)
+        self.health.note_result(result)
         for r in fresh:
             self._seen[_row_key(r)] = _utc(r.ts)
 
@@ -244,7 +247,7 @@ class SteVePoller:
         if not rows:
             return
         result = self.sink([identity_record(r, now) for r in rows])  # raises: retried
-        self.health.rejected += len(result.rejected)
+        self.health.note_result(result)
         for r in rows:
             self._identities[str(r.charger)] = _identity(r)
 
@@ -262,7 +265,7 @@ class SteVePoller:
                 )
             if undated:
                 log.warning("SteVe has %s status rows without a timestamp; skipped", undated)
-                self.health.rejected += int(undated)
+                self.health.note_refused(RejectReason.BAD_TIMESTAMP, int(undated))
         assert self._position is not None
         forward, window = self._queries
         before = self.health.received

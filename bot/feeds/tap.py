@@ -15,14 +15,22 @@ Fail-open: recording never slows forwarding. A full queue drops the copy (counte
 frames already queued are stored once the database is back, and copies arriving
 while the queue is full are dropped and counted. When one side closes, the tap
 closes the other with the same close code and reason.
+
+faultbot's own calls (`await tap.call(charger, action, payload)`, remote actions): the
+CALL goes on the charger's live connection with a message id of faultbot's own
+(`faultbot-...`); the charger's CALLRESULT/CALLERROR for that id is answered to
+faultbot and never forwarded (the CSMS never sees a reply to a call it did not make).
+Both frames are recorded with source `tap:faultbot`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +53,8 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL_VERSIONS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
 MAX_CHARGER_ID = 200
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+OWN_SOURCE = "tap:faultbot"  # frames faultbot itself sent or was answered
+OWN_PREFIX = "faultbot-"
 # Close codes that describe a dropped connection and may not be sent in a close frame.
 _UNSENDABLE = {1005: 1000, 1006: 1001, 1015: 1001}
 
@@ -97,6 +107,25 @@ def _close_args(ws: ServerConnection | ClientConnection) -> tuple[int, str]:
     return code, reason
 
 
+class NotConnected(LookupError):
+    """The charger has no live connection through this tap."""
+
+
+def _own_reply_id(msg: str | bytes) -> str | None:
+    """The message id of a CALLRESULT/CALLERROR that answers one of faultbot's calls."""
+    raw = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
+    if OWN_PREFIX not in raw[:80]:  # cheap: most frames are never parsed here
+        return None
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return None
+    if (isinstance(frame, list) and len(frame) >= 2 and frame[0] in (3, 4)
+            and isinstance(frame[1], str) and frame[1].startswith(OWN_PREFIX)):
+        return frame[1]
+    return None
+
+
 class OcppTap:
     """The tap server plus its recorder. `await start()`, then `await stop()`."""
 
@@ -121,9 +150,9 @@ class OcppTap:
         self.runner = sink if isinstance(sink, SinkRunner) else SinkRunner(sink)
         self.host, self._port = host, port
         self.health = health or FeedHealth("tap")
-        self.queue: asyncio.Queue[tuple[float, str, Direction, str | bytes, str | None]] = (
-            asyncio.Queue(maxsize=queue_size)
-        )
+        self.queue: asyncio.Queue[
+            tuple[float, str, Direction, str | bytes, str | None, str]
+        ] = asyncio.Queue(maxsize=queue_size)
         self.batch_size, self.linger = batch_size, linger
         self.open_timeout = open_timeout
         self.ssl, self.upstream_ssl = ssl, upstream_ssl
@@ -133,6 +162,8 @@ class OcppTap:
         self._server: Server | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._in_hand = 0  # copies taken off the queue but not yet stored
+        self._live: dict[str, tuple[ServerConnection, _Link]] = {}  # charger -> connection
+        self._own: dict[str, asyncio.Future[list[Any]]] = {}  # faultbot's calls awaiting
 
     @property
     def port(self) -> int:
@@ -198,10 +229,11 @@ class OcppTap:
     # --- forwarding ---------------------------------------------------------------
 
     def _record(
-        self, charger: str, direction: Direction, msg: str | bytes, ocpp: str | None
+        self, charger: str, direction: Direction, msg: str | bytes, ocpp: str | None,
+        source: str = "tap",
     ) -> None:
         try:
-            self.queue.put_nowait((time.time(), charger, direction, msg, ocpp))
+            self.queue.put_nowait((time.time(), charger, direction, msg, ocpp, source))
         except asyncio.QueueFull:
             self.health.dropped += 1
 
@@ -215,6 +247,11 @@ class OcppTap:
         with contextlib.suppress(ConnectionClosed):
             while True:
                 msg = await src.recv()
+                if direction == "in" and self._own:
+                    own = _own_reply_id(msg)
+                    if own is not None and own in self._own:
+                        self._answer_own(link, own, msg)
+                        continue  # never forwarded: the CSMS made no such call
                 await dst.send(msg)
                 self.forwarded += 1
                 self._record(link.charger, direction, msg, link.ocpp)
@@ -226,6 +263,7 @@ class OcppTap:
             return
         up = link.upstream
         self.connections += 1
+        self._live[link.charger] = (charger_ws, link)
         pumps = [
             asyncio.create_task(self._pump(charger_ws, up, link, "in")),
             asyncio.create_task(self._pump(up, charger_ws, link, "out")),
@@ -243,6 +281,44 @@ class OcppTap:
             await asyncio.gather(*pumps, return_exceptions=True)
             await up.close()
             self.connections -= 1
+            if self._live.get(link.charger, (None,))[0] is charger_ws:
+                del self._live[link.charger]
+
+    # --- faultbot's own calls -------------------------------------------------------
+
+    def is_connected(self, charger: str) -> bool:
+        return charger in self._live
+
+    def ocpp_version(self, charger: str) -> str | None:
+        live = self._live.get(charger)
+        return live[1].ocpp if live else None
+
+    async def call(
+        self, charger: str, action: str, payload: dict[str, Any], *, timeout: float = 30.0
+    ) -> list[Any]:
+        """Send a CALL to the charger on its live connection; its CALLRESULT or
+        CALLERROR frame (a list), kept from the CSMS. NotConnected / TimeoutError."""
+        live = self._live.get(charger)
+        if live is None:
+            raise NotConnected(charger)
+        ws, link = live
+        message_id = f"{OWN_PREFIX}{uuid.uuid4().hex}"
+        frame = json.dumps([2, message_id, action, payload], separators=(",", ":"))
+        answer: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._own[message_id] = answer
+        try:
+            await ws.send(frame)
+            self._record(charger, "out", frame, link.ocpp, OWN_SOURCE)
+            return await asyncio.wait_for(answer, timeout)
+        finally:
+            self._own.pop(message_id, None)
+
+    def _answer_own(self, link: _Link, message_id: str, msg: str | bytes) -> None:
+        self._record(link.charger, "in", msg, link.ocpp, OWN_SOURCE)
+        answer = self._own.get(message_id)
+        raw = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
+        if answer is not None and not answer.done():
+            answer.set_result(json.loads(raw))
 
     # --- recording ------------------------------------------------------------------
 
@@ -267,7 +343,8 @@ class OcppTap:
 
     @staticmethod
     def _to_record(
-        ts: float, charger: str, direction: Direction, msg: str | bytes, ocpp: str | None
+        ts: float, charger: str, direction: Direction, msg: str | bytes, ocpp: str | None,
+        source: str = "tap",
     ) -> Record:
         raw = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
         return Record(
@@ -277,7 +354,7 @@ class OcppTap:
             frame=decode_frame(raw),
             ocpp=ocpp,
             raw=raw,
-            source="tap",
+            source=source,
         )
 
     async def _store(self, batch: list[Record]) -> None:
@@ -293,7 +370,7 @@ class OcppTap:
                 delay = min(delay * 2, 5.0)
                 continue
             self.health.received += len(batch)
-            self.health.rejected += len(result.rejected)
+            self.health.note_result(result)
             self.health.note_stored(batch, result.stored, result.duplicates)
             return
 

@@ -41,6 +41,7 @@ from aiohttp import web
 from bot.feeds.health import FeedHealth
 from bot.feeds.sink import FrameSink, SinkRunner
 from bot.ocpp.events import LineError, Record
+from bot.ocpp.reasons import RejectReason
 
 ROUTE = "/feed/ocpp"
 TIMESTAMP_HEADER = "X-Faultbot-Timestamp"
@@ -78,9 +79,13 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, reason: str, *, close: bool = False) -> None:
+    """A request refused whole: `kind` is what /health counts, `reason` the detail."""
+
+    def __init__(
+        self, status: int, kind: RejectReason, reason: str, *, close: bool = False
+    ) -> None:
         super().__init__(reason)
-        self.status, self.reason, self.close = status, reason, close
+        self.status, self.kind, self.reason, self.close = status, kind, reason, close
 
 
 def _excerpt(text: str, n: int = 60) -> str:
@@ -91,7 +96,7 @@ def _split_body(text: str) -> tuple[list[tuple[int, Any]], list[LineError]]:
     """(item number, decoded JSON value) pairs, plus lines that are not JSON."""
     stripped = text.strip()
     if not stripped:
-        raise _Refused(400, "empty body")
+        raise _Refused(400, RejectReason.EMPTY_BODY, "empty body")
     try:
         whole = json.loads(stripped)
     except (ValueError, RecursionError):
@@ -101,6 +106,7 @@ def _split_body(text: str) -> tuple[list[tuple[int, Any]], list[LineError]]:
             if whole and not isinstance(whole[0], Mapping):
                 raise _Refused(
                     400,
+                    RejectReason.MISSING_CHARGER,
                     "a JSON array must hold contract-1 objects; bare frames need the "
                     "charger id, so wrap them as {ts, charger, dir, frame}",
                 )
@@ -115,7 +121,9 @@ def _split_body(text: str) -> tuple[list[tuple[int, Any]], list[LineError]]:
             items.append((number, json.loads(line)))
         except (ValueError, RecursionError) as exc:
             reason = f"not JSON: {exc}" if isinstance(exc, ValueError) else "JSON nested too deep"
-            errors.append(LineError(SOURCE, number, reason[:200], _excerpt(line)))
+            errors.append(
+                LineError(SOURCE, number, reason[:200], _excerpt(line), kind=RejectReason.NOT_JSON)
+            )
     return items, errors
 
 
@@ -155,7 +163,7 @@ def _records(items: list[tuple[int, Any]]) -> tuple[list[Record], list[LineError
 
 def _rejections(errors: list[LineError]) -> list[dict[str, Any]]:
     return [
-        {"line": e.line, "reason": e.reason, "excerpt": e.excerpt}
+        {"line": e.line, "reason": e.reason, "excerpt": e.excerpt, "kind": str(e.kind)}
         for e in sorted(errors, key=lambda e: e.line or 0)[:MAX_REASONS]
     ]
 
@@ -180,22 +188,34 @@ def add_webhook_routes(
 
     def check_signature(request: web.Request, body: bytes) -> None:
         if not secret:
-            raise _Refused(401, "this webhook accepts only the path-token route")
+            raise _Refused(
+                401, RejectReason.UNAUTHENTICATED, "this webhook accepts only the path-token route"
+            )
         ts = request.headers.get(TIMESTAMP_HEADER)
         sig = request.headers.get(SIGNATURE_HEADER)
         if not ts or not sig:
-            raise _Refused(401, f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+            raise _Refused(
+                401,
+                RejectReason.UNAUTHENTICATED,
+                f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header",
+            )
         if not ts.isdigit() or len(ts) > 12:
-            raise _Refused(401, f"{TIMESTAMP_HEADER} must be unix seconds")
+            raise _Refused(
+                401, RejectReason.UNAUTHENTICATED, f"{TIMESTAMP_HEADER} must be unix seconds"
+            )
         if abs(time.time() - int(ts)) > replay_window:
-            raise _Refused(401, "request timestamp outside the replay window (5 minutes)")
+            raise _Refused(
+                401,
+                RejectReason.UNAUTHENTICATED,
+                "request timestamp outside the replay window (5 minutes)",
+            )
         expected = signature(secret, ts, body)
         if not hmac.compare_digest(expected.encode(), sig.strip().encode("utf-8", "replace")):
-            raise _Refused(401, "bad signature")
+            raise _Refused(401, RejectReason.UNAUTHENTICATED, "bad signature")
 
     async def read_body(request: web.Request) -> bytes:
         if request.content_length is not None and request.content_length > max_body:
-            raise _Refused(413, f"body over {max_body} bytes")
+            raise _Refused(413, RejectReason.BODY_TOO_LARGE, f"body over {max_body} bytes")
         chunks: list[bytes] = []
         size = 0
         try:
@@ -203,11 +223,16 @@ def add_webhook_routes(
                 async for chunk in request.content.iter_chunked(64 * 1024):
                     size += len(chunk)
                     if size > max_body:
-                        raise _Refused(413, f"body over {max_body} bytes")
+                        raise _Refused(
+                            413, RejectReason.BODY_TOO_LARGE, f"body over {max_body} bytes"
+                        )
                     chunks.append(chunk)
         except TimeoutError:
             raise _Refused(
-                408, f"body not received within {body_timeout:g} s", close=True
+                408,
+                RejectReason.BODY_TIMEOUT,
+                f"body not received within {body_timeout:g} s",
+                close=True,
             ) from None
         return b"".join(chunks)
 
@@ -215,20 +240,27 @@ def add_webhook_routes(
         try:
             ctype = request.content_type if request.headers.get("Content-Type") else ""
             if ctype not in ACCEPTED_TYPES:
-                raise _Refused(415, f"unsupported content type {ctype!r}; send JSON or JSON Lines")
+                raise _Refused(
+                    415,
+                    RejectReason.UNSUPPORTED_TYPE,
+                    f"unsupported content type {ctype!r}; send JSON or JSON Lines",
+                )
             body = await read_body(request)
             if not token_ok:
                 check_signature(request, body)
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
-                raise _Refused(400, "body is not UTF-8") from None
+                raise _Refused(400, RejectReason.BAD_ENCODING, "body is not UTF-8") from None
             items, errors = _split_body(text)
             received = len(items) + len(errors)
             records, more_errors, ignored = _records(items)
             errors += more_errors
         except _Refused as exc:
-            refusal = web.json_response({"error": exc.reason}, status=exc.status)
+            feed.note_request_refused(exc.kind)
+            refusal = web.json_response(
+                {"error": exc.reason, "reason": str(exc.kind)}, status=exc.status
+            )
             if exc.close:
                 # Answer, then drop the connection at once: aiohttp would otherwise
                 # linger, reading the rest of the slow body for up to 10 s.
@@ -239,7 +271,7 @@ def add_webhook_routes(
                     request.transport.close()
             return refusal
         feed.received += len(records)
-        feed.rejected += len(errors)
+        feed.note_rejected(errors)
         stored = duplicates = 0
         if records:
             try:
@@ -253,7 +285,7 @@ def add_webhook_routes(
                     headers={"Retry-After": "5"},
                 )
             feed.note_stored(records, result.stored, result.duplicates)
-            feed.rejected += len(result.rejected)
+            feed.note_result(result)
             errors += result.rejected
             stored, duplicates = result.stored, result.duplicates
         answer = {

@@ -14,6 +14,7 @@ ChangeKind = Literal[
     "resolved",  # the port recovered (or a person resolved it)
     "acknowledged",
     "snoozed",
+    "reopened",  # a person reopened a resolved incident (detail: who)
 ]
 
 

@@ -59,6 +59,15 @@ class Clock:
     now: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A port incident folded into a site-wide one by a re-diagnosis: when it began and
+    when its port started recovering (None while still faulted)."""
+
+    opened_at: datetime
+    recovered: datetime | None
+
+
 @dataclass(slots=True)
 class Finding:
     """A diagnosis with the stored message it came from (for the audit row)."""
@@ -205,9 +214,12 @@ class IncidentManager:
         d = finding.diagnosis
         incident_id: int | None = None
         superseding = d.supersedes and finding.fingerprint
-        if superseding and self._supersede(finding):
-            self._queue_row(finding, None)
-            return
+        joined: Joined | None = None
+        if superseding:
+            handled, joined = self._supersede(finding)
+            if handled:
+                self._queue_row(finding, None)
+                return
         if not d.suppressed:
             site = self.site_of(d.charger)
             slot = slot_for(d, site)
@@ -217,7 +229,7 @@ class IncidentManager:
                 if d.recovered_at is not None and inc.open_key is not None and inc.occurrences == 1:
                     self._resolve(slot.key, inc, d.recovered_at, "recovered")
             else:
-                self._merge(slot, inc, finding)
+                self._merge(slot, inc, finding, joined)
                 inc = self._open.get(slot.key, inc)
             incident_id = inc.id
         self._queue_row(finding, incident_id)
@@ -242,9 +254,10 @@ class IncidentManager:
             }
         )
 
-    def _supersede(self, finding: Finding) -> bool:
+    def _supersede(self, finding: Finding) -> tuple[bool, Joined | None]:
         """A re-diagnosis of an earlier message. When it finds the fault was a phantom,
-        the incident that message opened is withdrawn (or loses that occurrence)."""
+        the incident that message opened is withdrawn (or loses that occurrence).
+        Returns (handled, the port incident folded into another slot, if any)."""
         d = finding.diagnosis
         fp = finding.fingerprint
         incident_id = next(
@@ -266,19 +279,21 @@ class IncidentManager:
             new_slot = slot_for(d, self.site_of(d.charger)).key
             if (inc is not None and inc.open_key is not None and inc.occurrences <= 1
                     and slot_of_key(inc.open_key) != new_slot):
+                joined = Joined(inc.opened_at, inc.recovering_since)  # before _resolve
                 self._resolve(slot_of_key(inc.open_key), inc, d.ts, "merged")
-            return False
+                return False, joined
+            return False, None
         if inc is None:
-            return True
+            return True, None
         if inc.occurrences > 1:
             inc.occurrences -= 1
             self._change(inc, "updated", d.ts, "phantom_occurrence")
-            return True
+            return True, None
         inc.suppressed = True
         if inc.open_key is not None:
             slot = slot_of_key(inc.open_key)
             self._resolve(slot, inc, inc.recovering_since or d.ts, "phantom")
-        return True
+        return True, None
 
     def _open_new(self, slot: Slot, finding: Finding) -> Incident:
         d = finding.diagnosis
@@ -322,10 +337,18 @@ class IncidentManager:
         self._change(inc, "opened", d.ts, d.category.value)
         return inc
 
-    def _merge(self, slot: Slot, inc: Incident, finding: Finding) -> None:
+    def _merge(
+        self, slot: Slot, inc: Incident, finding: Finding, joined: Joined | None = None
+    ) -> None:
         d = finding.diagnosis
         if d.ts < inc.opened_at or d.recovered_at is not None:
             inc.occurrences += 1  # a late, out-of-order report: count it, change nothing
+            if joined is not None and inc.scope == "site":
+                # Except a port's earlier fault re-read as part of this site-wide cause
+                # (`joined`, its own incident now folded in): the site incident began
+                # with it and the port is one of the site's, recovered or not.
+                inc.opened_at = min(inc.opened_at, joined.opened_at)
+                self._add_port(inc, d, recovered=joined.recovered)
             return
         if (inc.recovering_since is not None
                 and inc.recovering_since + self.hold_down <= d.ts):
@@ -385,14 +408,15 @@ class IncidentManager:
         inc.diagnosis = d.to_json()
 
     @staticmethod
-    def _add_port(inc: Incident, d: Diagnosis) -> None:
+    def _add_port(inc: Incident, d: Diagnosis, recovered: datetime | None = None) -> None:
         if inc.scope != "site":
             return
         port = [d.charger, d.connector or 0]
         ports = [list(p[:2]) for p in inc.ports or []]
         if port not in ports:
             # A new list object so SQLAlchemy sees the change to the JSON column.
-            inc.ports = [*(inc.ports or []), [*port, None]]
+            mark = recovered.isoformat() if recovered is not None else None
+            inc.ports = [*(inc.ports or []), [*port, mark]]
         else:  # faulted again: no longer recovering
             inc.ports = [[*p[:2], None] if list(p[:2]) == port else p for p in inc.ports]
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.ocpp.reasons import DropReason, RejectReason
+
 Direction = Literal["in", "out"]  # in = charger -> CSMS, out = CSMS -> charger
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -53,9 +55,10 @@ class LineError:
 
     source: str
     line: int | None
-    reason: str  # short, human readable, no traceback
+    reason: str  # short, human readable, no traceback (the detail; `kind` is the class)
     excerpt: str = ""  # the first few dozen characters, escaped/printable
     fault: bool = False  # the refused frame reported a fault (DESIGN invariant 3)
+    kind: RejectReason = RejectReason.UNKNOWN_SHAPE  # every site names its own (reasons.py)
 
 
 # --- facts ---------------------------------------------------------------------------
@@ -247,6 +250,7 @@ class Message:
     violations: list[str] = field(default_factory=list)
     source: str = ""
     line: int | None = None
+    no_fact: DropReason | None = None  # why `fact` is None, when something was dropped
 
     @property
     def is_fault_bearing(self) -> bool:

@@ -2,7 +2,8 @@
 
 Each builder takes the payload (and, for results, the payload of the CALL it
 answers), appends what it had to work around to `violations`, and returns the fact,
-or None when the fields the fact is about are missing or of the wrong type. The
+or a `NoFact` naming its `DropReason` (bot.ocpp.reasons) when the fields the fact is
+about are missing or of the wrong type. The
 rule: a fact is built only from fields that identify *what* it is about (a
 StatusNotification without an integer connectorId or a status string cannot be
 placed on a port, so it gets no fact); optional or descriptive fields that are
@@ -38,9 +39,13 @@ from bot.ocpp.events import (
     StatusReport,
     TransactionUpdate,
 )
+from bot.ocpp.reasons import DropReason, NoFact
 
 TEXT_LIMIT = 500
 MAX_PORT = 2**31 - 1  # the store's INTEGER columns; also far beyond any real charger
+
+# One value per reason: builders return these instead of None (frozen, so shareable).
+_NO = {r: NoFact(r) for r in DropReason}
 
 
 class Unusable(ValueError):
@@ -61,11 +66,11 @@ _SCALE = {"wh": 1.0, "kwh": 1000.0, "mwh": 1_000_000.0, "w": 1.0, "kw": 1000.0, 
 
 def call_fact(
     version: str, action: str, payload: dict[str, Any], violations: list[str]
-) -> Fact | None:
+) -> Fact | NoFact:
     """The fact a CALL carries, if its action is one triage knows."""
     builder = _CALL_BUILDERS.get(action)
     if builder is None:
-        return None
+        return _NO[DropReason.UNTRACKED_ACTION]
     return builder(version, payload, violations)
 
 
@@ -78,18 +83,18 @@ def result_fact(
     payload: dict[str, Any],
     call_payload: dict[str, Any] | None,
     violations: list[str],
-) -> Fact | None:
+) -> Fact | NoFact:
     """The fact a CALLRESULT carries, given the action and payload of its CALL."""
     if action == "BootNotification":
         status = payload.get("status")
         if not isinstance(status, str):
-            return None
+            return _NO[DropReason.NO_BOOT_STATUS]
         interval = _small_int(payload.get("interval"), "interval", violations)
         return BootReply(status=_clean(status, "status", violations), interval=interval)
     if action == "StartTransaction":
         tx = payload.get("transactionId")
         if not _is_int(tx) and not isinstance(tx, str):
-            return None
+            return _NO[DropReason.NO_TRANSACTION_ID]
         call = call_payload or {}
         connector = call.get("connectorId")
         id_tag = call.get("idTag")
@@ -100,7 +105,7 @@ def result_fact(
             id_tag=_text(id_tag, "idTag", violations) if isinstance(id_tag, str) else None,
             energy_wh=_number(call.get("meterStart")),
         )
-    return None
+    return _NO[DropReason.UNTRACKED_ACTION]
 
 
 def call_error_fact(frame: list[Any], for_action: str | None, violations: list[str]) -> CallError:
@@ -123,11 +128,11 @@ def call_error_fact(frame: list[Any], for_action: str | None, violations: list[s
 # --- CALL builders ---------------------------------------------------------------------
 
 
-def _boot(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _boot(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     if version == "1.6":
         vendor, model = p.get("chargePointVendor"), p.get("chargePointModel")
         if not isinstance(vendor, str) or not isinstance(model, str):
-            return None
+            return _NO[DropReason.NO_IDENTITY]
         serial = p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber")
         return BootInfo(
             vendor=_cut(vendor, "chargePointVendor", v) or "",
@@ -137,10 +142,10 @@ def _boot(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
         )
     station = p.get("chargingStation")
     if not isinstance(station, dict):
-        return None
+        return _NO[DropReason.NO_IDENTITY]
     vendor, model = station.get("vendorName"), station.get("model")
     if not isinstance(vendor, str) or not isinstance(model, str):
-        return None
+        return _NO[DropReason.NO_IDENTITY]
     return BootInfo(
         vendor=_cut(vendor, "vendorName", v) or "",
         model=_cut(model, "model", v) or "",
@@ -150,11 +155,12 @@ def _boot(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     )
 
 
-def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     if version == "1.6":
         status = p.get("status")
         if not isinstance(status, str):
-            return None  # no status: nothing to say about the port (the violation says why)
+            # no status: nothing to say about the port (the violation says why)
+            return _NO[DropReason.NO_STATUS]
         connector, problem = _port_field(p, "connectorId", v)
         error_code = p.get("errorCode")  # missing/garbled: the schema violation says so
         error_code = _clean(error_code, "errorCode", v) if isinstance(error_code, str) else None
@@ -173,7 +179,7 @@ def _status(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
         )
     status = p.get("connectorStatus")
     if not isinstance(status, str):
-        return None
+        return _NO[DropReason.NO_STATUS]
     status = _clean(status, "connectorStatus", v)
     port, problem = _port_field(p, "evseId", v)
     evse: int | None = port
@@ -223,10 +229,10 @@ def _port_field(p: dict[str, Any], name: str, v: list[str]) -> tuple[int, str | 
 _ABSENT: Any = object()
 
 
-def _notify_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _notify_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     data = p.get("eventData")
     if not isinstance(data, list):
-        return None
+        return _NO[DropReason.NO_EVENT_DATA]
     problems: list[ProblemEvent] = []
     for entry in data:
         if isinstance(entry, dict):
@@ -281,10 +287,10 @@ def _problem(e: dict[str, Any], v: list[str]) -> ProblemEvent | None:
     )
 
 
-def _security(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _security(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     kind = p.get("type")
     if not isinstance(kind, str):
-        return None
+        return _NO[DropReason.NO_EVENT_TYPE]
     return SecurityEvent(
         type=_cut(kind, "type", v) or "", tech_info=_text(p.get("techInfo"), "techInfo", v)
     )
@@ -295,11 +301,11 @@ def _security(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
 _HEARTBEAT = Heartbeat()
 
 
-def _heartbeat(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _heartbeat(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     return _HEARTBEAT
 
 
-def _start_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _start_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     connector = p.get("connectorId")
     id_tag = p.get("idTag")
     return TransactionUpdate(
@@ -310,7 +316,7 @@ def _start_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     )
 
 
-def _stop_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _stop_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     tx = p.get("transactionId")
     id_tag = p.get("idTag")
     reason = p.get("reason")
@@ -326,7 +332,7 @@ def _stop_16(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
     )
 
 
-def _meter_values(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _meter_values(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     energy, power = _meter_readings(p.get("meterValue"), version)
     if version == "1.6":
         connector, tx = p.get("connectorId"), p.get("transactionId")
@@ -349,10 +355,10 @@ _TX_KINDS: dict[str, Literal["start", "update", "stop"]] = {
 }
 
 
-def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | None:
+def _transaction_event(version: str, p: dict[str, Any], v: list[str]) -> Fact | NoFact:
     kind = _TX_KINDS.get(str(p.get("eventType")))
     if kind is None:
-        return None
+        return _NO[DropReason.UNKNOWN_TRANSACTION_EVENT]
     info = _object(p.get("transactionInfo"))
     evse = _object(p.get("evse"))
     token = _object(p.get("idToken"))

@@ -48,6 +48,7 @@ from bot.ocpp.events import (
     NO_VIOLATIONS,
     OCPP_VERSIONS,
     ConnectionEvent,
+    Fact,
     LineError,
     Message,
     Record,
@@ -60,6 +61,7 @@ from bot.ocpp.facts import (
     call_fact,
     result_fact,
 )
+from bot.ocpp.reasons import DropReason, NoFact, RejectReason
 from bot.ocpp.schemas import known_actions, schema_for
 from bot.ocpp.times import BadTimestamp, describe_gap, format_utc, parse_timestamp
 
@@ -68,6 +70,16 @@ PAST_LIMIT = timedelta(days=30)
 MAX_UNIQUE_ID = 200  # the spec says 36; longer is a violation, absurdly long an error
 MAX_CHARGER_ID = 200
 RELABELLED = "labelled OCPP "  # how the violation of a frame read by its shape begins
+_NO_ACTION = NoFact(DropReason.UNKNOWN_ACTION)
+_UNTRACKED = NoFact(DropReason.UNTRACKED_ACTION)
+
+
+def _dropped(fact: Fact | NoFact) -> DropReason | None:
+    """The reason a Message has no fact; None for an action triage does not read (heartbeat
+    replies, Authorize, DataTransfer...): nothing in those was meant for a fact."""
+    if isinstance(fact, NoFact) and fact.reason is not DropReason.UNTRACKED_ACTION:
+        return fact.reason
+    return None
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
@@ -235,13 +247,15 @@ class Parser:
         if charger not in self._good_chargers:
             problem = charger_problem(charger)
             if problem:
-                return self._error(record, problem)
+                return self._error(record, problem, RejectReason.BAD_CHARGER_ID)
             if len(self._good_chargers) >= self.charger_limit:
                 self._good_chargers.clear()
             self._good_chargers.add(charger)
         direction = record.direction
         if direction != "in" and direction != "out":
-            return self._error(record, f"direction {direction!r} is not 'in' or 'out'")
+            return self._error(
+                record, f"direction {direction!r} is not 'in' or 'out'", RejectReason.BAD_DIRECTION
+            )
         if type(frame) is not list:
             return self._error(
                 record, f"not an OCPP-J frame: expected a JSON array, got {_json_type(frame)}"
@@ -312,7 +326,9 @@ class Parser:
         if declared is not None:
             version = _VERSION_ALIASES.get(declared) or normalize_version(declared)
             if version is None:
-                return self._error(record, f"unknown OCPP version {_short(declared)}")
+                return self._error(
+                    record, f"unknown OCPP version {_short(declared)}", RejectReason.UNKNOWN_VERSION
+                )
             inferred = False
             shaped = self._shape_version(charger, action, payload, version)
             if shaped is not None:
@@ -342,7 +358,7 @@ class Parser:
         schema = self._schemas.get(key, _MISSING)
         if schema is _MISSING:
             schema = self._schemas[key] = schema_for(version, action, "request")
-        fact = None
+        fact: Fact | NoFact = _NO_ACTION
         if schema is None:
             violations.append(f"unknown action {action} in OCPP {version}")
         else:
@@ -351,7 +367,7 @@ class Parser:
             try:
                 fact = call_fact(version, action, payload, violations)
             except Unusable as exc:
-                return self._error(record, str(exc))
+                return self._error(record, str(exc), RejectReason.UNUSABLE_PORT)
         ts = record.ts
         if (
             "timestamp" in payload
@@ -383,9 +399,11 @@ class Parser:
         if declared is not None:
             declared_version = _VERSION_ALIASES.get(declared) or normalize_version(declared)
             if declared_version is None:
-                return self._error(record, f"unknown OCPP version {_short(declared)}")
+                return self._error(
+                    record, f"unknown OCPP version {_short(declared)}", RejectReason.UNKNOWN_VERSION
+                )
             version, inferred = declared_version, False
-        fact = None
+        fact: Fact | NoFact = _UNTRACKED
         if action is not None:
             key = (version, action, "response")
             schema = self._schemas.get(key, _MISSING)
@@ -422,7 +440,11 @@ class Parser:
         if record.ocpp is not None:
             declared_version = normalize_version(record.ocpp)
             if declared_version is None:
-                return self._error(record, f"unknown OCPP version {_short(record.ocpp)}")
+                return self._error(
+                    record,
+                    f"unknown OCPP version {_short(record.ocpp)}",
+                    RejectReason.UNKNOWN_VERSION,
+                )
             version, inferred = declared_version, False
         fact = call_error_fact(record.frame, action, violations)
         return self._message(
@@ -470,7 +492,7 @@ class Parser:
         payload: dict[str, Any],
         version: str,
         inferred: bool,
-        fact: Any,
+        fact: Fact | NoFact,
         violations: list[str],
         occurred: datetime,
     ) -> Message:
@@ -501,10 +523,12 @@ class Parser:
             inferred,
             raw,
             digest,
-            fact,
+            None if isinstance(fact, NoFact) else fact,  # the Message keeps None ...
             violations or NO_VIOLATIONS,
             record.source,
             record.line,
+            # ... and the reason, unless nothing was meant for triage (an untracked action)
+            _dropped(fact),
         )
 
     def _shape_version(
@@ -589,9 +613,12 @@ class Parser:
         return occurred
 
     @staticmethod
-    def _error(record: Record, reason: str) -> LineError:
+    def _error(
+        record: Record, reason: str, kind: RejectReason = RejectReason.NOT_A_FRAME
+    ) -> LineError:
         error = Parser._line_error(record, reason)
         error.fault = fault_bearing_frame(record.frame)
+        error.kind = kind
         return error
 
     @staticmethod

@@ -54,6 +54,7 @@ from bot.ocpp.events import CALL, CALLERROR, CALLRESULT, CONNECTION, LineError, 
 from bot.ocpp.logformats import context as ctx
 from bot.ocpp.logformats.citrineos import csv_header, csv_row, error_frame, is_ocpp_error
 from bot.ocpp.logformats.joining import RECORD_START, Pending, could_continue, glued_parts
+from bot.ocpp.reasons import RejectReason
 from bot.ocpp.spans import NotSplit, element_spans, member_span, split_common, split_contract1
 from bot.ocpp.times import EARLIEST, LATEST, BadTimestamp, parse_timestamp
 
@@ -119,7 +120,12 @@ def read_file(
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
     except OSError as exc:
-        yield LineError(source, None, f"cannot open {source}: {exc.strerror or exc}")
+        yield LineError(
+            source,
+            None,
+            f"cannot open {source}: {exc.strerror or exc}",
+            kind=RejectReason.UNREADABLE_SOURCE,
+        )
         return
     try:
         yield from _read_stream(stream, source, options)
@@ -258,6 +264,7 @@ class _LineReader:
             self.source,
             number,
             f"too long ({_size(size)}, limit {_size(MAX_LINE_BYTES)})",
+            kind=RejectReason.TOO_LONG,
         )
 
     def feed(self, number: int, line: bytes) -> list[Record | LineError]:
@@ -266,12 +273,14 @@ class _LineReader:
             return []
         nul = line.find(b"\x00")
         if nul >= 0:
-            return [self._error(number, f"NUL byte at column {nul + 1}", _bytes_excerpt(line))]
+            return [self._error(number, f"NUL byte at column {nul + 1}", _bytes_excerpt(line),
+                                RejectReason.BAD_ENCODING)]
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             return [
-                self._error(number, f"invalid UTF-8 at byte {exc.start + 1}", _bytes_excerpt(line))
+                self._error(number, f"invalid UTF-8 at byte {exc.start + 1}", _bytes_excerpt(line),
+                            RejectReason.BAD_ENCODING)
             ]
         if text[0] == "\ufeff":  # a byte-order mark on the first line
             text = text[1:].lstrip()
@@ -333,7 +342,8 @@ class _LineReader:
                 try:
                     json.loads(text)  # again, slowly, for the reason
                 except (ValueError, RecursionError) as exc:
-                    return [self._error(number, f"not JSON: {_json_reason(exc)}", text)]
+                    return [self._error(number, f"not JSON: {_json_reason(exc)}", text,
+                                        RejectReason.NOT_JSON)]
             return self.decoded(number, obj, None, text)
         return self._log_line(number, text)
 
@@ -379,7 +389,8 @@ class _LineReader:
                 charger = str(charger)
             elif not isinstance(charger, str):
                 return self._error(
-                    number, "no charger id (field 'charger' missing or not text)", None
+                    number, "no charger id (field 'charger' missing or not text)", None,
+                    RejectReason.MISSING_CHARGER,
                 )
         notes: list[str] = []
         ts = self._stamp(obj.get("ts"), frame, notes)
@@ -392,7 +403,8 @@ class _LineReader:
         elif direction not in ("in", "out"):
             word = _DIRECTION_WORDS.get(str(direction).lower())
             if word is None:
-                return self._error(number, f"dir {_short(direction)} is not 'in' or 'out'", None)
+                return self._error(number, f"dir {_short(direction)} is not 'in' or 'out'", None,
+                                   RejectReason.BAD_DIRECTION)
             direction = word
         ocpp = obj.get("ocpp")
         if ocpp is not None and type(ocpp) is not str:
@@ -432,11 +444,13 @@ class _LineReader:
         info: dict[str, Any] = given if isinstance(given, dict) else {}
         charger = obj.get("stationId")
         if not isinstance(charger, str):
-            return [self._error(number, "CitrineOS message without a stationId", None)]
+            return [self._error(number, "CitrineOS message without a stationId", None,
+                                RejectReason.MISSING_CHARGER)]
         origin = obj.get("origin", info.get("origin"))
         direction = {"cs": "in", "csms": "out"}.get(str(origin))
         if direction is None:
-            return [self._error(number, f"origin {_short(origin)} is not 'cs' or 'csms'", None)]
+            return [self._error(number, f"origin {_short(origin)} is not 'cs' or 'csms'", None,
+                                RejectReason.BAD_DIRECTION)]
         stamp = obj.get("timestamp", info.get("timestamp"))
         protocol = obj.get("protocol", info.get("protocol"))
         ocpp = _protocol_version(protocol)
@@ -477,10 +491,12 @@ class _LineReader:
         charger, corr = ctx.get("stationId"), ctx.get("correlationId")
         direction = {"cs": "in", "csms": "out"}.get(str(get("origin")))
         if not isinstance(charger, str):
-            return self._error(number, "broker message without context.stationId", None)
+            return self._error(number, "broker message without context.stationId", None,
+                               RejectReason.MISSING_CHARGER)
         if direction is None:
             return self._error(
-                number, f"origin {_short(get('origin'))} is not 'cs' or 'csms'", None
+                number, f"origin {_short(get('origin'))} is not 'cs' or 'csms'", None,
+                RejectReason.BAD_DIRECTION,
             )
         action, state, payload = get("action"), str(get("state")), get("payload")
         if state == "1":
@@ -510,7 +526,8 @@ class _LineReader:
         self, number: int, arr: list[Any], ts: datetime | None, text: str | None
     ) -> list[Any]:
         if not arr:
-            return [self._error(number, "empty JSON array is not a frame", text)]
+            return [self._error(number, "empty JSON array is not a frame", text,
+                                RejectReason.NOT_A_FRAME)]
         head = arr[0]
         if isinstance(head, list):  # a JSON array of frames on one line
             texts = _element_texts(text, len(arr))
@@ -556,9 +573,11 @@ class _LineReader:
                     ),
                 )
                 return []
-            return [self._error(number, f"frame is not JSON: {_json_reason(exc)}", text)]
+            return [self._error(number, f"frame is not JSON: {_json_reason(exc)}", text,
+                                RejectReason.NOT_JSON)]
         if isinstance(frame, dict):
-            return [self._error(number, "frame is a JSON object, not an OCPP-J array", text)]
+            return [self._error(number, "frame is a JSON object, not an OCPP-J array", text,
+                                RejectReason.NOT_A_FRAME)]
         record = self._bare(
             number, frame, stamp, text, charger=charger, direction=direction, ocpp=ocpp
         )
@@ -584,6 +603,7 @@ class _LineReader:
                 number,
                 "no charger id for a bare frame (give the charger, e.g. --charger CP-1)",
                 raw,
+                RejectReason.MISSING_CHARGER,
             )
         notes: list[str] = []
         ts = stamp if isinstance(stamp, datetime) else self._time_of(stamp, frame, notes)
@@ -667,7 +687,7 @@ class _LineReader:
         try:
             stamp, notes = self._log_time(text[: m.start()])
         except BadTimestamp as exc:
-            return [self._error(number, str(exc), text)]
+            return [self._error(number, str(exc), text, RejectReason.BAD_TIMESTAMP)]
         if stamp is not None:
             self.last_ts = stamp
         return self._frame_text(
@@ -700,7 +720,8 @@ class _LineReader:
                     return []
                 return [
                     self._error(
-                        number, f"frame after the timestamp is not JSON: {_json_reason(exc)}", text
+                        number, f"frame after the timestamp is not JSON: {_json_reason(exc)}", text,
+                        RejectReason.NOT_JSON,
                     )
                 ]
             self.last_ts = stamp
@@ -794,6 +815,7 @@ class _LineReader:
             f"frame not closed (its brackets stay open over {lines} line"
             f"{'' if lines == 1 else 's'})",
             pending.head,
+            RejectReason.NOT_JSON,
         )
 
     # --- helpers ---------------------------------------------------------------------
@@ -818,7 +840,8 @@ class _LineReader:
             try:
                 ts, had_zone = parse_timestamp(stamp)
             except BadTimestamp as exc:
-                return LineError(self.source, None, f"ts: {exc}", _short(stamp))
+                return LineError(self.source, None, f"ts: {exc}", _short(stamp),
+                                 kind=RejectReason.BAD_TIMESTAMP)
             if not had_zone:
                 notes.append("ts has no time zone; assumed UTC")
             self.last_ts = ts
@@ -863,8 +886,14 @@ class _LineReader:
                 calls.popitem(last=False)
             calls[(charger, str(frame[1]))] = direction
 
-    def _error(self, number: int, reason: str, text: str | None) -> LineError:
-        return LineError(self.source, number, reason, _excerpt(text) if text else "")
+    def _error(
+        self,
+        number: int,
+        reason: str,
+        text: str | None,
+        kind: RejectReason = RejectReason.UNKNOWN_SHAPE,
+    ) -> LineError:
+        return LineError(self.source, number, reason, _excerpt(text) if text else "", kind=kind)
 
     def _with_line(self, error: LineError, number: int) -> LineError:
         error.line = number

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -23,16 +24,19 @@ from bot.config import Settings
 from bot.incidents.changes import IncidentChange
 from bot.incidents.models import Incident
 from bot.slack.dbutil import insert_ignore, utcnow
+from bot.slack.escalations import Escalator
+from bot.slack.escape import Mrkdwn
 from bot.slack.models import PENDING, SlackAlertMessage, SlackOutbox
 from bot.slack.outbox import enqueue
-from bot.slack.render.budget import fit
+from bot.slack.paging import PagingPolicy, load_paging
+from bot.slack.render.budget import SlackMessage, fit
 from bot.slack.render.incident import render_alert_reply, render_alert_root
 from bot.store.base import table_of
 from bot.vocab import Severity
 
 log = logging.getLogger(__name__)
 
-REPLY_KINDS = frozenset({"escalated", "cause_changed", "resolved", "acknowledged"})
+REPLY_KINDS = frozenset({"escalated", "cause_changed", "resolved", "acknowledged", "reopened"})
 
 
 def flap_key(incident: Incident) -> str:
@@ -59,7 +63,10 @@ class AlertPublisher:
         flap_window: timedelta = timedelta(hours=1),
         update_debounce: timedelta = timedelta(seconds=2),
         on_enqueued: Callable[[], None] | None = None,
+        paging: PagingPolicy | None = None,
     ) -> None:
+        """`paging`: the paging policy (default: FAULTBOT_PAGING, read on first use,
+        which may raise PagingError); it says who is mentioned, re-notified, and where."""
         self.engine = engine
         self.settings = settings
         self.channel = settings.alert_channel
@@ -69,6 +76,43 @@ class AlertPublisher:
         self.flap_window = flap_window
         self.update_debounce = update_debounce
         self.on_enqueued = on_enqueued  # e.g. OutboxWorker.kick
+        self._paging = paging
+
+    @cached_property
+    def paging(self) -> PagingPolicy:
+        """Read on first use, so commands that never alert (`faultbot ask`) do not need
+        the file; `faultbot run` reads it at start-up and stops on a bad one."""
+        if self._paging is not None:
+            return self._paging
+        return load_paging(self.settings.paging_file)
+
+    @cached_property
+    def escalator(self) -> Escalator:
+        return Escalator(
+            self.engine, self.settings, self.paging, clock=self.clock,
+            on_enqueued=self.on_enqueued,
+        )
+
+    def channel_for(self, incident: Incident) -> str | None:
+        """The paging file's route for the incident's site or owner, else the alert channel."""
+        return self.paging.channel_for(incident.site, incident.owner, self.channel)
+
+    def _root(
+        self,
+        incident: Incident,
+        anchor: SlackAlertMessage | None,
+        now: datetime,
+        *,
+        flaps: int = 0,
+    ) -> SlackMessage:
+        return render_alert_root(
+            incident,
+            self.tz,
+            now,
+            flaps=flaps,
+            page=Mrkdwn(self.escalator.mention_for(incident)),
+            snoozed_by=anchor.snoozed_by if anchor is not None else None,
+        )
 
     def qualifies(self, incident: Incident, now: datetime) -> bool:
         """Worth paging: serious enough, not suppressed, still open, not snoozed."""
@@ -80,7 +124,7 @@ class AlertPublisher:
 
     def on_changes(self, session: Session, changes: Sequence[IncidentChange]) -> None:
         """Called by the Pipeline in its transaction; writes outbox rows only."""
-        if not self.channel or not changes:
+        if not (self.channel or self.paging.routes) or not changes:
             return
         now = self.clock()
         ids = {c.incident_id for c in changes}
@@ -92,6 +136,7 @@ class AlertPublisher:
             )
         }
         queued = False
+        opened: set[int] = set()  # roots claimed in this batch page through the root itself
         # Root edits are collected and written once per root at the end: a batch with
         # many occurrences of one fault makes one chat.update, not one per frame.
         edits: dict[int, tuple[Incident, SlackAlertMessage, bool]] = {}
@@ -106,13 +151,14 @@ class AlertPublisher:
                 anchor = self._open(session, incident, now)
                 if anchor is not None:
                     anchors[incident.id] = anchor
+                    opened.add(incident.id)
                     queued = True
                 continue
             if change.kind == "opened":  # a replayed "opened" already has its root
                 continue
             # People pressing buttons want to see the result at once; automatic edits
             # wait a little so a burst of occurrences becomes one chat.update.
-            human = change.kind in ("acknowledged", "resolved", "snoozed")
+            human = change.kind in ("acknowledged", "resolved", "snoozed", "reopened")
             previous = edits.get(anchor.root_incident_id)
             edits[anchor.root_incident_id] = (
                 incident,
@@ -121,11 +167,23 @@ class AlertPublisher:
             )
             if change.kind in REPLY_KINDS:
                 self._reply_for(session, incident, anchor, change, now)
+            if incident.id not in opened:
+                self._follow_paging(session, incident, change, now)
             queued = True
         if edits:
             self._edit_many(session, edits, now)
         if queued and self.on_enqueued is not None:
             self.on_enqueued()
+
+    def _follow_paging(
+        self, session: Session, incident: Incident, change: IncidentChange, now: datetime
+    ) -> None:
+        """Acknowledged or resolved: stop re-notifying. Severity rose: page the new
+        severity's people now and plan its steps."""
+        if change.kind in ("acknowledged", "resolved"):
+            self.escalator.cancel(session, incident.id, change.kind)
+        elif change.kind == "escalated" and self.qualifies(incident, now):
+            self.escalator.plan(session, incident, now, escalated=True)
 
     # -- opening -------------------------------------------------------------------
     def _open(
@@ -134,13 +192,16 @@ class AlertPublisher:
         key = flap_key(incident)
         earlier = self._recent_root(session, key, incident.id, now)
         root_id = earlier.root_incident_id if earlier is not None else incident.id
+        channel = earlier.channel if earlier is not None else self.channel_for(incident)
+        if channel is None:
+            return None  # no route and no alert channel: nowhere to page
         inserted = insert_ignore(
             session,
             table_of(SlackAlertMessage),
             {
                 "incident_id": incident.id,
                 "root_incident_id": root_id,
-                "channel": earlier.channel if earlier is not None else self.channel,
+                "channel": channel,
                 "ts": earlier.ts if earlier is not None else None,
                 "flap_key": key,
                 "created_at": now,
@@ -151,11 +212,12 @@ class AlertPublisher:
         anchor = session.scalars(
             select(SlackAlertMessage).where(SlackAlertMessage.incident_id == incident.id)
         ).one()
+        self.escalator.plan(session, incident, now)
         if earlier is None:
             enqueue(
                 session,
                 channel=anchor.channel,
-                message=render_alert_root(incident, self.tz, now),
+                message=self._root(incident, anchor, now),
                 dedupe_key=f"alert-root:{incident.id}",
                 incident_id=incident.id,
                 ref="root",
@@ -204,8 +266,11 @@ class AlertPublisher:
         # button is clicked; escalations are distinct by time and detail.
         if change.kind == "acknowledged":
             key = f"acknowledged:{incident.acked_by}"
-        elif change.kind == "resolved":
-            key = "resolved"
+        elif change.kind == "resolved":  # a reopened incident may resolve again later
+            at = incident.resolved_at
+            key = f"resolved:{at.isoformat()}" if at is not None else "resolved"
+        elif change.kind == "reopened":  # by a person; each reopening is news
+            key = f"reopened-by:{change.detail}:{change.at.isoformat()}"
         else:
             key = f"{change.kind}:{change.at.isoformat()}:{change.detail}"
         self._reply(session, incident, anchor, change.kind, now, key, detail=change.detail)
@@ -235,8 +300,8 @@ class AlertPublisher:
             )
         }
         for root_id, (incident, anchor, human) in edits.items():
-            message = render_alert_root(
-                incident, self.tz, now, flaps=max(0, int(flaps.get(root_id, 1)) - 1)
+            message = self._root(
+                incident, anchor, now, flaps=max(0, int(flaps.get(root_id, 1)) - 1)
             )
             not_before = now if human else now + self.update_debounce
             key = f"alert-update:{root_id}"
@@ -274,7 +339,7 @@ class AlertPublisher:
             session,
             channel=anchor.channel,
             method="chat.update",
-            message=render_alert_root(incident, self.tz, now, flaps=flaps),
+            message=self._root(incident, anchor, now, flaps=flaps),
             coalesce_key=f"alert-update:{anchor.root_incident_id}",
             incident_id=incident.id,
             ref="update",
@@ -293,6 +358,8 @@ class AlertPublisher:
         detail: str = "",
     ) -> None:
         who = incident.acked_by if kind == "acknowledged" else None
+        if kind == "reopened" and detail:
+            who = detail  # reopened by a person (a flap's automatic reopen has no detail)
         enqueue(
             session,
             channel=anchor.channel,

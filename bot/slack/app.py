@@ -66,13 +66,15 @@ def build_app(
     publisher: AlertPublisher | None = None,
     clock: Callable[[], datetime] = utcnow,
     services: SlackServices | None = None,
+    remote: Any = None,
     **app_kwargs: Any,
 ) -> App:
     client = client or make_client(settings)
     if worker is None:
         worker = OutboxWorker(engine, client, clock=clock, admins=settings.admins)
     services = services or SlackServices(
-        engine, settings, worker, publisher=publisher, clock=clock, client=client
+        engine, settings, worker, publisher=publisher, clock=clock, client=client,
+        remote=remote,
     )
     kwargs: dict[str, Any] = {
         "client": client,

@@ -66,10 +66,23 @@ def check_slack(settings: Settings, client: WebClient) -> list[Finding]:
     found.append(Finding("scopes", not missing, {"missing": missing, "extra": extra}))
     channels = {"FAULTBOT_ALERT_CHANNEL": settings.alert_channel}
     channels["FAULTBOT_DIGEST_CHANNEL"] = settings.digest_channel
+    channels.update(_routed(settings))
     for setting, channel in channels.items():
         if channel:
             found.append(_check_channel(client, setting, channel, granted))
     return found
+
+
+def _routed(settings: Settings) -> dict[str, str | None]:
+    """The channels the paging file routes alerts to (a bad file is for `faultbot
+    slack paging` and start-up to report: its channels cannot be known)."""
+    from bot.slack.paging import PagingError, load_paging
+
+    try:
+        policy = load_paging(settings.paging_file)
+    except PagingError:
+        return {}
+    return {f"FAULTBOT_PAGING routes[{r.number}]": r.channel for r in policy.routes}
 
 
 def _granted(headers: Any) -> frozenset[str]:

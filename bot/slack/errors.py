@@ -1,6 +1,9 @@
 """What a failed Slack call means, and who has to act on it.
 
-Three classes, stored with the outbox row (`error_class`):
+Three classes (`ErrorClass`, a closed enum), stored with the outbox row
+(`error_class`, by value; Slack's error code is in `last_error`, its detail in
+`error_detail`). tests/slack/test_slack_error_classes.py pins the class of every
+error code named here:
 
 - retryable: Slack or the network is having a moment; try again (429 included, but
   a 429 never feeds the error backoff: Retry-After says exactly when).
@@ -18,10 +21,22 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.error import URLError
 
-RETRYABLE, PERMANENT, CONFIGURATION = "retryable", "permanent", "configuration"
+
+class ErrorClass(StrEnum):
+    """What a failed call means; the value is what the outbox row stores."""
+
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+    CONFIGURATION = "configuration"
+
+
+RETRYABLE, PERMANENT, CONFIGURATION = (
+    ErrorClass.RETRYABLE, ErrorClass.PERMANENT, ErrorClass.CONFIGURATION
+)
 
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 # ok:false errors Slack answers with HTTP 200 that mean "try again later".
@@ -62,7 +77,7 @@ class SlackFailure:
     """One failed call, classified."""
 
     error: str  # Slack's error code, "http_503", or "network"
-    error_class: str  # RETRYABLE, PERMANENT or CONFIGURATION
+    error_class: ErrorClass
     detail: str = ""  # what Slack or the network said beyond the code
     ambiguous: bool = False  # the request may have taken effect
     retry_after: float | None = None  # seconds, from a 429's Retry-After

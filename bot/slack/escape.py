@@ -88,6 +88,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    # A macro's output is already escaped mrkdwn; `finalize` would escape it again.
+    env.filters["mrkdwn"] = Mrkdwn
     env.filters["code"] = code_span
     env.filters["user"] = user_mention
     env.filters["channel"] = channel_mention
@@ -111,3 +113,13 @@ def render_blocks(template: str, **context: Any) -> dict[str, str]:
     for _ in tpl.root_render_func(ctx):
         pass
     return {name: "".join(fn(ctx)).strip() for name, fn in tpl.blocks.items()}
+
+
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
+
+
+def usergroup_mention(group_id: str) -> Mrkdwn:
+    """`<!subteam^S…>` (pages a Slack user group) only for well-formed ids we hold."""
+    if _USERGROUP_ID.fullmatch(group_id):
+        return Mrkdwn(f"<!subteam^{group_id}>")
+    return Mrkdwn(escape(group_id))

@@ -76,6 +76,8 @@ class SlackAlertMessage(Base):
     flap_key: Mapped[str] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
+    # Who chose the snooze (the incident row only keeps until when), for the root message.
+    snoozed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class SlackDigestRun(Base):
@@ -94,6 +96,34 @@ class SlackDigestRun(Base):
     __table_args__ = (
         # Named explicitly: the naming convention would only name the first column.
         Index("uq_slack_digest_runs_channel_local_date", "channel", "local_date", unique=True),
+    )
+
+
+class SlackEscalation(Base):
+    """One planned re-notification of an alert (bot.slack.escalations).
+
+    Planned when the alert opens, fired at most once: (incident_id, step) is unique, and
+    a step only leaves `pending` by a conditional UPDATE in the transaction that queues
+    its thread reply, so a restart or a second worker can neither lose nor repeat it.
+    `mention` is the target as planned, so editing the paging file does not change a
+    page already promised.
+    """
+
+    __tablename__ = "slack_escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(40))  # "<severity>/<n>"
+    due_at: Mapped[datetime]
+    mention: Mapped[str] = mapped_column(Text)  # JSON: {"usergroups": [...], "users": [...]}
+    status: Mapped[str] = mapped_column(String(12))  # pending, sent, cancelled
+    note: Mapped[str | None] = mapped_column(String(40))  # why cancelled
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_slack_escalations_incident_id_step", "incident_id", "step", unique=True),
+        Index("ix_slack_escalations_status_due_at", "status", "due_at"),
     )
 
 

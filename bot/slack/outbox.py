@@ -341,7 +341,7 @@ class OutboxWorker:
                     if ts_or_reason is None:
                         return _Outcome.WAIT
                     row.status, row.last_error = FAILED, ts_or_reason
-                    row.error_class = PERMANENT
+                    row.error_class = PERMANENT.value
                     return _Outcome.FAILED
                 payload["channel"] = anchor_channel
                 payload["ts" if row.ref == "update" else "thread_ts"] = ts_or_reason
@@ -448,7 +448,7 @@ class OutboxWorker:
                 )
             self.state.last_failure, self.state.last_failure_at = failure, now
             row.last_error = _error_text(failure)
-            row.error_class = failure.error_class
+            row.error_class = failure.error_class.value
             row.error_detail = failure.detail or None
             if sent is not None:  # delivered as text only: still tell the admins
                 row.error_detail = f"{failure.detail} (sent as text only)".strip()
@@ -491,7 +491,7 @@ class OutboxWorker:
         is set when the blocks were refused for good and the retry sends text only."""
         self.state.last_failure, self.state.last_failure_at = failure, now
         row.last_error = _error_text(failure)
-        row.error_class = PERMANENT if refused else failure.error_class
+        row.error_class = (PERMANENT if refused else failure.error_class).value
         row.error_detail = refused or failure.detail or None
         row.status = PENDING
         if failure.stops_posting:

@@ -46,6 +46,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     REMOTE = "remote"
     TEACH = "teach"
+    SHARE = "share"  # post an answer into the channel it was asked in
 
 
 class Refusal(StrEnum):

@@ -41,7 +41,10 @@ class SlackServices:
         matcher: Any = None,
         runtime: Any = None,
         client: Any = None,
+        remote: Any = None,
     ) -> None:
+        from bot.actions.channels import Channels
+
         self.engine = engine
         self.settings = settings
         self.worker = worker
@@ -50,6 +53,8 @@ class SlackServices:
         self._sites = sites
         self._matcher = matcher
         self._runtime = runtime
+        # The channels that reach chargers for remote actions (none: buttons say why).
+        self.remote: Channels = remote if remote is not None else Channels()
         client = client if client is not None else getattr(worker, "client", None)
         self.policy = Policy(settings, ChannelMembers(client) if client is not None else _unknown)
         self._deliver_lock = threading.Lock()

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "bot.slack.models",
     "bot.feeds.models",
     "bot.fold.models",
+    "bot.actions.models",
 )
 
 

@@ -31,6 +31,7 @@ from bot.ocpp.events import (
     StatusReport,
     TransactionUpdate,
 )
+from bot.ocpp.reasons import RejectReason
 from bot.store.base import table_of
 from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
 
@@ -256,7 +257,7 @@ class Ingestor:
             if problem:
                 result.rejected.append(
                     LineError(m.source, m.line, problem, storable(m.charger[:40]),
-                              fault=m.is_fault_bearing)
+                              fault=m.is_fault_bearing, kind=RejectReason.UNSTORABLE)
                 )
                 result.refused.append(m)
                 continue

@@ -22,6 +22,7 @@ transaction that had already called it is rolled back, before the retry.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ocpp.events import LineError, Message, Record
 from bot.ocpp.parse import Parser
+from bot.ocpp.reasons import RejectReason
 from bot.store.ingest import Ingestor, IngestResult
 from bot.store.models import LogRetention
 
@@ -84,6 +86,10 @@ class LoadSummary:
     rejected: list[LineError] = field(default_factory=list)  # first REJECTED_KEPT, in order
     rejected_count: int = 0
     rejected_faults: int = 0  # rejected frames that reported a fault (with their reasons)
+    # rejected lines per RejectReason (all of them, not only the ones kept above)
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
+    # messages kept without a fact, per DropReason (Message.no_fact)
+    dropped: Counter[str] = field(default_factory=Counter)
     # frames from before the log's retention cut-off (bot.store.models.LogRetention): not
     # stored, and not an error (an old file ingested again after a prune)
     expired: int = 0
@@ -174,7 +180,8 @@ class Loader:
                 m = messages[0]
                 result = IngestResult(refused=[m])
                 result.rejected.append(
-                    LineError(m.source, m.line, _why(exc), _excerpt(m.raw), m.is_fault_bearing)
+                    LineError(m.source, m.line, _why(exc), _excerpt(m.raw), m.is_fault_bearing,
+                              kind=RejectReason.UNSTORABLE)
                 )
                 return result
             self._failure = exc
@@ -231,6 +238,8 @@ class Loader:
                 summary.violations += 1
             if m.version_inferred:
                 summary.inferred += 1
+            if m.no_fact is not None:
+                summary.dropped[m.no_fact] += 1
             if m.is_fault_bearing:
                 summary.faults += 1
         for m in result.new:
@@ -244,6 +253,7 @@ class Loader:
     def _reject(summary: LoadSummary, errors: list[LineError]) -> None:
         summary.rejected_count += len(errors)
         summary.rejected_faults += sum(1 for e in errors if e.fault)
+        summary.rejected_reasons.update(e.kind for e in errors)
         room = REJECTED_KEPT - len(summary.rejected)
         if room > 0:
             summary.rejected.extend(errors[:room])

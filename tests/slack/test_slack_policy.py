@@ -53,6 +53,7 @@ def test_safe_defaults(policy: Policy) -> None:
         Action.REOPEN: {ADMIN, OPERATOR},
         Action.REMOTE: {ADMIN, OPERATOR},
         Action.TEACH: {ADMIN},
+        Action.SHARE: {ADMIN, OPERATOR, MEMBER},  # members of the channel it goes to
     }
     assert set(expect) == set(Action)
     for action, allowed in expect.items():

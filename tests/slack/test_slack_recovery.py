@@ -2,10 +2,10 @@
 a small capped backoff per row, lanes per incident, and a timed outage against the
 stand-in.
 
-The outage test runs on real time, compressed by FAULTBOT_OUTAGE_SCALE (default 0.5:
-the 30 s outage lasts 15 s and the 10 s target is 5 s). Everything time-like scales
-with it: the phases, Slack's Retry-After, the worker's pacing and backoff. Set it to 1
-for the real timing.
+The outage test runs on real time at the issue's own figures: a 30 s outage and a 10 s
+target. FAULTBOT_OUTAGE_SCALE (default 1) compresses everything time-like together (the
+phases, Slack's Retry-After, the worker's pacing and backoff) for a quicker local run,
+e.g. 0.5: a 15 s outage and a 5 s target.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bot.slack.outbox import BACKOFF_BASE, BACKOFF_CAP, OutboxWorker, enqueue
 from bot.slack.render.budget import SlackMessage
 from bot.slack.stub import Phase, Scripted, SlackStub
 
-SCALE = float(os.environ.get("FAULTBOT_OUTAGE_SCALE", "0.5"))
+SCALE = float(os.environ.get("FAULTBOT_OUTAGE_SCALE", "1"))
 
 
 def _rows(engine: Engine) -> list[SlackOutbox]:

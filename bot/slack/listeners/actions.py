@@ -1,4 +1,4 @@
-"""Buttons: Acknowledge / Resolve / Snooze / Why? on alert roots, Teach on code lists,
+"""Buttons: Acknowledge / Resolve / Snooze / Why? / Reopen on alert roots, Teach on code lists,
 and the "did you mean" choices of a question that could be read two ways.
 
 Each click is acked first, then checked by the permission policy (bot/slack/permissions:
@@ -26,7 +26,7 @@ from bot.slack.outbox import enqueue
 from bot.slack.permissions import Action, Refusal
 from bot.slack.render.answers import TEACH, render_notice, render_site, render_why
 from bot.slack.render.ask import PICK
-from bot.slack.render.incident import ACK, RESOLVE, SNOOZE, WHY
+from bot.slack.render.incident import ACK, REOPEN, RESOLVE, SNOOZE, WHY
 from bot.slack.services import SlackServices
 from bot.slack.teach import teach_modal
 
@@ -96,6 +96,8 @@ def _refusal_notice(refusal: Refusal, user: str, action: Action) -> Any:
 
 def register(app: App, services: SlackServices) -> None:
     from bot.incidents import manager
+    from bot.incidents.reopen import SlotTaken, reopen
+    from bot.slack.escalations import note_snoozer
 
     policy = services.policy
 
@@ -122,6 +124,9 @@ def register(app: App, services: SlackServices) -> None:
                         services.publisher.on_changes(s, [change])
         except manager.IncidentNotFound:
             refusal = Refusal.NOT_FOUND
+        except SlotTaken:  # reopen: a newer incident is open on the same port
+            _tell(respond, render_notice("slot_taken"))
+            return
         if refusal is not None:
             log.info("refused %s by %r on incident %.40r: %s", kind, user, raw_id, refusal)
             _tell(respond, _refusal_notice(refusal, user, kind))
@@ -160,8 +165,24 @@ def register(app: App, services: SlackServices) -> None:
         if until is None:
             _tell(respond, render_notice("not_found_incident"))
             return
+
+        def snooze(s: Session, incident_id: int, user: str) -> Any:
+            note_snoozer(s, incident_id, user)  # the root says who snoozed it
+            return manager.snooze(s, incident_id, until, now)
+
+        on_incident(body, action, respond, Action.SNOOZE, snooze)
+
+    @app.action(REOPEN)
+    def on_reopen(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
         on_incident(
-            body, action, respond, Action.SNOOZE, lambda s, i, u: manager.snooze(s, i, until, now)
+            body,
+            action,
+            respond,
+            Action.REOPEN,
+            lambda s, i, u: reopen(s, i, u, services.clock()),
         )
 
     @app.action(WHY)

@@ -88,6 +88,14 @@ def digest_blocks(
         ]
         for i in range(0, len(buttons), 5):
             blocks.append(actions(*buttons[i : i + 5]))
+    if digest.fixes:
+        from bot.slack.actions_render import m as action_words
+
+        aw = action_words()
+        blocks.append(divider())
+        blocks.append(section(str(aw.fixes_title(len(digest.fixes)))))
+        for chunk in pack_sections([f"• {aw.fix_rate(r)}" for r in digest.fixes]):
+            blocks.append(section(chunk))
     if digest.phantoms:
         ph = digest.phantoms[:MAX_PHANTOMS]
         blocks.append(

@@ -24,6 +24,7 @@ from bot.slack.render.times import slack_date
 
 # action_ids the interactivity listeners route on.
 ACK, RESOLVE, SNOOZE, WHY = "incident_ack", "incident_resolve", "incident_snooze", "incident_why"
+REOPEN = "incident_reopen"
 SNOOZE_CHOICES = ("1h", "4h", "tomorrow")
 
 
@@ -79,8 +80,16 @@ def button_value(incident_id: int, extra: str = "") -> str:
 
 
 def render_alert_root(
-    incident: Incident, tz: ZoneInfo, now: datetime, *, flaps: int = 0
+    incident: Incident,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    flaps: int = 0,
+    page: Mrkdwn | None = None,
+    snoozed_by: str | None = None,
 ) -> SlackMessage:
+    """`page`: who the paging policy mentions (markup built from checked ids only);
+    `snoozed_by`: who chose the snooze (kept by the Slack side, bot.slack.escalations)."""
     state = incident_state(incident, now)
     parts = render_blocks(
         "alert_root.j2",
@@ -88,6 +97,8 @@ def render_alert_root(
         state=state,
         flaps=flaps,
         tz_name=str(tz),
+        page=page or Mrkdwn(""),
+        snoozed_by=snoozed_by,
     )
     blocks: list[dict[str, Any]] = [
         header(parts["header"]),
@@ -114,7 +125,13 @@ def render_alert_root(
             buttons.insert(0, ack)
         blocks.append(actions(*buttons, snooze, block_id=f"incident:{incident.id}"))
     else:
-        blocks.append(actions(button(parts["btn_why"], WHY, button_value(incident.id))))
+        blocks.append(
+            actions(
+                button(parts["btn_why"], WHY, button_value(incident.id)),
+                button(parts["btn_reopen"], REOPEN, button_value(incident.id)),
+                block_id=f"incident:{incident.id}",
+            )
+        )
     return SlackMessage(parts["fallback"], blocks)
 
 
