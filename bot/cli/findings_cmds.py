@@ -16,7 +16,9 @@ from bot.cli.common import database_option, fail, open_store, settings_or_exit
 @database_option
 def findings(as_json: bool, now_text: str | None, database_url: str | None) -> None:
     """Firmware and model regressions: fault rates per port-day, before vs after a
-    firmware change, and each model against the others at its site."""
+    firmware change, and each model against the others at its site; and the last
+    week's connection health (boot loops, reconnect storms, clocks far off)."""
+    from bot.findings.connection import WINDOW, find_connection_issues, load_observations
     from bot.findings.history import load_history
     from bot.findings.regressions import find_regressions
     from bot.findings.render import render_findings
@@ -34,9 +36,10 @@ def findings(as_json: bool, now_text: str | None, database_url: str | None) -> N
         until = _parse(now_text) if now_text else log_time(session.connection())
         until = until or datetime.now(UTC)
         history = load_history(session, until, sites.site_of)
+        links = find_connection_issues(load_observations(session, until - WINDOW, until))
     found = find_regressions(history)
     click.echo(render_findings(found, chargers=len(history.chargers), until=until,
-                               fmt="json" if as_json else "text"), nl=False)
+                               fmt="json" if as_json else "text", connection=links), nl=False)
 
 
 def _parse(text: str) -> datetime:

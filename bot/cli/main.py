@@ -35,7 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-slack": ("bot.cli.slack_cmds", "The Slack side end to end against a local Slack stand-in (no credentials)."),  # noqa: E501
     "db": ("bot.cli.db_cmds", "The database: retention and schema upgrades."),
     "doctor": ("bot.cli.doctor_cmds", "Check the set-up (Slack token, scopes and channels, database, feeds, knowledge base) and print what to fix. Exit status 0 only when all is well."),  # noqa: E501
-    "findings": ("bot.cli.findings_cmds", "Firmware and model regressions: fault rates per port-day, before vs after a firmware change, and each model against the others at its site."),  # noqa: E501
+    "findings": ("bot.cli.findings_cmds", "Firmware and model regressions: fault rates per port-day, before vs after a firmware change, and each model against the others at its site; and the last week's connection health (boot loops, reconnect storms, clocks far off)."),  # noqa: E501
+    "report": ("bot.cli.report_cmds", "The weekly fleet report: uptime trend per site, top causes and who had to act, chronic ports, site visits avoided, regressions, connection health, unknown codes."),  # noqa: E501
 }
 # Groups whose subcommands other modules attach (every stage registers its own
 # `bench ...`): resolving one of these imports every command module first.

@@ -1,4 +1,4 @@
-"""`faultbot slack digest-now`, `faultbot slack deliver`, `faultbot slack paging`,
+"""`faultbot slack digest-now`, `report-now`, `deliver`, `paging`, and
 `faultbot demo-slack`."""
 
 from __future__ import annotations
@@ -68,6 +68,45 @@ def digest_now(local_date: str | None, channel: str | None, database_url: str | 
         f"Digest for {scheduler.report_day(day)} queued to {channel} in "
         f"{result.messages} message(s); {sent} delivered now."
     )
+
+
+@slack.command("report-now")
+@click.option("--channel", default=None, help="Channel id (default: FAULTBOT_DIGEST_CHANNEL).")
+@click.option("--now", "now_text", default=None,
+              help="Report up to this time (ISO 8601; default: the log's own clock).")
+@database_option
+def report_now(channel: str | None, now_text: str | None, database_url: str | None) -> None:
+    """Post the weekly fleet report now, with its charts in the thread."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.cli.report_cmds import parse_now
+    from bot.fold.checkpoint import log_time
+    from bot.report.build import build_report
+    from bot.slack.report_post import post_report
+    from bot.store.db import make_sessionmaker
+    from bot.store.sites import SiteMap, SitesError
+
+    settings = settings_or_exit(database_url)
+    channel = channel or settings.digest_channel
+    if not channel:
+        fail("no channel: set FAULTBOT_DIGEST_CHANNEL or pass --channel")
+    try:
+        sites = SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(f"bad sites file: {exc}")
+    client = _client_or_exit(settings)
+    engine = open_store(settings)
+    with make_sessionmaker(engine)() as session:
+        now = parse_now(now_text) if now_text else log_time(session.connection())
+        built = build_report(session, now or datetime.now(UTC), settings.timezone, sites)
+    try:
+        posted = post_report(client, channel, built)
+    except SlackApiError as exc:
+        fail(f"Slack refused the report: {exc.response.get('error')}")
+    click.echo(f"Weekly report posted to {posted.channel} (ts {posted.ts}); "
+               f"{len(posted.files)} chart(s) in the thread.")
+    if posted.charts_error:
+        click.echo(f"The charts were not uploaded: {posted.charts_error}", err=True)
 
 
 @slack.command("deliver")

@@ -21,12 +21,17 @@ CALL goes on the charger's live connection with a message id of faultbot's own
 (`faultbot-...`); the charger's CALLRESULT/CALLERROR for that id is answered to
 faultbot and never forwarded (the CSMS never sees a reply to a call it did not make).
 Both frames are recorded with source `tap:faultbot`.
+
+Each charger connection is also recorded as connection events (events.CONNECTION:
+"connected" when it opens, "closed" with the charger side's close code), so the
+connection-health findings see reconnect storms through the tap as they do in logs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import time
@@ -46,7 +51,7 @@ from websockets.typing import Subprotocol
 from bot.feeds.convert import decode_frame
 from bot.feeds.health import FeedHealth
 from bot.feeds.sink import FrameSink, SinkRunner
-from bot.ocpp.events import Direction, Record
+from bot.ocpp.events import CONNECTION, Direction, Record
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +169,7 @@ class OcppTap:
         self._in_hand = 0  # copies taken off the queue but not yet stored
         self._live: dict[str, tuple[ServerConnection, _Link]] = {}  # charger -> connection
         self._own: dict[str, asyncio.Future[list[Any]]] = {}  # faultbot's calls awaiting
+        self._links = itertools.count(1)
 
     @property
     def port(self) -> int:
@@ -237,6 +243,12 @@ class OcppTap:
         except asyncio.QueueFull:
             self.health.dropped += 1
 
+    def _record_link(self, link: _Link, event: str, code: int | None) -> None:
+        """A connection event for the recorder (unique id: the same event never twice)."""
+        uid = f"tap-{time.time_ns()}-{next(self._links)}"
+        details = {} if code is None else {"closeCode": code}
+        self._record(link.charger, "in", json.dumps([CONNECTION, uid, event, details]), link.ocpp)
+
     async def _pump(
         self,
         src: ServerConnection | ClientConnection,
@@ -264,6 +276,7 @@ class OcppTap:
         up = link.upstream
         self.connections += 1
         self._live[link.charger] = (charger_ws, link)
+        self._record_link(link, "connected", None)
         pumps = [
             asyncio.create_task(self._pump(charger_ws, up, link, "in")),
             asyncio.create_task(self._pump(up, charger_ws, link, "out")),
@@ -281,6 +294,7 @@ class OcppTap:
             await asyncio.gather(*pumps, return_exceptions=True)
             await up.close()
             self.connections -= 1
+            self._record_link(link, "closed", charger_ws.close_code)
             if self._live.get(link.charger, (None,))[0] is charger_ws:
                 del self._live[link.charger]
 

@@ -33,6 +33,7 @@ REQUIRED_SCOPES = frozenset(
         "chat:write",
         "chat:write.public",
         "commands",
+        "files:write",
         "groups:history",
         "groups:read",
         "im:history",

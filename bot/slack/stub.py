@@ -15,6 +15,17 @@ characters answers `msg_too_long` and blocks slack_sdk's models refuse answer
 Switches inject failures: `script()` (the next answers), `lose_replies()` (the call
 takes effect, the answer is lost), `outage()` (timed phases of 5xx, resets, 429s).
 
+Files go through Slack's current upload flow, checked step by step:
+`files.getUploadURLExternal` (files:write; `filename` and an integer `length` required,
+0 answers `missing_argument`, `alt_txt` over 1,000 characters `alt_txt_too_large`) hands
+out an upload URL on this server; a POST of the bytes there (raw or multipart) answers
+200 "OK - <n>"; `files.completeUploadExternal` (files:write; `files` a JSON array of
+`{"id", "title"}`) shares them into `channel_id`, in `thread_ts`'s thread. Like Slack it
+needs the bot in the channel (chat:write.public does not help: `not_in_channel`); the
+stand-in also refuses a file never uploaded or whose bytes differ from `length`
+(`file_not_found`) and a `thread_ts` that is not a parent message there
+(`invalid_thread_ts`). Shared files are in `files`.
+
 It also stands in for Socket Mode: `apps.connections.open` (with an xapp- token) hands
 out a ws:// URL of a WebSocket server the stub runs (bot/slack/stub_socket.py), and tests
 push envelopes to the connected app and read its acks.
@@ -95,6 +106,21 @@ class Gate:
 
 
 @dataclass(slots=True)
+class StubFile:
+    """A file announced by files.getUploadURLExternal; `data` once uploaded."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None
+    title: str | None = None
+    channel: str | None = None  # where files.completeUploadExternal shared it
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass(slots=True)
 class StubMessage:
     channel: str
     ts: str
@@ -126,6 +152,7 @@ class SlackStub:
         self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
         self._seq = count(1)
+        self.files: dict[str, StubFile] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._changed = threading.Condition(self._lock)
@@ -246,6 +273,7 @@ class SlackStub:
         with self._lock:
             self.calls.clear()
             self.messages.clear()
+            self.files.clear()
             self._scripts.clear()
 
     def transcript(self) -> list[str]:
@@ -568,7 +596,77 @@ class SlackStub:
             return {"ok": True, "user": user}
         if method == "response_url":
             return {"ok": True}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(p)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(p)
         return {"ok": False, "error": "unknown_method"}
+
+    # -- file uploads ----------------------------------------------------------------
+    def _upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
+        filename, length, alt = p.get("filename"), str(p.get("length") or ""), p.get("alt_txt")
+        if not filename or not length:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        if int(length) == 0:
+            return {"ok": False, "error": "missing_argument"}
+        if alt is not None and len(str(alt)) > 1000:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        file_id = f"F{next(self._seq):010d}"
+        self.files[file_id] = StubFile(file_id, str(filename), int(length),
+                                       None if alt is None else str(alt))
+        return {"ok": True, "upload_url": f"http://{self.host}:{self.port}/upload/v1/{file_id}",
+                "file_id": file_id}
+
+    def upload(self, path: str, raw: bytes, content_type: str) -> tuple[int, str]:
+        """A POST to an upload URL: (status, body text)."""
+        file_id = path.rsplit("/", 1)[-1]
+        data = _file_part(raw, content_type) if content_type.startswith("multipart/") else raw
+        with self._lock:
+            found = self.files.get(file_id)
+            status, body = (404, "Not Found") if found is None else (200, f"OK - {len(data)}")
+            if found is not None:
+                found.data = data
+            self.calls.append(StubCall("upload_url", {"file_id": file_id, "bytes": len(data)},
+                                       time.time(), status, {}, path))
+            self._changed.notify_all()
+        return status, body
+
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        try:
+            items = json.loads(p["files"]) if isinstance(p.get("files"), str) else p.get("files")
+        except ValueError:
+            items = None
+        if not isinstance(items, list) or not items or not all(
+                isinstance(i, dict) and i.get("id") for i in items):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = str(p.get("channel_id") or "")
+        thread = p.get("thread_ts")
+        if channel:
+            declared = self.channels.get(channel)
+            if channel in self.missing_channels:
+                return {"ok": False, "error": "channel_not_found"}
+            if declared is not None and not declared.bot_member:
+                return {"ok": False, "error": "not_in_channel"}
+        if thread:
+            parent = self.messages.get((channel, str(thread)))
+            if not channel or parent is None or parent.thread_ts not in (None, parent.ts):
+                return {"ok": False, "error": "invalid_thread_ts"}
+        files = []
+        for item in items:
+            f = self.files.get(str(item["id"]))
+            if f is None or f.data is None or len(f.data) != f.length:
+                return {"ok": False, "error": "file_not_found"}
+            files.append(f)
+        out = []
+        for f, item in zip(files, items, strict=True):
+            f.title = str(item.get("title") or f.filename)
+            f.channel, f.thread_ts = channel or None, str(thread) if thread else None
+            f.initial_comment = p.get("initial_comment")
+            out.append({"id": f.id, "name": f.filename, "title": f.title, "size": f.length,
+                        "alt_txt": f.alt_txt, "channels": [channel] if channel else []})
+        return {"ok": True, "files": out}
 
     def _history(self, method: str, channel: str, p: dict[str, Any]) -> dict[str, Any]:
         """Newest first, paged by `limit` with a cursor; metadata only when asked for."""
@@ -626,6 +724,22 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
     return params
 
 
+def _file_part(raw: bytes, content_type: str) -> bytes:
+    """The file's bytes from a multipart/form-data body (the first part with a filename,
+    else the first part)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    msg = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    parts = [part for part in msg.iter_parts()] if msg.is_multipart() else []
+    chosen = next((q for q in parts if q.get_filename()), parts[0] if parts else None)
+    if chosen is None:
+        return raw
+    payload = chosen.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else raw
+
+
 def _make_handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -636,6 +750,16 @@ def _make_handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             path, _, query = self.path.partition("?")
             length = int(self.headers.get("Content-Length") or 0)
+            if path.startswith("/upload/"):  # an upload URL: the body is the file itself
+                status_code, text = stub.upload(path, self.rfile.read(length),
+                                                self.headers.get("Content-Type", ""))
+                raw_body = text.encode()
+                self.send_response(status_code)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw_body)))
+                self.end_headers()
+                self.wfile.write(raw_body)
+                return
             params = _parse(self.rfile.read(length), self.headers.get("Content-Type", ""))
             params.update(dict(parse_qsl(query)))
             auth = self.headers.get("Authorization", "")

@@ -32,6 +32,8 @@ METHOD_SCOPES: dict[str, dict[str, str]] = {
     "conversations.members": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
     "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
     "users.info": {"*": "users:read"},
+    "files.getUploadURLExternal": {"*": "files:write"},
+    "files.completeUploadExternal": {"*": "files:write"},
 }
 NO_SCOPE_METHODS = frozenset(
     {"auth.test", "views.open", "views.publish", "views.update", "views.push"}

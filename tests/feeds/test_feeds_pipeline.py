@@ -184,14 +184,19 @@ def test_tap_frames_are_stored_and_triaged(db_engine: Engine, sink: PipelineSink
         try:
             # A real `ocpp` charge point: boot, the e-stop fault, a heartbeat (+ replies).
             await run_charger16(f"ws://127.0.0.1:{tap.port}/ocpp/CP-T1", "CP-T1")
-            await until(lambda: tap.health.stored == 6)
+            await until(lambda: tap.health.stored == 8)  # 6 frames, connected, closed
         finally:
             await tap.stop()
             csms.close()
         assert len(state.frames_got("CP-T1")) == 3  # the CSMS saw every call
 
     run(main)
-    assert_triaged(db_engine, "CP-T1", 6)
+    assert_triaged(db_engine, "CP-T1", 8)
+    with db_engine.connect() as conn:  # the connection events are stored as such
+        raws = conn.execute(select(MessageRow.raw).where(
+            MessageRow.charger_id == "CP-T1", MessageRow.message_type == 0)
+            .order_by(MessageRow.id)).scalars().all()
+    assert [json.loads(raw)[2] for raw in raws] == ["connected", "closed"]
 
 
 def test_tick_settles_a_recovery_without_new_frames(db_engine: Engine) -> None:

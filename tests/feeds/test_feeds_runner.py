@@ -82,4 +82,5 @@ def test_webhook_and_tap_in_one_loop_then_stop(db_engine: Engine) -> None:
 
     asyncio.run(asyncio.wait_for(main(), 60))
     with db_engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(MessageRow)) == 7
+        # 6 frames of CP-R and its connection opened and closed (the tap), 1 webhook frame
+        assert conn.scalar(select(func.count()).select_from(MessageRow)) == 9

@@ -36,6 +36,16 @@ async def wait_until(cond: Callable[[], bool], timeout: float = TIMEOUT) -> None
     await asyncio.wait_for(loop(), timeout)
 
 
+def frames(records: list[Any]) -> list[Any]:
+    """The recorded OCPP frames, without the tap's connection events."""
+    return [r for r in records if not (isinstance(r.frame, list) and r.frame[:1] == [0])]
+
+
+def links(records: list[Any]) -> list[Any]:
+    """The connection events (events.CONNECTION) the tap recorded."""
+    return [r for r in records if isinstance(r.frame, list) and r.frame[:1] == [0]]
+
+
 def test_paths() -> None:
     assert charger_id_from_path("/ocpp/CP-1") == "CP-1"
     assert charger_id_from_path("/CP%201?x=1") == "CP 1"
@@ -69,7 +79,8 @@ def test_csms_sees_exactly_what_it_would_see_directly() -> None:
 
             await with_call(f"ws://127.0.0.1:{port_of(csms_a)}/ocpp/CP-2", direct)
             await with_call(f"ws://127.0.0.1:{tap.port}/ocpp/CP-2", tapped)
-            await wait_until(lambda: len(sink.records) == 8)
+            await wait_until(lambda: len(frames(sink.records)) == 8
+                             and len(links(sink.records)) == 4)
         finally:
             await tap.stop()
             csms_a.close()
@@ -82,13 +93,19 @@ def test_csms_sees_exactly_what_it_would_see_directly() -> None:
         assert tapped.subprotocols == ["ocpp1.6", "ocpp1.6"]
         assert rec.sent == tapped.frames_got("CP-1")
         # Every forwarded frame was recorded verbatim, with its direction and version.
-        by_cp = {cp: [r for r in sink.records if r.charger == cp] for cp in ("CP-1", "CP-2")}
+        by_cp = {cp: [r for r in frames(sink.records) if r.charger == cp]
+                 for cp in ("CP-1", "CP-2")}
         assert [r.raw for r in by_cp["CP-1"] if r.direction == "in"] == tapped.frames_got("CP-1")
         assert [r.raw for r in by_cp["CP-1"] if r.direction == "out"] == tapped.frames_sent("CP-1")
         assert [r.raw for r in by_cp["CP-2"] if r.direction == "out"] == tapped.frames_sent("CP-2")
         assert all(r.ocpp == "1.6" and r.source == "tap" for r in sink.records)
         assert by_cp["CP-1"][2].frame == json.loads(tapped.frames_got("CP-1")[1])
         assert tap.health.dropped == 0
+        # each connection: "connected" when it opened, "closed" with the charger's code
+        for cp in ("CP-1", "CP-2"):
+            events = [r.frame for r in links(sink.records) if r.charger == cp]
+            assert [e[2] for e in events] == ["connected", "closed"]
+            assert events[0][3] == {} and set(events[1][3]) <= {"closeCode"}
 
     run(scenario)
 
@@ -105,7 +122,8 @@ def test_ocpp201_subprotocol_and_basic_auth_pass_through() -> None:
                 await boot201(f"ws://127.0.0.1:{tap.port}/CP-9", "CP-9")
             assert refused.value.response.status_code == 401  # the CSMS's answer, mirrored
             rec, sub = await boot201(f"ws://CP-9:secret@127.0.0.1:{tap.port}/CP-9", "CP-9")
-            await wait_until(lambda: len(sink.records) == 4)
+            await wait_until(lambda: len(frames(sink.records)) == 4
+                             and len(links(sink.records)) == 2)  # the 401 never connected
         finally:
             await tap.stop()
             csms.close()
@@ -145,7 +163,10 @@ def test_upstream_goes_away_and_comes_back() -> None:
         assert state.frames_got("CP-3")[-3:] == [
             m for m in state.recorders["CP-3"][-1].got
         ]
-        assert len([r for r in sink.records if r.charger == "CP-3"]) == 6
+        assert len([r for r in frames(sink.records) if r.charger == "CP-3"]) == 6
+        events = [r.frame[2] for r in links(sink.records) if r.charger == "CP-3"]
+        assert events[:2] == ["connected", "closed"]  # the 502 attempt never connected
+        assert events.count("connected") == 2
 
     run(scenario)
 
@@ -185,12 +206,13 @@ def test_forwarding_goes_on_while_the_store_is_down_then_catches_up() -> None:
             await wait_until(lambda: tap.health.sink_failures >= 1)
             assert len(state.frames_got("CP-5")) == 3  # the CSMS got everything meanwhile
             sink.down = False  # the database is back: the held frames are stored
-            await wait_until(lambda: len(sink.records) == 6)
+            await wait_until(lambda: len(frames(sink.records)) == 6
+                             and len(links(sink.records)) == 2)
         finally:
             await tap.stop()
             csms.close()
         assert tap.health.dropped == 0
-        assert tap.health.stored == 6
+        assert tap.health.stored == 8  # 6 frames, the connection opened and closed
 
     run(scenario)
 
@@ -211,7 +233,8 @@ def test_full_recording_queue_drops_copies_never_frames() -> None:
             assert len(state.frames_got("CP-6")) == 9  # forwarding never waited
             assert tap.health.dropped > 0
             sink.gate.set()
-            await wait_until(lambda: len(sink.records) + tap.health.dropped == 18)
+            # 18 frames and 6 connection events, each stored or counted as dropped
+            await wait_until(lambda: len(sink.records) + tap.health.dropped == 24)
         finally:
             await tap.stop()
             csms.close()
@@ -271,6 +294,6 @@ def test_stopping_with_the_store_gone_says_how_many_copies_were_dropped(
 
     with caplog.at_level("WARNING", logger="bot.feeds.tap"):
         tap = run(scenario)
-    assert tap.health.dropped == 6 and tap.health.stored == 0
+    assert tap.health.dropped == 8 and tap.health.stored == 0  # 6 frames, 2 connection events
     said = [r.getMessage() for r in caplog.records if "tap stopped" in r.getMessage()]
-    assert said and "6 recorded copies could not be stored" in said[0]
+    assert said and "8 recorded copies could not be stored" in said[0]

@@ -110,4 +110,6 @@ def test_findings_command_and_digest_section(tmp_path: Path) -> None:
     digest = runner.invoke(cli, ["digest", "--date", "2027-02-10", "--database-url", db])
     assert "Fault rates that rose (" in digest.output
     assert "ground fault reports are" in digest.output
+    assert "Evidence: " in digest.output and "exact rate-ratio test" in digest.output
+    assert "faultbot report --week" in digest.output  # the digest points to the weekly report
     assert runner.invoke(cli, ["findings", "--now", "nope", "--database-url", db]).exit_code == 2

@@ -121,7 +121,7 @@ def render_digest_messages(
     """The digest as one or more messages, each within Block Kit limits."""
     m = _macros()
     body = digest_blocks(digest, tz, lines_per_section)
-    per_message = MAX_BLOCKS - 2  # room for a header and a "truncated" note
+    per_message = MAX_BLOCKS - 3  # room for a header, a "truncated" note, the weekly report
     pages = [body[i : i + per_message] for i in range(0, len(body), per_message)] or [[]]
     hidden = 0
     if len(pages) > MAX_MESSAGES:
@@ -139,5 +139,7 @@ def render_digest_messages(
         blocks = [head, *page]
         if i == n and hidden:
             blocks.append(context(str(m.truncated(hidden))))
+        if i == n:  # the daily digest points to the weekly report
+            blocks.append(context(str(m.weekly_report())))
         messages.append(SlackMessage(str(m.fallback(digest, i, n)), blocks))
     return messages

@@ -1,0 +1,58 @@
+"""`faultbot report --week`: the weekly fleet report in the terminal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from bot.cli.common import database_option, fail, open_store, settings_or_exit
+
+
+@click.command()
+@click.option("--week", is_flag=True, required=True,
+              help="The weekly report (the only period there is so far).")
+@click.option("--now", "now_text", default=None,
+              help="Report up to this time (ISO 8601; default: the log's own clock).")
+@click.option("--charts", "charts_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write the charts as PNG files into this directory.")
+@database_option
+def report(week: bool, now_text: str | None, charts_dir: str | None,
+           database_url: str | None) -> None:
+    """The weekly fleet report: uptime trend per site, top causes and who had to act,
+    chronic ports, site visits avoided, regressions, connection health, unknown codes."""
+    from pathlib import Path
+
+    from bot.fold.checkpoint import log_time
+    from bot.report.build import build_report
+    from bot.report.render import chart_pngs, render_report
+    from bot.store.db import make_sessionmaker
+    from bot.store.sites import SiteMap, SitesError
+
+    settings = settings_or_exit(database_url)
+    try:
+        sites = SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(f"bad sites file: {exc}")
+    engine = open_store(settings)
+    with make_sessionmaker(engine)() as session:
+        now = parse_now(now_text) if now_text else log_time(session.connection())
+        built = build_report(session, now or datetime.now(UTC), settings.timezone, sites)
+    click.echo(render_report(built), nl=False)
+    if charts_dir:
+        out = Path(charts_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, png in chart_pngs(built).items():
+            (out / f"{name}.png").write_bytes(png)
+            click.echo(str(out / f"{name}.png"))
+
+
+def parse_now(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+commands = [report]

@@ -1,0 +1,162 @@
+"""The weekly report in Slack: `faultbot slack report-now` posts it within Block Kit
+limits and uploads its charts into the thread through the stand-in's file upload
+endpoints (files.getUploadURLExternal, the upload URL, files.completeUploadExternal
+with channel_id and thread_ts), which are as strict as Slack's."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.cli.main import cli
+from bot.ocpp.readers import read_lines
+from bot.pipeline import Pipeline
+from bot.report.build import build_report
+from bot.report.render import report_text
+from bot.sample.fleet import DEFAULT_START
+from bot.sample.fleet_connection import ConnectionPlan, generate_connection_fleet
+from bot.slack.render.budget import check
+from bot.slack.report_post import post_report
+from bot.slack.stub import SlackStub, StubChannel
+from bot.store.db import make_sessionmaker
+
+END = DEFAULT_START + timedelta(hours=24)
+
+
+@pytest.fixture
+def fleet(db_engine: Engine) -> ConnectionPlan:
+    plan = ConnectionPlan()
+    Pipeline(db_engine).process(read_lines(generate_connection_fleet(10, 24.0, 2, plan=plan),
+                                           source="t"))
+    return plan
+
+
+def _env(db_url: str, stub: SlackStub) -> dict[str, str]:
+    return {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": stub.base_url, "FAULTBOT_DIGEST_CHANNEL": "CREPORT"}
+
+
+def test_report_now_posts_the_report_and_its_charts_in_the_thread(
+        db_url: str, db_engine: Engine, stub: SlackStub, fleet: ConnectionPlan) -> None:
+    out = CliRunner().invoke(cli, ["slack", "report-now", "--now", END.isoformat()],
+                             env=_env(db_url, stub))
+    assert out.exit_code == 0, out.output
+    assert "2 chart(s) in the thread" in out.output
+    (post,) = stub.ok_calls("chat.postMessage")
+    assert post.params["channel"] == "CREPORT"
+    assert check({"text": post.params["text"], "blocks": post.params["blocks"]}) == []
+    ts = post.response["ts"]
+    order = [c.method for c in stub.calls if c.method != "auth.test"]
+    assert order == ["chat.postMessage", "files.getUploadURLExternal",
+                     "files.getUploadURLExternal", "upload_url", "upload_url",
+                     "files.completeUploadExternal"]
+    (done,) = stub.ok_calls("files.completeUploadExternal")
+    assert (done.params["channel_id"], done.params["thread_ts"]) == ("CREPORT", ts)
+    assert len(stub.files) == 2
+    for f in stub.files.values():
+        assert f.data is not None and f.data.startswith(b"\x89PNG") and len(f.data) == f.length
+        assert (f.channel, f.thread_ts) == ("CREPORT", ts)
+        assert f.alt_txt and "the figures are in" in f.alt_txt
+    # the planted connection trouble is in the message, as text
+    text = "\n".join(b["text"]["text"] for b in post.params["blocks"] if "text" in b
+                     and isinstance(b["text"], dict))
+    for charger in fleet.planted:
+        assert charger in text
+    with make_sessionmaker(db_engine)() as session:
+        summary = report_text(build_report(session, END, UTC)).summary
+    assert summary in text
+
+
+def test_charts_that_cannot_be_uploaded_leave_the_report_posted(
+        db_engine: Engine, stub: SlackStub, fleet: ConnectionPlan) -> None:
+    stub.grant("xoxb-nofiles", "chat:write", "chat:write.public")
+    client = WebClient(token="xoxb-nofiles", base_url=stub.base_url, retry_handlers=[])
+    with make_sessionmaker(db_engine)() as session:
+        report = build_report(session, END, UTC)
+    posted = post_report(client, "CREPORT", report)
+    assert posted.ts and posted.files == []
+    assert posted.charts_error is not None and "missing_scope" in posted.charts_error
+    assert stub.ok_calls("chat.postMessage") and not stub.ok_calls("files.completeUploadExternal")
+
+
+def _api(client: WebClient, method: str, **params: Any) -> dict[str, Any]:
+    try:
+        return dict(client.api_call(method, params=params).data)  # type: ignore[arg-type]
+    except SlackApiError as exc:
+        return dict(exc.response.data)  # type: ignore[arg-type]
+
+
+def test_the_stand_in_upload_flow_is_strict(stub: SlackStub, client: WebClient) -> None:
+    import urllib.request
+
+    assert _api(client, "files.getUploadURLExternal", filename="a.png")["error"] == (
+        "invalid_arguments")
+    assert _api(client, "files.getUploadURLExternal", filename="a.png", length=0)["error"] == (
+        "missing_argument")
+    assert _api(client, "files.getUploadURLExternal", filename="a.png", length=3,
+                alt_txt="x" * 1001)["error"] == "alt_txt_too_large"
+    got = _api(client, "files.getUploadURLExternal", filename="a.png", length=3)
+    fid, url = got["file_id"], got["upload_url"]
+    files = f'[{{"id": "{fid}", "title": "A"}}]'
+    # not uploaded yet
+    assert _api(client, "files.completeUploadExternal", files=files,
+                channel_id="C1")["error"] == "file_not_found"
+    # the wrong number of bytes
+    urllib.request.urlopen(urllib.request.Request(url, data=b"abcd", method="POST"))
+    assert _api(client, "files.completeUploadExternal", files=files,
+                channel_id="C1")["error"] == "file_not_found"
+    with urllib.request.urlopen(urllib.request.Request(url, data=b"abc", method="POST")) as r:
+        assert r.status == 200 and r.read() == b"OK - 3"
+    # a thread that is not there, or a reply's ts instead of its parent's
+    assert _api(client, "files.completeUploadExternal", files=files, channel_id="C1",
+                thread_ts="1.000001")["error"] == "invalid_thread_ts"
+    parent = client.chat_postMessage(channel="C1", text="report")["ts"]
+    reply = client.chat_postMessage(channel="C1", text="r", thread_ts=parent)["ts"]
+    assert _api(client, "files.completeUploadExternal", files=files, channel_id="C1",
+                thread_ts=reply)["error"] == "invalid_thread_ts"
+    # a public channel the bot is not in: chat:write.public does not cover files
+    stub.channels["COUT"] = StubChannel("COUT", bot_member=False)
+    assert _api(client, "files.completeUploadExternal", files=files,
+                channel_id="COUT")["error"] == "not_in_channel"
+    assert _api(client, "files.completeUploadExternal", files="nope")["error"] == (
+        "invalid_arguments")
+    ok = _api(client, "files.completeUploadExternal", files=files, channel_id="C1",
+              thread_ts=parent)
+    assert ok["ok"] and ok["files"][0]["id"] == fid
+    assert (stub.files[fid].channel, stub.files[fid].thread_ts) == ("C1", parent)
+    # an upload URL nobody handed out
+    bad = url.rsplit("/", 1)[0] + "/F404"
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(urllib.request.Request(bad, data=b"x", method="POST"))
+    # and the scope
+    stub.grant("xoxb-nofiles", "chat:write")
+    other = WebClient(token="xoxb-nofiles", base_url=stub.base_url, retry_handlers=[])
+    refused = _api(other, "files.getUploadURLExternal", filename="a.png", length=3)
+    assert (refused["error"], refused["needed"]) == ("missing_scope", "files:write")
+
+
+def test_multipart_uploads_are_read_like_slack_does(stub: SlackStub, client: WebClient) -> None:
+    import urllib.request
+
+    got = _api(client, "files.getUploadURLExternal", filename="a.png", length=5)
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            b"Content-Type: image/png\r\n\r\nhello\r\n--XyZ--\r\n")
+    req = urllib.request.Request(got["upload_url"], data=body, method="POST",
+                                 headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+    with urllib.request.urlopen(req) as r:
+        assert r.read() == b"OK - 5"
+    assert stub.files[got["file_id"]].data == b"hello"
+
+
+def test_report_now_needs_a_channel(db_url: str, stub: SlackStub) -> None:
+    env = _env(db_url, stub)
+    del env["FAULTBOT_DIGEST_CHANNEL"]
+    out = CliRunner().invoke(cli, ["slack", "report-now"], env=env)
+    assert out.exit_code == 2 and "no channel" in out.output
+    assert not stub.calls_to("chat.postMessage")
