@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -59,6 +59,11 @@ from bot.store.ingest import IngestResult
 from bot.store.loader import Loader, LoadSummary
 from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
+
+if TYPE_CHECKING:  # for the types only; Pipeline.__init__ imports them when it runs, as before
+    from bot.kb.knowledge import KnowledgeBase
+    from bot.kb.matcher import Matcher
+    from bot.store.sites import SiteMap
 
 Listener = Callable[[Session, list[IncidentChange]], None]
 WallClock = Callable[[], datetime]
@@ -137,13 +142,13 @@ class Pipeline:
         self,
         engine: Engine,
         *,
-        kb: Any = None,
-        sites: Any = None,
+        kb: KnowledgeBase | None = None,
+        sites: SiteMap | None = None,
         clock: WallClock | None = None,
         listeners: Sequence[Listener] = (),
         batch_size: int = DEFAULT_BATCH,
         hold_down: timedelta | None = None,
-        matcher: Any = None,
+        matcher: Matcher | None = None,
         triage_config: TriageConfig | None = None,
         fold_name: str = "main",
         owns: Callable[[str], bool] | None = None,
@@ -192,7 +197,7 @@ class Pipeline:
         self._saved_at = time.monotonic()
         self._mark = (0, 0)  # result sizes before the batch in progress (see on_rollback)
 
-    def _matcher(self, matcher_cls: Any) -> Any:
+    def _matcher(self, matcher_cls: type[Matcher]) -> Matcher:
         # Operator-taught codes (RuntimeEntries) are consulted next to the bundled ones.
         return matcher_cls(self.kb, self.runtime)
 

@@ -7,4 +7,6 @@ fault), audits it (`remote_actions`), carries it out through the channel that re
 the charger (the OCPP-J tap, or CitrineOS's HTTP API), and later judges whether it
 fixed the fault (back up within the policy's window). It never talks to Slack: the
 Slack stage reads the audit rows and writes the thread.
+
+May import: config, feeds, incidents, kb, store, vocab
 """

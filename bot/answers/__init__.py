@@ -3,5 +3,5 @@
 Owns resolving what a person typed to a charger or site and building the answer model
 that the terminal and Slack both render.
 
-May import: digest, incidents, kb, store, templating, text, vocab
+May import: actions, digest, incidents, kb, store, templating, text, vocab
 """

@@ -181,7 +181,7 @@ def run_demo(keep: str | None, echo: Any = click.echo) -> int:
 
         final: dict[str | int, Any] = {}  # the final diagnosis of each message
         for d in result.diagnoses:
-            final[getattr(d, "message_fingerprint", "") or id(d)] = d
+            final[d.message_fingerprint or id(d)] = d
         by_rule: dict[str, list[Any]] = defaultdict(list)
         for d in final.values():
             by_rule[d.rule].append(d)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.triage.diagnosis import Diagnosis
 
 
 @dataclass(slots=True)
@@ -24,13 +27,13 @@ class FaultTally:
 
 
 def tally(
-    fault_fingerprints: set[str], diagnoses: Iterable[Any], *, rejected: int, repeats: int
+    fault_fingerprints: set[str], diagnoses: Iterable[Diagnosis], *, rejected: int, repeats: int
 ) -> FaultTally:
     """fault_fingerprints: the fault-bearing messages triage saw; diagnoses: what it said
     (the last diagnosis of a message is its final word)."""
-    final: dict[str, Any] = {}
+    final: dict[str, Diagnosis] = {}
     for d in diagnoses:
-        fp = getattr(d, "message_fingerprint", "")
+        fp = d.message_fingerprint
         if fp in fault_fingerprints:
             final[fp] = d
     diagnosed = len(final)

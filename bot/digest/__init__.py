@@ -3,5 +3,5 @@
 Owns building the digest model from the database and rendering it as terminal text,
 Markdown or JSON (Slack renders it in bot.slack.render).
 
-May import: findings, incidents, kb, store, templating, text, vocab
+May import: actions, findings, incidents, kb, store, templating, text, vocab
 """

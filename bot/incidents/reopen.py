@@ -31,7 +31,7 @@ def reopen(session: Session, incident_id: int, user: str, now: datetime) -> Inci
         raise IncidentNotFound(f"no incident #{incident_id}")
     if inc.resolved_at is None:
         return None
-    slot = Slot(inc.scope, inc.site, inc.charger, inc.connector)  # type: ignore[arg-type]
+    slot = Slot(inc.scope, inc.site, inc.charger, inc.connector)  # type: ignore[arg-type]  # the column holds a Scope
     taken = session.scalars(
         select(Incident.id).where(Incident.open_key.startswith(f"{slot.key}:", autoescape=True))
     ).first()

@@ -3,6 +3,6 @@
 Listeners stay thin (ack, then hand work to the domain); every post goes through the
 transactional outbox; vendor text is escaped before it reaches Slack (`escape`).
 
-May import: answers, ask, config, digest, fold, incidents, kb, ocpp, pipeline, report, sample,
-store, templating, text, vocab
+May import: actions, answers, ask, config, digest, fold, incidents, kb, ocpp, pipeline, report,
+sample, store, templating, text, vocab
 """

@@ -147,7 +147,8 @@ class Escalator:
             s.execute(claim.values(status=CANCELLED, note=why))
             return 0
         assert incident is not None and anchor is not None  # _why_not said so
-        if s.execute(claim.values(status=SENT, fired_at=now)).rowcount != 1:  # type: ignore[attr-defined]
+        fired = s.execute(claim.values(status=SENT, fired_at=now))
+        if fired.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
             return 0  # another worker fired it in between
         target = Target.from_json(json.loads(row.mention or "{}"))
         first = row.step.endswith("/0")

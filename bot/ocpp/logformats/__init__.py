@@ -2,4 +2,7 @@
 
 Each module knows one peer's format (from its source code) and nothing about Records:
 the readers call it and build Records from what it finds.
+
+Owns: one parser per third-party log format. May import: bot.ocpp.events (the frame
+types) and the standard library; never the readers, the store or Slack.
 """

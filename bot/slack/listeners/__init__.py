@@ -1,4 +1,9 @@
-"""Listeners per kind; each module has `register(app, services)`."""
+"""Listeners per kind; each module has `register(app, services)`.
+
+Owns: the bolt listeners (commands, mentions, actions, views, App Home), kept thin: ack,
+then hand the work to the domain. May import: the rest of bot.slack (services, render,
+outbox, permissions, ...) and what bot.slack may import (see bot/slack/__init__.py).
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,10 @@ the modifiers then adjust it. Follow-up rules (phantom_boot_fault, fault_while_c
 and the time-based silent_charger and charging_without_energy are called by the engine
 on later evidence (the tick runs on the feed clock).
 
+Owns: the rules themselves, pure functions of a FaultContext. May import: the rest of
+bot.triage (state, config, policy, phrasing, ports, views), bot.kb.types, bot.ocpp.events
+and bot.vocab; never the store or Slack.
+
 | rule                | kind      | module          |
 |---------------------|-----------|-----------------|
 | not_a_fault         | decisive  | quirks          |

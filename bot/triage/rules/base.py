@@ -31,7 +31,7 @@ class Fault:
     notes: list[str] = field(default_factory=list)  # evidence from normalisation
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Verdict:
     rule: str
     category: Category
@@ -90,27 +90,38 @@ class FaultContext:
                 return q
         return None
 
-    def from_entry(self, rule: str, **overrides: object) -> Verdict:
-        """A verdict that reads the matched entry as it is (meaning, action, owner...)."""
+    def from_entry(
+        self,
+        rule: str,
+        *,
+        severity: Severity | None = None,
+        owner: Owner | None = None,
+        summary: str | None = None,
+        action: str | None = None,
+        confidence: float | None = None,
+        evidence: list[str] | None = None,
+        suppressed: bool | None = None,
+    ) -> Verdict:
+        """A verdict that reads the matched entry as it is (meaning, action, owner...);
+        a rule overrides what it decides itself."""
         e = self.match.entry
         assert e is not None
-        summary = e.meaning
-        if self.match.borrowed_from:  # no maker named: say whose manual this guess comes from
-            summary = self.say.summary("borrowed", vendor=self.match.borrowed_from, meaning=summary)
-        v = Verdict(
+        if summary is None:
+            summary = e.meaning
+            if self.match.borrowed_from:  # no maker named: say whose manual this guess is from
+                summary = self.say.summary("borrowed", vendor=self.match.borrowed_from,
+                                           meaning=summary)
+        return Verdict(
             rule=rule,
             category=e.category,
-            severity=e.severity,
-            owner=e.owner,
+            severity=e.severity if severity is None else severity,
+            owner=e.owner if owner is None else owner,
             summary=summary,
-            action=e.action,
-            confidence=self.match.confidence,
-            evidence=list(self.evidence),
-            suppressed=e.suppress,
+            action=e.action if action is None else action,
+            confidence=self.match.confidence if confidence is None else confidence,
+            evidence=list(self.evidence) if evidence is None else evidence,
+            suppressed=e.suppress if suppressed is None else suppressed,
         )
-        for key, value in overrides.items():
-            setattr(v, key, value)
-        return v
 
 
 # Backfill (site-wide, vehicle-following) never overrides these: they say "not a fault".

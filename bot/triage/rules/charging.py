@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.triage.phrasing import Phrasebook
 from bot.triage.rules.base import FaultContext, Verdict
 from bot.triage.state import FaultRecord
@@ -16,13 +18,15 @@ def charging_quirk(ctx: FaultContext, v: Verdict) -> Verdict:
     if q is None or ctx.port.session_at(ctx.ts, 0) is None:
         return v
     say = ctx.say
-    v.rule = "fault_while_charging"
-    v.severity = Severity.ADVISORY
-    v.suppressed = True
-    v.summary = say.summary("fault_while_charging_quirk", base=v.summary)
-    v.action = say.action("fault_while_charging", base=v.action)
-    v.evidence = [*v.evidence, say.evidence("quirk", id=q.id, explanation=q.explanation)]
-    return v
+    return replace(
+        v,
+        rule="fault_while_charging",
+        severity=Severity.ADVISORY,
+        suppressed=True,
+        summary=say.summary("fault_while_charging_quirk", base=v.summary),
+        action=say.action("fault_while_charging", base=v.action),
+        evidence=[*v.evidence, say.evidence("quirk", id=q.id, explanation=q.explanation)],
+    )
 
 
 def fault_while_charging(rec: FaultRecord, rise_wh: float, tx: str | None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.triage.rules.base import FaultContext, Verdict
 from bot.vocab import Category
 
@@ -23,5 +25,5 @@ def standard_code(ctx: FaultContext) -> Verdict | None:
     f = ctx.fault
     if f.vendor_code:
         # The vendor said more than the standard code, and we could not read it.
-        v.confidence = min(v.confidence, 0.5)
+        v = replace(v, confidence=min(v.confidence, 0.5))
     return v

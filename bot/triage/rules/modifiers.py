@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.ocpp.events import HEALTHY_STATUSES
 from bot.triage.rules.base import FaultContext, Verdict, worse
 from bot.triage.rules.safety import SAFETY_CATEGORIES
@@ -17,10 +19,9 @@ def still_working(ctx: FaultContext, v: Verdict) -> Verdict:
     status = ctx.fault.status
     if status is None or status not in HEALTHY_STATUSES:
         return v
-    if v.severity is Severity.OUTAGE:
-        v.severity = Severity.DEGRADED
-    v.evidence = [*v.evidence, ctx.say.evidence("still_working", status=status)]
-    return v
+    severity = Severity.DEGRADED if v.severity is Severity.OUTAGE else v.severity
+    return replace(v, severity=severity,
+                   evidence=[*v.evidence, ctx.say.evidence("still_working", status=status)])
 
 
 def flapping(ctx: FaultContext, v: Verdict) -> Verdict:
@@ -31,13 +32,15 @@ def flapping(ctx: FaultContext, v: Verdict) -> Verdict:
     if n < cfg.policy.flapping_min_cycles:
         return v
     minutes = round(cfg.policy.flapping_window_s / 60)
-    v.flapping = True
-    v.rule = "flapping"
-    v.severity = worse(v.severity, Severity.DEGRADED)
-    v.summary = say.summary("flapping", n=n, minutes=minutes, base=v.summary)
-    v.action = say.action("flapping", base=v.action)
-    v.evidence = [*v.evidence, say.evidence("flapping", n=n, minutes=minutes)]
-    return v
+    return replace(
+        v,
+        flapping=True,
+        rule="flapping",
+        severity=worse(v.severity, Severity.DEGRADED),
+        summary=say.summary("flapping", n=n, minutes=minutes, base=v.summary),
+        action=say.action("flapping", base=v.action),
+        evidence=[*v.evidence, say.evidence("flapping", n=n, minutes=minutes)],
+    )
 
 
 def recurrence(ctx: FaultContext, v: Verdict) -> Verdict:
@@ -59,12 +62,14 @@ def recurrence(ctx: FaultContext, v: Verdict) -> Verdict:
     label = say.label("category", category=v.category.value)
     hours = round(cfg.policy.recurrence_window_s / 3600)
     e = ctx.entry
-    v.rule = "recurrence"
-    v.owner = Owner.VENDOR_SERVICE
-    v.severity = worse(v.severity, Severity.DEGRADED)
-    v.summary = say.summary("recurrence", label=label, n=n, hours=hours, base=v.summary)
-    v.action = say.action("recurrence", label=label,
-                          escalation=(e.escalation if e is not None and e.escalation else ""))
-    v.confidence = max(v.confidence, 0.7)
-    v.evidence = [*v.evidence, say.evidence("nth_fault", n=n, label=label, hours=hours)]
-    return v
+    return replace(
+        v,
+        rule="recurrence",
+        owner=Owner.VENDOR_SERVICE,
+        severity=worse(v.severity, Severity.DEGRADED),
+        summary=say.summary("recurrence", label=label, n=n, hours=hours, base=v.summary),
+        action=say.action("recurrence", label=label,
+                          escalation=(e.escalation if e is not None and e.escalation else "")),
+        confidence=max(v.confidence, 0.7),
+        evidence=[*v.evidence, say.evidence("nth_fault", n=n, label=label, hours=hours)],
+    )
