@@ -55,3 +55,26 @@ def test_the_default_hold_down_keeps_the_same_feed_open(db_engine: Engine) -> No
     inc = _recovered_after(db_engine, DEFAULT_POLICY)
     assert inc.resolved_at is None  # 10 min hold-down: still recovering at minute 10
     assert inc.recovering_since is not None
+
+
+def _flapped_twice(db_engine: Engine, policy: FaultPolicy) -> Incident:
+    pipe = Pipeline(db_engine, triage_config=TriageConfig(policy=policy))
+    # three faults, each back within a minute (inside the hold-down): two flaps of one
+    # incident; three cycles stay below triage's own flapping threshold (4)
+    lines = [boot(0), status(0.1, "Available")]
+    for k in range(3):
+        lines += [status(5 + 2 * k, "Faulted", error="PowerSwitchFailure"),
+                  status(6 + 2 * k, "Available")]
+    feed(pipe, lines)
+    with Session(db_engine) as s:
+        return s.scalars(select(Incident)).one()
+
+
+def test_the_incident_stage_escalates_flapping_by_the_pipelines_policy(db_engine: Engine) -> None:
+    inc = _flapped_twice(db_engine, replace(DEFAULT_POLICY, flaps_to_escalate=2))
+    assert (inc.flaps, inc.flapping) == (2, True)
+
+
+def test_the_default_policy_does_not_call_two_flaps_flapping(db_engine: Engine) -> None:
+    inc = _flapped_twice(db_engine, DEFAULT_POLICY)
+    assert (inc.flaps, inc.flapping) == (2, False)
