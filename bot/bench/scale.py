@@ -26,14 +26,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine, text
+
+from bot.store.db import scratch_postgres
 
 
 def fleet_lines(chargers: int, hours: float, frames: int) -> list[str]:
@@ -49,25 +49,6 @@ def compact_size(lines: list[str]) -> float:
     return total / len(lines)
 
 
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A new, migrated PostgreSQL database on `server_url`'s server, dropped afterwards."""
-    from bot.store.db import make_engine, migrate
-
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"faultbot_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server_url.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _store(engine: Engine, lines: list[str]) -> int:

@@ -8,7 +8,6 @@ from the alert's channel. The action runs after the modal is submitted, once per
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -27,29 +26,13 @@ from bot.slack.actions_render import (
     render_unavailable,
 )
 from bot.slack.actions_thread import post_result
+from bot.slack.listeners.payload import as_dict, json_object, user_id
 from bot.slack.outbox import enqueue
 from bot.slack.permissions import Action, AlertHome, alert_home, incident_id_of
 from bot.slack.render.answers import render_notice
 from bot.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _json(raw: object) -> dict[str, Any]:
-    try:
-        data = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _user(body: dict[str, Any]) -> str:
-    user = _dict(body.get("user")).get("id")
-    return user if isinstance(user, str) else ""
 
 
 def check(
@@ -77,11 +60,11 @@ def register(app: App, services: SlackServices) -> None:
         client: WebClient,
     ) -> None:
         ack()
-        user = _user(body)
-        data = _json(action.get("value"))
+        user = user_id(body)
+        data = json_object(action.get("value"))
         incident, home, kind, notice = check(services, data.get("incident"), data.get("kind"),
                                              user)
-        channel = _dict(body.get("channel")).get("id") or _dict(body.get("container")).get(
+        channel = as_dict(body.get("channel")).get("id") or as_dict(body.get("container")).get(
             "channel_id")
         if notice is None and home is not None and channel != home.channel:
             notice = render_notice("wrong_place")
@@ -100,8 +83,8 @@ def register(app: App, services: SlackServices) -> None:
     @app.view(CONFIRM)
     def on_confirm(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
-        user = _user(body)
-        meta = _json(view.get("private_metadata"))
+        user = user_id(body)
+        meta = json_object(view.get("private_metadata"))
         incident, home, kind, notice = check(services, meta.get("incident"), meta.get("kind"),
                                              user)
         if notice is not None or incident is None or kind is None or home is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,3 +130,24 @@ def schema_problem(engine: Engine) -> str | None:
     if stored - set(script_revisions()):
         return "newer"
     return "old"
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str = "faultbot_scratch") -> Iterator[str]:
+    """A new, migrated PostgreSQL database on `server_url`'s server (tests, benchmarks);
+    yields its URL and drops it afterwards, even if it was closed to connections."""
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -251,14 +251,9 @@ def test_port_fault_found_site_wide_folds_into_the_site_incident(db_session: Ses
     assert port.open_key is None and site.open_key == "site:Depot North:under_voltage"
 
 
-def test_earlier_port_fault_re_read_as_site_wide_joins_the_site_incident(
-    db_session: Session,
-) -> None:
-    # As in the demo feed: CP-001 faults first; CP-004's fault 12 s later shows the cause
-    # is site-wide, opening the site incident, and CP-001's earlier fault is re-read as
-    # part of it. CP-001 must be one of the site incident's ports, and the incident
-    # began with CP-001's fault (before: the port was left out and its own incident
-    # showed as a 0-second outage).
+def _dip_re_read() -> tuple[Finding, Finding, Finding]:
+    """CP-001 faults first; CP-004's fault 12 s later shows the cause is site-wide (it
+    opens the site incident), and CP-001's earlier fault is re-read as part of it."""
     first = diag(0, Category.UNDER_VOLTAGE, rule="standard_code")
     second = diag(0.2, Category.UNDER_VOLTAGE, charger="CP-004", rule="site_wide_cause")
     second.diagnosis.site_event = "Depot North:under_voltage"
@@ -266,6 +261,16 @@ def test_earlier_port_fault_re_read_as_site_wide_joins_the_site_incident(
     again.fingerprint = first.fingerprint
     again.diagnosis.supersedes = True
     again.diagnosis.site_event = "Depot North:under_voltage"
+    return first, second, again
+
+
+def test_earlier_port_fault_re_read_as_site_wide_joins_the_site_incident(
+    db_session: Session,
+) -> None:
+    # As in the demo feed. CP-001 must be one of the site incident's ports, and the
+    # incident began with CP-001's fault (before: the port was left out and its own
+    # incident showed as a 0-second outage).
+    first, second, again = _dip_re_read()
     run(db_session, first, second, again,
         healthy(4), healthy(4.5, charger="CP-004"), settle_at=30)
     port, site = incidents(db_session)
@@ -279,13 +284,7 @@ def test_earlier_port_fault_re_read_as_site_wide_joins_the_site_incident(
 def test_port_that_recovered_before_its_fault_was_re_read_does_not_hold_the_site_open(
     db_session: Session,
 ) -> None:
-    first = diag(0, Category.UNDER_VOLTAGE, rule="standard_code")
-    second = diag(0.2, Category.UNDER_VOLTAGE, charger="CP-004", rule="site_wide_cause")
-    second.diagnosis.site_event = "Depot North:under_voltage"
-    again = diag(0, Category.UNDER_VOLTAGE, rule="site_wide_cause")
-    again.fingerprint = first.fingerprint
-    again.diagnosis.supersedes = True
-    again.diagnosis.site_event = "Depot North:under_voltage"
+    first, second, again = _dip_re_read()
     run(db_session, first, healthy(0.1), second, again,
         healthy(4.5, charger="CP-004"), settle_at=30)
     _, site = incidents(db_session)

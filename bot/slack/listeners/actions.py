@@ -8,7 +8,6 @@ are harmless state transitions). Refusals are ephemeral, to the clicker only."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.slack.answering import answer_question
 from bot.slack.listeners.mentions import post_answers
+from bot.slack.listeners.payload import as_dict, json_object, user_id
 from bot.slack.outbox import enqueue
 from bot.slack.permissions import Action, Refusal
 from bot.slack.render.answers import TEACH, render_notice, render_site, render_why
@@ -45,30 +45,16 @@ def snooze_until(choice: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     return None
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _payload(action: dict[str, Any]) -> dict[str, Any]:
     """The JSON a button or option carries; {} for anything else (forged or broken)."""
-    raw = action.get("value") or _dict(action.get("selected_option")).get("value") or "{}"
-    try:
-        data = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _user(body: dict[str, Any]) -> str:
-    user = _dict(body.get("user")).get("id")
-    return user if isinstance(user, str) else ""
+    return json_object(action.get("value") or as_dict(action.get("selected_option")).get("value"))
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """(channel, message ts) the click came from, as Slack reports them."""
-    container = _dict(body.get("container"))
-    channel = _dict(body.get("channel")).get("id") or container.get("channel_id")
-    ts = container.get("message_ts") or _dict(body.get("message")).get("ts")
+    container = as_dict(body.get("container"))
+    channel = as_dict(body.get("channel")).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or as_dict(body.get("message")).get("ts")
     return (
         channel if isinstance(channel, str) else None,
         ts if isinstance(ts, str) else None,
@@ -110,7 +96,7 @@ def register(app: App, services: SlackServices) -> None:
     ) -> None:
         """Check the click against the policy, then change the incident, in one
         transaction (the outbox rows it causes are written with it)."""
-        user = _user(body)
+        user = user_id(body)
         channel, message_ts = _where(body)
         raw_id = _payload(action).get("incident")
         try:
@@ -188,7 +174,7 @@ def register(app: App, services: SlackServices) -> None:
     @app.action(WHY)
     def on_why(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user = _user(body)
+        user = user_id(body)
         channel, message_ts = _where(body)
         raw_id = _payload(action).get("incident")
         with services.transaction() as s:
@@ -222,14 +208,14 @@ def register(app: App, services: SlackServices) -> None:
         if cmd is None or cmd.kind not in ("why", "site"):
             _tell(respond, render_notice("failed"))
             return
-        answered = answer_question(services, cmd, _user(body))
+        answered = answer_question(services, cmd, user_id(body))
         channel, message_ts = _where(body)
-        container = _dict(body.get("container"))
+        container = as_dict(body.get("container"))
         if container.get("is_ephemeral") or not channel or not message_ts:
             for message in answered.messages[:5]:
                 _tell(respond, message)
             return
-        thread = _dict(body.get("message")).get("thread_ts") or message_ts
+        thread = as_dict(body.get("message")).get("thread_ts") or message_ts
         post_answers(services, channel, thread, answered.messages, answered.context,
                      key=f"pick:{channel}:{message_ts}:{str(action.get('action_id'))[:40]}")
 
@@ -238,7 +224,7 @@ def register(app: App, services: SlackServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        user = _user(body)
+        user = user_id(body)
         if not policy.allows(Action.TEACH, user):
             _tell(respond, render_notice("not_admin", user))
             return

@@ -8,8 +8,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack.listeners.actions import _tell, _user, _where
+from bot.slack.listeners.actions import _tell, _where
 from bot.slack.listeners.mentions import post_answers
+from bot.slack.listeners.payload import user_id
 from bot.slack.render.answers import render_notice
 from bot.slack.services import SlackServices
 from bot.slack.share import SHARE, answer_at, may_share, read_share, shared_by
@@ -21,7 +22,7 @@ def register(app: App, services: SlackServices) -> None:
     @app.action(SHARE)
     def on_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user = _user(body)
+        user = user_id(body)
         channel, _ = _where(body)
         if not may_share(services, user, channel):
             log.info("refused share by %r in %r", user, channel)
