@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from bot.cli.common import EXIT_UNUSABLE, database_option, fail, open_store, settings_or_exit
+from bot.cli.common import (
+    EXIT_UNUSABLE,
+    database_option,
+    fail,
+    open_store,
+    parse_now,
+    settings_or_exit,
+)
 
 
 def _sites(settings: Any) -> Any:
@@ -30,11 +37,7 @@ def _now(text: str | None, session: Any = None) -> datetime:
             if logged is not None:
                 return logged
         return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_now(text)
 
 
 now_option = click.option(

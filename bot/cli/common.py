@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sys
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import click
@@ -17,6 +18,15 @@ EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
     click.echo(f"faultbot: {message}", err=True)
     sys.exit(code)
+
+
+def parse_now(text: str) -> datetime:
+    """A --now value: ISO 8601, UTC when it names no zone; a clear error otherwise."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def settings_or_exit(database_url: str | None = None) -> Settings:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.cli.common import database_option, fail, open_store, settings_or_exit
+from bot.cli.common import database_option, fail, open_store, parse_now, settings_or_exit
 
 
 @click.command()
@@ -33,21 +33,13 @@ def findings(as_json: bool, now_text: str | None, database_url: str | None) -> N
         fail(f"bad sites file: {exc}")
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        until = _parse(now_text) if now_text else log_time(session.connection())
+        until = parse_now(now_text) if now_text else log_time(session.connection())
         until = until or datetime.now(UTC)
         history = load_history(session, until, sites.site_of)
         links = find_connection_issues(load_observations(session, until - WINDOW, until))
     found = find_regressions(history)
     click.echo(render_findings(found, chargers=len(history.chargers), until=until,
                                fmt="json" if as_json else "text", connection=links), nl=False)
-
-
-def _parse(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 commands = [findings]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.cli.common import database_option, fail, open_store, settings_or_exit
+from bot.cli.common import database_option, fail, open_store, parse_now, settings_or_exit
 
 
 @click.command()
@@ -45,14 +45,6 @@ def report(week: bool, now_text: str | None, charts_dir: str | None,
         for name, png in chart_pngs(built).items():
             (out / f"{name}.png").write_bytes(png)
             click.echo(str(out / f"{name}.png"))
-
-
-def parse_now(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--now: expected an ISO 8601 time such as 2026-11-21T07:30:00Z, got {text!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 commands = [report]

@@ -79,7 +79,7 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
     """Post the weekly fleet report now, with its charts in the thread."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.cli.report_cmds import parse_now
+    from bot.cli.common import parse_now
     from bot.fold.checkpoint import log_time
     from bot.report.build import build_report
     from bot.slack.report_post import post_report
