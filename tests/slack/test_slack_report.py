@@ -160,3 +160,54 @@ def test_report_now_needs_a_channel(db_url: str, stub: SlackStub) -> None:
     out = CliRunner().invoke(cli, ["slack", "report-now"], env=env)
     assert out.exit_code == 2 and "no channel" in out.output
     assert not stub.calls_to("chat.postMessage")
+
+
+def _digest_footer(stub: SlackStub) -> str:
+    posts = [c for c in stub.ok_calls("chat.postMessage")
+             if "faultbot_digest" in str(c.params.get("metadata"))]
+    assert posts, [c.params.get("text") for c in stub.ok_calls("chat.postMessage")]
+    last = posts[-1].params["blocks"][-1]
+    assert last["type"] == "context"
+    return str(last["elements"][0]["text"])
+
+
+def test_the_digest_links_to_the_latest_posted_report(
+        db_url: str, stub: SlackStub, fleet: ConnectionPlan) -> None:
+    """Issue 17 item 5: before any report the digest points to the commands; after
+    `report-now` it links to the posted message (its permalink), once per digest."""
+    env = _env(db_url, stub)
+    before = CliRunner().invoke(cli, ["slack", "digest-now", "--date", "2026-11-01"], env=env)
+    assert before.exit_code == 0, before.output
+    footer = _digest_footer(stub)
+    assert "`faultbot slack report-now`" in footer and "slack.com/archives" not in footer
+
+    out = CliRunner().invoke(cli, ["slack", "report-now", "--now", END.isoformat()], env=env)
+    assert out.exit_code == 0, out.output
+    (post,) = [c for c in stub.ok_calls("chat.postMessage")
+               if "faultbot_digest" not in str(c.params.get("metadata"))]
+    ts = str(post.response["ts"])
+    link = f"<https://slack.com/archives/CREPORT/p{ts.replace('.', '')}|the latest report>"
+
+    after = CliRunner().invoke(cli, ["slack", "digest-now", "--date", "2026-11-02"], env=env)
+    assert after.exit_code == 0, after.output
+    footer = _digest_footer(stub)
+    assert link in footer and "`faultbot report --week`" in footer
+    assert "`faultbot slack report-now`" not in footer
+
+
+def test_the_newest_report_wins_and_another_channel_is_a_fallback(db_engine: Engine) -> None:
+    from datetime import datetime
+
+    from bot.slack.report_post import PostedReport, latest_report, record_report
+
+    t0 = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    with make_sessionmaker(db_engine)() as s, s.begin():
+        assert latest_report(s, "C1") is None
+        record_report(s, PostedReport("C2", "100.000200"), t0)
+        assert latest_report(s, "C1") == ("C2", "100.000200")
+        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))
+        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))  # once
+        record_report(s, PostedReport("C2", "300.000400"), t0 + timedelta(days=8))
+        assert latest_report(s, "C1") == ("C1", "200.000300")
+        assert latest_report(s, "C2") == ("C2", "300.000400")
+
