@@ -211,3 +211,51 @@ def test_the_newest_report_wins_and_another_channel_is_a_fallback(db_engine: Eng
         assert latest_report(s, "C1") == ("C1", "200.000300")
         assert latest_report(s, "C2") == ("C2", "300.000400")
 
+
+def test_the_weekly_schedule_posts_once_a_week_and_catches_up(
+        db_url: str, db_engine: Engine, stub: SlackStub, client: WebClient,
+        fleet: ConnectionPlan) -> None:
+    """Issue 17: FAULTBOT_REPORT_TIME "mon 08:00" (Berlin) in `faultbot run`: nothing before
+    the hour, one post at it (charts in the thread, recorded for the digest's link), no
+    second post on a restart that week, a catch-up within six hours, a skip after that."""
+    from datetime import datetime
+
+    from bot.config import load_settings
+    from bot.slack.report_job import ReportScheduler
+    from bot.slack.report_post import latest_report
+
+    settings = load_settings({"DATABASE_URL": db_url, "FAULTBOT_DIGEST_CHANNEL": "CREPORT",
+                              "FAULTBOT_TIMEZONE": "Europe/Berlin",
+                              "FAULTBOT_REPORT_TIME": "mon 08:00"}, dotenv=False)
+    job = ReportScheduler(db_engine, settings, client)
+    fire = job.trigger().get_next_fire_time(None, datetime(2026, 11, 25, tzinfo=UTC))
+    assert fire is not None and fire.isoformat() == "2026-11-30T08:00:00+01:00"
+    monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+    assert job.run_due(monday - timedelta(minutes=1)) is None  # last week's: too late
+    assert stub.ok_calls("chat.postMessage") == []
+    posted = job.run_due(monday + timedelta(seconds=5))
+    assert posted is not None and posted.channel == "CREPORT" and len(posted.files) == 2
+    assert job.run_due(monday + timedelta(hours=1)) is None  # a restart: already posted
+    assert len(stub.ok_calls("chat.postMessage")) == 1
+    with make_sessionmaker(db_engine)() as s:
+        assert latest_report(s, "CREPORT") == ("CREPORT", posted.ts)
+    # The next week: started three hours late still posts; seven hours late does not.
+    assert job.run_due(monday + timedelta(days=7, hours=3)) is not None
+    assert job.run_due(monday + timedelta(days=14, hours=7)) is None
+    assert len(stub.ok_calls("chat.postMessage")) == 2
+
+
+def test_report_time_setting() -> None:
+    from datetime import time
+
+    from bot.config import SettingsError, load_settings
+
+    def at(value: str) -> object:
+        return load_settings({"FAULTBOT_REPORT_TIME": value}, dotenv=False).report_time
+
+    assert load_settings({}, dotenv=False).report_time is None
+    assert at("off") is None
+    assert at("mon 08:00") == (0, time(8, 0)) and at("Sunday 7:05") == (6, time(7, 5))
+    for bad in ("tu 08:00", "mon 8", "mon 24:00", "08:00", "mon 02:30", "monx 08:00"):
+        with pytest.raises(SettingsError, match="FAULTBOT_REPORT_TIME"):
+            at(bad)
