@@ -176,7 +176,8 @@ def test_silent_chargers_and_side_channels(replayed) -> None:
     assert any(d.rule == "phantom_boot_fault" for p in view.ports for d in p.ignored)
 
 
-def test_charging_without_energy_found_and_a_vehicle_that_stopped_is_not(replayed) -> None:
+def test_charging_without_energy_found_and_a_vehicle_that_stopped_is_not(
+        sample, replayed) -> None:
     """Issue 17: the charger that stopped delivering is one finding on its day-3 session;
     the same charger's day-2 SuspendedEV session (flat as long) is not flagged."""
     _, result = replayed
@@ -186,6 +187,10 @@ def test_charging_without_energy_found_and_a_vehicle_that_stopped_is_not(replaye
     assert [(d.charger, d.connector) for d in found] == [(cp, 1)]
     (d,) = found
     assert d.ts.date().isoformat() == "2026-11-20"  # day 3, not the SuspendedEV day
+    # the SuspendedEV session is in the feed (the non-finding is not vacuous)
+    suspended = [line for line in sample[0].feed.read_text().splitlines()
+                 if f'"{cp}"' in line and '"SuspendedEV"' in line]
+    assert len(suspended) == 1 and '"2026-11-19T' in suspended[0]
     assert d.category == "power_module" and d.owner == "remote_operator"
 
 
