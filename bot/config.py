@@ -114,6 +114,9 @@ class Settings:
     citrineos_url: str | None = None
     citrineos_tenant: str = "1"
     first_aid: str = "off"
+    # FAULTBOT_REPORT_TIME "mon 08:00": the weekly report's (weekday 0=Monday, local
+    # time) in `faultbot run`, posted to FAULTBOT_DIGEST_CHANNEL; None: off.
+    report_time: tuple[int, time] | None = None
 
     @property
     def slack_enabled(self) -> bool:
@@ -337,7 +340,29 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         citrineos_tenant=tenant,
         first_aid=first_aid,
         log_format=log_format,
+        report_time=_report_time(env),
     )
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _report_time(env: Mapping[str, str]) -> tuple[int, time] | None:
+    """"mon 08:00" (weekday and local time) of the weekly report in `faultbot run`, or off."""
+    raw = (_opt(env, "FAULTBOT_REPORT_TIME") or "off").strip().lower()
+    if raw == "off":
+        return None
+    m = re.fullmatch(r"([a-z]{3,9})\s+(\d{1,2}):(\d{2})", raw)
+    days = [n for n, day in enumerate(WEEKDAYS) if m and day.startswith(m[1])]
+    if not m or not days or int(m[2]) > 23 or int(m[3]) > 59:
+        raise SettingsError("FAULTBOT_REPORT_TIME",
+                            f"expected a weekday and HH:MM like 'mon 08:00', or off; got {raw!r}")
+    at = time(int(m[2]), int(m[3]))
+    if DST_UNSAFE[0] <= at < DST_UNSAFE[1]:
+        raise SettingsError("FAULTBOT_REPORT_TIME",
+                            f"{at:%H:%M} is between 01:00 and 03:00, when daylight-saving "
+                            "changes skip or repeat the hour; pick another time")
+    return days[0], at
 
 
 def _prune_time(env: Mapping[str, str]) -> time | None:

@@ -34,6 +34,7 @@ class _Slack:
     worker: Any
     publisher: Any | None
     scheduler: Any | None = None
+    report_scheduler: Any | None = None  # the weekly report (FAULTBOT_REPORT_TIME)
     socket: Any | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -94,6 +95,11 @@ def _run_background(slack: _Slack, settings: Settings, engine: Any, sites: Any,
             engine, settings, slack.app.client, sites=sites, worker=slack.worker
         )
         slack.scheduler.start()
+    if settings.digest_channel and settings.report_time is not None:
+        from bot.slack.report_job import ReportScheduler
+
+        slack.report_scheduler = ReportScheduler(engine, settings, slack.app.client, sites=sites)
+        slack.report_scheduler.start()
     if not http_mode:
         from bot.slack.socket import start_socket_mode
 
@@ -106,6 +112,8 @@ def _stop_background(slack: _Slack | None, stop: threading.Event) -> None:
         return
     if slack.scheduler is not None:
         slack.scheduler.shutdown()
+    if slack.report_scheduler is not None:
+        slack.report_scheduler.shutdown()
     if slack.socket is not None:
         slack.socket.close()
     for thread in slack.threads:

@@ -82,7 +82,7 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
     from bot.cli.common import parse_now
     from bot.fold.checkpoint import log_time
     from bot.report.build import build_report
-    from bot.slack.report_post import post_report
+    from bot.slack.report_post import post_report, record_report
     from bot.store.db import make_sessionmaker
     from bot.store.sites import SiteMap, SitesError
 
@@ -103,6 +103,8 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
         posted = post_report(client, channel, built)
     except SlackApiError as exc:
         fail(f"Slack refused the report: {exc.response.get('error')}")
+    with make_sessionmaker(engine)() as session, session.begin():
+        record_report(session, posted, datetime.now(UTC))  # the digest links to it
     click.echo(f"Weekly report posted to {posted.channel} (ts {posted.ts}); "
                f"{len(posted.files)} chart(s) in the thread.")
     if posted.charts_error:

@@ -58,6 +58,10 @@ Scenarios (also as data: SCENARIOS, name -> charger ids; days 1-3, times UTC):
 - version_inferred CP-012, CP-019, CP-028: their lines carry no "ocpp" field.
 - v201 CP-026, CP-028, CP-035: OCPP 2.0.1 (TransactionEvent; NotifyEvent Problem and
   Tripped). v21 CP-030: OCPP 2.1 NotifyEvent with severity.
+- charger_stopped_delivering CP-034: a day-3 session whose energy register stays flat
+  (0 W) for 45 minutes while the port still says Charging; charging_without_energy.
+- vehicle_stopped_drawing CP-034: a day-2 session that goes SuspendedEV and stays flat
+  for 40 minutes (a full battery); not a finding.
 - bad_lines (CP-012, CP-029 and no charger at all): EXPECTED_BAD_LINES unreadable
   lines: truncated JSON, plain text, JSON that is no frame, message type 7, a string
   payload, a charger id with a space.
@@ -121,6 +125,8 @@ SCENARIOS: dict[str, list[str]] = {
     "v201": ["CP-026", "CP-028", "CP-035"],
     "v21": ["CP-030"],
     "bad_lines": ["CP-012", "CP-029"],
+    "charger_stopped_delivering": ["CP-034"],
+    "vehicle_stopped_drawing": ["CP-034"],
 }
 
 HOSTILE_INFO = "<!channel> <https://evil.example|click> @here"
@@ -163,6 +169,7 @@ def sample_lines(seed: int = 7) -> list[str]:
     feed = _Feed(seed)
     _scenarios(feed)
     _sessions(feed)
+    _no_energy(feed)
     _heartbeats(feed)
     return feed.render()
 
@@ -182,6 +189,7 @@ def _iso(ts: datetime, zoneless: bool = False) -> str:
 
 class _Feed:
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.events: list[tuple[datetime, int, str, str]] = []  # ts, seq, charger, line
         self.seq = 0
@@ -366,11 +374,16 @@ class _Feed:
         fault_after: float | None = None,
         fault: dict[str, Any] | None = None,
         fault_mode: str = "stop",
+        stall_after: float | None = None,
+        stall: str = "charger",
     ) -> datetime:
         """A charging session; returns when the port is Available again.
 
         fault_mode "stop": the fault ends the session; "continue": the port reports
         Faulted but keeps charging; "meter": the meter stops reporting.
+        stall_after: minutes after which the energy register stays flat and power reads
+        0 W; stall "charger" keeps the port Charging (the charger stopped delivering),
+        "vehicle" reports SuspendedEV first (the vehicle stopped drawing).
         """
         rng = self.rng
         tag = tag or f"{rng.getrandbits(56):014X}"
@@ -408,7 +421,14 @@ class _Feed:
         metering = True
         step = t + timedelta(seconds=interval)
         faulted = False
+        stall_at = t + timedelta(minutes=stall_after) if stall_after is not None else None
+        stalled = False
         while step < end:
+            if stall_at is not None and not stalled and step >= stall_at:
+                stalled = True
+                power = 0.0
+                if stall == "vehicle":
+                    self.status(stall_at, c, connector, "SuspendedEV")
             if fault_at is not None and not faulted and step >= fault_at:
                 faulted = True
                 if fault_mode == "stop":  # the charger ends the session, then reports
@@ -1027,6 +1047,25 @@ def _sessions(f: _Feed) -> None:
                         continue
                     f.session(c, connector, start, minutes)
                     placed += 1
+
+
+def _no_energy(f: _Feed) -> None:
+    """The two flat-meter sessions, placed after the ordinary ones on a side stream of
+    random numbers, so the rest of the feed (and its transaction ids) stays as it was."""
+    main, f.rng = f.rng, random.Random(f"no-energy-{f.seed}")
+    try:
+        c = BY_ID["CP-034"]
+        for day, stall in ((2, "charger"), (1, "vehicle")):
+            flat = 45 if stall == "charger" else 40
+            minutes = f.rng.randint(20, 40) + flat
+            for _ in range(60):
+                start = _at(day, "06:00:00") + timedelta(minutes=f.rng.randint(0, 13 * 60))
+                end = start + timedelta(minutes=minutes + 6)
+                if f.is_free(c, 1, start, end):
+                    f.session(c, 1, start, minutes, stall_after=minutes - flat, stall=stall)
+                    break
+    finally:
+        f.rng = main
 
 
 def _heartbeats(f: _Feed) -> None:

@@ -30,6 +30,7 @@ from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackDigestRun
 from bot.slack.outbox import OutboxWorker, enqueue
 from bot.slack.render.digest import render_digest_messages
+from bot.slack.report_post import latest_report
 from bot.store.base import table_of
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class DigestScheduler:
             if not claimed:
                 return DigestRunResult(channel, local_date, False, trigger=trigger)
             digest = self.build(s, day, self.tz, self.sites, now)
-            messages = render_digest_messages(digest, self.tz)
+            messages = render_digest_messages(digest, self.tz, report=latest_report(s, channel))
             for i, message in enumerate(messages):
                 enqueue(
                     s,

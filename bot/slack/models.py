@@ -135,3 +135,19 @@ class SlackSeenEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(80), unique=True)
     seen_at: Mapped[datetime]
+
+
+class SlackReportPost(Base):
+    """A weekly report posted to Slack, so the daily digest can link to the latest."""
+
+    __tablename__ = "slack_report_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[str] = mapped_column(String(40))
+    posted_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("uq_slack_report_posts_channel_ts", "channel", "ts", unique=True),
+        Index("ix_slack_report_posts_posted_at", "posted_at"),
+    )

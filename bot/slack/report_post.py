@@ -11,12 +11,19 @@ lost answer fails the command instead of posting twice behind the caller's back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.report.model import WeeklyReport
 from bot.report.render import chart_pngs, report_text
+from bot.slack.dbutil import insert_ignore
+from bot.slack.models import SlackReportPost
 from bot.slack.render.budget import check
 from bot.slack.render.report import chart_title, report_message, upload_comment
+from bot.store.base import table_of
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -28,6 +35,23 @@ class PostedReport:
     ts: str
     files: list[str] = field(default_factory=list)  # ids of the charts shared in the thread
     charts_error: str | None = None
+
+
+def record_report(session: Session, posted: PostedReport, now: datetime) -> None:
+    """Remember a posted report (channel, ts): the daily digest links to the latest."""
+    insert_ignore(session, table_of(SlackReportPost),
+                  {"channel": posted.channel, "ts": posted.ts, "posted_at": now})
+
+
+def latest_report(session: Session, channel: str) -> tuple[str, str] | None:
+    """(channel, ts) of the newest report posted to `channel`, else to any channel."""
+    newest = select(SlackReportPost.channel, SlackReportPost.ts).order_by(
+        SlackReportPost.posted_at.desc(), SlackReportPost.id.desc()).limit(1)
+    for query in (newest.where(SlackReportPost.channel == channel), newest):
+        row = session.execute(query).first()
+        if row is not None:
+            return str(row[0]), str(row[1])
+    return None
 
 
 def post_report(client: WebClient, channel: str, report: WeeklyReport) -> PostedReport:

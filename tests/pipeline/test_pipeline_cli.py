@@ -55,5 +55,5 @@ def test_ingest_batch_size_changes_nothing(tmp_path: Path) -> None:
                                env=env)
         assert digest.exit_code == 0, digest.output
         digests.add(digest.output)
-    assert len(triage_lines) == 1 and "60 incidents opened" in triage_lines.pop()
+    assert len(triage_lines) == 1 and "61 incidents opened" in triage_lines.pop()
     assert len(digests) == 1

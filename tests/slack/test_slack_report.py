@@ -160,3 +160,102 @@ def test_report_now_needs_a_channel(db_url: str, stub: SlackStub) -> None:
     out = CliRunner().invoke(cli, ["slack", "report-now"], env=env)
     assert out.exit_code == 2 and "no channel" in out.output
     assert not stub.calls_to("chat.postMessage")
+
+
+def _digest_footer(stub: SlackStub) -> str:
+    posts = [c for c in stub.ok_calls("chat.postMessage")
+             if "faultbot_digest" in str(c.params.get("metadata"))]
+    assert posts, [c.params.get("text") for c in stub.ok_calls("chat.postMessage")]
+    last = posts[-1].params["blocks"][-1]
+    assert last["type"] == "context"
+    return str(last["elements"][0]["text"])
+
+
+def test_the_digest_links_to_the_latest_posted_report(
+        db_url: str, stub: SlackStub, fleet: ConnectionPlan) -> None:
+    """Issue 17 item 5: before any report the digest points to the commands; after
+    `report-now` it links to the posted message (its permalink), once per digest."""
+    env = _env(db_url, stub)
+    before = CliRunner().invoke(cli, ["slack", "digest-now", "--date", "2026-11-01"], env=env)
+    assert before.exit_code == 0, before.output
+    footer = _digest_footer(stub)
+    assert "`faultbot slack report-now`" in footer and "slack.com/archives" not in footer
+
+    out = CliRunner().invoke(cli, ["slack", "report-now", "--now", END.isoformat()], env=env)
+    assert out.exit_code == 0, out.output
+    (post,) = [c for c in stub.ok_calls("chat.postMessage")
+               if "faultbot_digest" not in str(c.params.get("metadata"))]
+    ts = str(post.response["ts"])
+    link = f"<https://slack.com/archives/CREPORT/p{ts.replace('.', '')}|the latest report>"
+
+    after = CliRunner().invoke(cli, ["slack", "digest-now", "--date", "2026-11-02"], env=env)
+    assert after.exit_code == 0, after.output
+    footer = _digest_footer(stub)
+    assert link in footer and "`faultbot report --week`" in footer
+    assert "`faultbot slack report-now`" not in footer
+
+
+def test_the_newest_report_wins_and_another_channel_is_a_fallback(db_engine: Engine) -> None:
+    from datetime import datetime
+
+    from bot.slack.report_post import PostedReport, latest_report, record_report
+
+    t0 = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    with make_sessionmaker(db_engine)() as s, s.begin():
+        assert latest_report(s, "C1") is None
+        record_report(s, PostedReport("C2", "100.000200"), t0)
+        assert latest_report(s, "C1") == ("C2", "100.000200")
+        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))
+        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))  # once
+        record_report(s, PostedReport("C2", "300.000400"), t0 + timedelta(days=8))
+        assert latest_report(s, "C1") == ("C1", "200.000300")
+        assert latest_report(s, "C2") == ("C2", "300.000400")
+
+
+def test_the_weekly_schedule_posts_once_a_week_and_catches_up(
+        db_url: str, db_engine: Engine, stub: SlackStub, client: WebClient,
+        fleet: ConnectionPlan) -> None:
+    """Issue 17: FAULTBOT_REPORT_TIME "mon 08:00" (Berlin) in `faultbot run`: nothing before
+    the hour, one post at it (charts in the thread, recorded for the digest's link), no
+    second post on a restart that week, a catch-up within six hours, a skip after that."""
+    from datetime import datetime
+
+    from bot.config import load_settings
+    from bot.slack.report_job import ReportScheduler
+    from bot.slack.report_post import latest_report
+
+    settings = load_settings({"DATABASE_URL": db_url, "FAULTBOT_DIGEST_CHANNEL": "CREPORT",
+                              "FAULTBOT_TIMEZONE": "Europe/Berlin",
+                              "FAULTBOT_REPORT_TIME": "mon 08:00"}, dotenv=False)
+    job = ReportScheduler(db_engine, settings, client)
+    fire = job.trigger().get_next_fire_time(None, datetime(2026, 11, 25, tzinfo=UTC))
+    assert fire is not None and fire.isoformat() == "2026-11-30T08:00:00+01:00"
+    monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+    assert job.run_due(monday - timedelta(minutes=1)) is None  # last week's: too late
+    assert stub.ok_calls("chat.postMessage") == []
+    posted = job.run_due(monday + timedelta(seconds=5))
+    assert posted is not None and posted.channel == "CREPORT" and len(posted.files) == 2
+    assert job.run_due(monday + timedelta(hours=1)) is None  # a restart: already posted
+    assert len(stub.ok_calls("chat.postMessage")) == 1
+    with make_sessionmaker(db_engine)() as s:
+        assert latest_report(s, "CREPORT") == ("CREPORT", posted.ts)
+    # The next week: started three hours late still posts; seven hours late does not.
+    assert job.run_due(monday + timedelta(days=7, hours=3)) is not None
+    assert job.run_due(monday + timedelta(days=14, hours=7)) is None
+    assert len(stub.ok_calls("chat.postMessage")) == 2
+
+
+def test_report_time_setting() -> None:
+    from datetime import time
+
+    from bot.config import SettingsError, load_settings
+
+    def at(value: str) -> object:
+        return load_settings({"FAULTBOT_REPORT_TIME": value}, dotenv=False).report_time
+
+    assert load_settings({}, dotenv=False).report_time is None
+    assert at("off") is None
+    assert at("mon 08:00") == (0, time(8, 0)) and at("Sunday 7:05") == (6, time(7, 5))
+    for bad in ("tu 08:00", "mon 8", "mon 24:00", "08:00", "mon 02:30", "monx 08:00"):
+        with pytest.raises(SettingsError, match="FAULTBOT_REPORT_TIME"):
+            at(bad)

@@ -162,8 +162,10 @@ def replayed(sample, messages) -> tuple[TriageEngine, Replay]:
 
 def test_silent_chargers_and_side_channels(replayed) -> None:
     engine, result = replayed
-    assert sorted(d.charger for d in result.timed) == sorted(SCENARIOS["silent"])
-    assert all(d.rule == "silent_charger" and d.connector is None for d in result.timed)
+    silent = [d for d in result.timed if d.rule == "silent_charger"]
+    assert sorted(d.charger for d in silent) == sorted(SCENARIOS["silent"])
+    assert all(d.connector is None for d in silent)
+    assert {d.rule for d in result.timed} == {"silent_charger", "charging_without_energy"}
     suspects = engine.take_energy_suspect_sessions()
     assert {s.charger for s in suspects} == set(SCENARIOS["power_meter_failure"])
     codes = {(s.charger, s.code) for s in engine.recent_unknown_codes()}
@@ -172,6 +174,24 @@ def test_silent_chargers_and_side_channels(replayed) -> None:
     view = engine.charger_view(cp)
     assert view is not None and view.model == "MaxiChargerAC"
     assert any(d.rule == "phantom_boot_fault" for p in view.ports for d in p.ignored)
+
+
+def test_charging_without_energy_found_and_a_vehicle_that_stopped_is_not(
+        sample, replayed) -> None:
+    """Issue 17: the charger that stopped delivering is one finding on its day-3 session;
+    the same charger's day-2 SuspendedEV session (flat as long) is not flagged."""
+    _, result = replayed
+    (cp,) = SCENARIOS["charger_stopped_delivering"]
+    assert SCENARIOS["vehicle_stopped_drawing"] == [cp]
+    found = [d for d in result.timed if d.rule == "charging_without_energy"]
+    assert [(d.charger, d.connector) for d in found] == [(cp, 1)]
+    (d,) = found
+    assert d.ts.date().isoformat() == "2026-11-20"  # day 3, not the SuspendedEV day
+    # the SuspendedEV session is in the feed (the non-finding is not vacuous)
+    suspended = [line for line in sample[0].feed.read_text().splitlines()
+                 if f'"{cp}"' in line and '"SuspendedEV"' in line]
+    assert len(suspended) == 1 and '"2026-11-19T' in suspended[0]
+    assert d.category == "power_module" and d.owner == "remote_operator"
 
 
 def test_the_sample_replays_quickly_and_the_duplicates_count(replayed) -> None:

@@ -47,7 +47,7 @@ def test_demo_ingest_digest_and_demo_slack_state_the_same_facts(tmp_path: Path) 
     slack_down, slack_uptime = _one(
         r"faultbot digest for 2026-11-20: (\d+) ports? down, uptime ([\d.]+)%", slack.output)
 
-    assert demo_opened == ingest_opened == slack_opened == "60"
+    assert demo_opened == ingest_opened == slack_opened == "61"
     assert int(demo_down) == headline["ports_down_now"] == int(slack_down) == 2
     assert int(demo_total) == headline["ports_total"]
     assert float(demo_uptime) == round(headline["uptime_pct"], 2)

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.model import SECTION_ORDER, Digest, DigestLine, UnknownCode
-from bot.slack.escape import environment
+from bot.slack.escape import environment, link
 from bot.slack.render.budget import (
     MAX_BLOCKS,
     SlackMessage,
@@ -115,11 +115,21 @@ def digest_blocks(
     return blocks
 
 
+def report_permalink(channel: str, ts: str) -> str:
+    """A message's permalink without an API call (Slack redirects it to the workspace)."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 def render_digest_messages(
-    digest: Digest, tz: ZoneInfo, *, lines_per_section: int = LINES_PER_SECTION
+    digest: Digest, tz: ZoneInfo, *, lines_per_section: int = LINES_PER_SECTION,
+    report: tuple[str, str] | None = None,
 ) -> list[SlackMessage]:
-    """The digest as one or more messages, each within Block Kit limits."""
+    """The digest as one or more messages, each within Block Kit limits. `report` is the
+    (channel, ts) of the latest posted weekly report, which the last message links to."""
     m = _macros()
+    latest = None
+    if report is not None:
+        latest = link(report_permalink(*report), str(m.weekly_report_label()))
     body = digest_blocks(digest, tz, lines_per_section)
     per_message = MAX_BLOCKS - 3  # room for a header, a "truncated" note, the weekly report
     pages = [body[i : i + per_message] for i in range(0, len(body), per_message)] or [[]]
@@ -140,6 +150,6 @@ def render_digest_messages(
         if i == n and hidden:
             blocks.append(context(str(m.truncated(hidden))))
         if i == n:  # the daily digest points to the weekly report
-            blocks.append(context(str(m.weekly_report())))
+            blocks.append(context(str(m.weekly_report(latest))))
         messages.append(SlackMessage(str(m.fallback(digest, i, n)), blocks))
     return messages

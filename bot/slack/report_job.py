@@ -1,0 +1,109 @@
+"""The weekly fleet report on a schedule in `faultbot run` (FAULTBOT_REPORT_TIME).
+
+Like the daily digest (bot/slack/digest_job.py): an APScheduler CronTrigger at the
+weekday and local time in FAULTBOT_TIMEZONE, and a start-up catch-up, both calling
+`run_due(now)`. A week's report is posted to the digest channel only when no report was
+recorded there (slack_report_posts) since that week's scheduled time, so a restart or
+a manual `faultbot slack report-now` after the hour does not post it twice. Up to
+`CATCH_UP` late still posts; later, the week is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.slack.dbutil import utcnow
+from bot.slack.models import SlackReportPost
+from bot.slack.report_post import PostedReport, post_report, record_report
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "faultbot-weekly-report"
+CATCH_UP = timedelta(hours=6)
+CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ReportScheduler:
+    def __init__(self, engine: Engine, settings: Settings, client: WebClient, *,
+                 sites: Any = None, clock: Callable[[], datetime] = utcnow) -> None:
+        if settings.report_time is None or not settings.digest_channel:
+            raise ValueError("the weekly report needs FAULTBOT_REPORT_TIME and a channel")
+        self.engine = engine
+        self.client = client
+        self.channel = settings.digest_channel
+        self.weekday, self.at = settings.report_time
+        self.tz: ZoneInfo = settings.timezone
+        self.sites = sites
+        self.clock = clock
+        self.scheduler: BackgroundScheduler | None = None
+
+    def trigger(self) -> CronTrigger:
+        return CronTrigger(day_of_week=CRON_DAYS[self.weekday], hour=self.at.hour,
+                           minute=self.at.minute, timezone=self.tz)
+
+    def start(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = BackgroundScheduler(timezone=self.tz)
+        self.scheduler.add_job(self._job, self.trigger(), id=JOB_ID,
+                               name="faultbot weekly report", replace_existing=True,
+                               misfire_grace_time=int(CATCH_UP.total_seconds()),
+                               coalesce=True, max_instances=1)
+        if not self.scheduler.running:
+            self.scheduler.start()
+        self._job()  # a restart after the scheduled time still posts this week's report
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _job(self) -> None:
+        try:
+            self.run_due(self.clock())
+        except Exception:
+            log.exception("weekly report run failed")
+
+    def scheduled_at(self, now: datetime) -> datetime:
+        """The UTC instant of the latest scheduled report at or before `now` (DST-aware)."""
+        local = now.astimezone(self.tz)
+        day = local.date() - timedelta(days=(local.weekday() - self.weekday) % 7)
+        at = datetime.combine(day, self.at, tzinfo=self.tz)
+        if at > local:
+            at = datetime.combine(day - timedelta(days=7), self.at, tzinfo=self.tz)
+        return at.astimezone(ZoneInfo("UTC"))
+
+    def run_due(self, now: datetime | None = None) -> PostedReport | None:
+        """Post this week's report if its time has passed (by less than CATCH_UP) and
+        none was posted to the channel since; the posted report, or None."""
+        from bot.fold.checkpoint import log_time
+        from bot.report.build import build_report
+
+        now = now or self.clock()
+        due = self.scheduled_at(now)
+        if now >= due + CATCH_UP:
+            return None
+        with Session(self.engine) as s:
+            done = s.execute(select(SlackReportPost.id).where(
+                SlackReportPost.channel == self.channel,
+                SlackReportPost.posted_at >= due).limit(1)).first()
+            if done is not None:
+                return None
+            logged = log_time(s.connection())
+            report = build_report(s, min(now, logged) if logged else now, self.tz, self.sites)
+        posted = post_report(self.client, self.channel, report)
+        with Session(self.engine) as s, s.begin():
+            record_report(s, posted, now)
+        if posted.charts_error:
+            log.warning("weekly report posted without charts: %s", posted.charts_error)
+        log.info("weekly report posted to %s (ts %s)", posted.channel, posted.ts)
+        return posted
