@@ -105,7 +105,8 @@ def _faultbot_count(me: list[str], log: Path, cwd: Path) -> int:
 def compare(label: str, log: Path, runs: int, peer: Path | None, work: Path,
             echo: Callable[[str], None]) -> None:
     me = [sys.executable, "-m", "bot.cli.main"]
-    frames = sum(1 for _ in log.open(encoding="utf-8"))
+    with log.open(encoding="utf-8") as lines:
+        frames = sum(1 for _ in lines)
     ours = _time([*me, "explain", "--json", str(log)], runs, work)
     echo(f"{label}: {frames} lines, {log.stat().st_size / 1e6:.1f} MB")
     echo(f"  faultbot explain --json   best {ours.best:6.3f} s  median {ours.median:6.3f} s"
