@@ -228,7 +228,9 @@ def _when(stamp: str) -> float:
 
 
 @click.command("scale")
-@click.option("--chargers", default=200, show_default=True, help="Chargers in the feed.")
+@click.option("--chargers", default=200, show_default=True,
+              help="Chargers in the feed. 200 keeps a 2-core run short; the 10,000-charger "
+                   "fleet: --chargers 10000 --hours 1 --frames 1000000.")
 @click.option("--hours", default=6.0, show_default=True, help="Hours of traffic generated.")
 @click.option("--frames", default=20_000, show_default=True, help="Frames measured (at most).")
 @click.option("--workers", default=2, show_default=True, help="Worker processes (N).")
