@@ -6,5 +6,5 @@ fold has already folded (the checkpoints say so), never a frame a diagnosis rest
 and never the newest frame that tells who a charger is or what state a port is in, so
 a worker that replays the remaining log rebuilds the same context.
 
-May import: config, fold, incidents, store, vocab
+May import: config, fold, incidents, schedule, store, vocab
 """

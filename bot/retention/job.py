@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from datetime import time
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from bot.retention.prune import PruneReport, RetentionPolicy, prune
 from bot.retention.vacuum import VacuumReport, reclaim
+from bot.schedule import CronJob
 
 log = logging.getLogger(__name__)
 
@@ -36,31 +36,27 @@ def prune_and_reclaim(engine: Engine, policy: RetentionPolicy) -> PruneRun:
     return PruneRun(report, vacuum)
 
 
-class PruneScheduler:
+class PruneScheduler(CronJob):
+    job_id = JOB_ID
+    job_name = "faultbot daily prune"
+    misfire_grace_s = MISFIRE_GRACE
+    fire_at_start = False  # the next daily run is soon enough
+
     def __init__(self, engine: Engine, policy: RetentionPolicy, at: time) -> None:
         self.engine = engine
         self.policy = policy
         self.at = at
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler = None
         self.runs: list[PruneRun] = []  # the last run, for /health-style inspection
 
     def trigger(self) -> CronTrigger:
         return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone="UTC")
 
-    def start(self) -> None:
-        if self.scheduler is None:
-            self.scheduler = BackgroundScheduler(timezone="UTC")
-        self.scheduler.add_job(
-            self.run_once, self.trigger(), id=JOB_ID, name="faultbot daily prune",
-            replace_existing=True, misfire_grace_time=MISFIRE_GRACE, coalesce=True,
-            max_instances=1,
-        )
-        if not self.scheduler.running:
-            self.scheduler.start()
+    def timezone(self) -> str:
+        return "UTC"
 
-    def shutdown(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    def fire(self) -> None:
+        self.run_once()
 
     def run_once(self) -> PruneRun | None:
         try:

@@ -4,5 +4,5 @@ Listeners stay thin (ack, then hand work to the domain); every post goes through
 transactional outbox; vendor text is escaped before it reaches Slack (`escape`).
 
 May import: actions, answers, ask, config, digest, fold, incidents, kb, ocpp, pipeline, report,
-sample, store, templating, text, vocab
+sample, schedule, store, templating, text, vocab
 """

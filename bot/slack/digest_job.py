@@ -19,13 +19,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings, check_digest_time
+from bot.schedule import CronJob
 from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.models import SlackDigestRun
 from bot.slack.outbox import OutboxWorker, enqueue
@@ -69,7 +69,14 @@ class DigestRunResult:
     trigger: str = ""
 
 
-class DigestScheduler:
+class DigestScheduler(CronJob):
+    """The daily digest (start-up catch-up included: a restart after the hour still
+    posts today's)."""
+
+    job_id = JOB_ID
+    job_name = "faultbot daily digest"
+    misfire_grace_s = MISFIRE_GRACE
+
     def __init__(
         self,
         engine: Engine,
@@ -92,7 +99,7 @@ class DigestScheduler:
         self.worker = worker or (
             OutboxWorker(engine, client, clock=clock, admins=settings.admins) if client else None
         )
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler = None
 
     @property
     def sites(self) -> Any:
@@ -104,29 +111,10 @@ class DigestScheduler:
     def trigger(self) -> CronTrigger:
         return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone=self.tz)
 
-    def start(self) -> None:
-        """Start the (single) scheduler process's job and catch up on a missed digest."""
-        if self.scheduler is None:
-            self.scheduler = BackgroundScheduler(timezone=self.tz)
-        self.scheduler.add_job(
-            self._job,
-            self.trigger(),
-            id=JOB_ID,
-            name="faultbot daily digest",
-            replace_existing=True,
-            misfire_grace_time=MISFIRE_GRACE,
-            coalesce=True,
-            max_instances=1,
-        )
-        if not self.scheduler.running:
-            self.scheduler.start()
-        self._job()  # a restart after the scheduled time still posts today's digest
+    def timezone(self) -> ZoneInfo:
+        return self.tz
 
-    def shutdown(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-
-    def _job(self) -> None:
+    def fire(self) -> None:
         try:
             self.run_due(self.clock())
         except Exception:

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.schedule import CronJob
 from bot.slack.dbutil import utcnow
 from bot.slack.models import SlackReportPost
 from bot.slack.report_post import PostedReport, post_report, record_report
@@ -34,7 +34,11 @@ CATCH_UP = timedelta(hours=6)
 CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class ReportScheduler:
+class ReportScheduler(CronJob):
+    job_id = JOB_ID
+    job_name = "faultbot weekly report"
+    misfire_grace_s = int(CATCH_UP.total_seconds())
+
     def __init__(self, engine: Engine, settings: Settings, client: WebClient, *,
                  sites: Any = None, clock: Callable[[], datetime] = utcnow) -> None:
         if settings.report_time is None or not settings.digest_channel:
@@ -46,28 +50,16 @@ class ReportScheduler:
         self.tz: ZoneInfo = settings.timezone
         self.sites = sites
         self.clock = clock
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler = None
 
     def trigger(self) -> CronTrigger:
         return CronTrigger(day_of_week=CRON_DAYS[self.weekday], hour=self.at.hour,
                            minute=self.at.minute, timezone=self.tz)
 
-    def start(self) -> None:
-        if self.scheduler is None:
-            self.scheduler = BackgroundScheduler(timezone=self.tz)
-        self.scheduler.add_job(self._job, self.trigger(), id=JOB_ID,
-                               name="faultbot weekly report", replace_existing=True,
-                               misfire_grace_time=int(CATCH_UP.total_seconds()),
-                               coalesce=True, max_instances=1)
-        if not self.scheduler.running:
-            self.scheduler.start()
-        self._job()  # a restart after the scheduled time still posts this week's report
+    def timezone(self) -> ZoneInfo:
+        return self.tz
 
-    def shutdown(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-
-    def _job(self) -> None:
+    def fire(self) -> None:
         try:
             self.run_due(self.clock())
         except Exception:
