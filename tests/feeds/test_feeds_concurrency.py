@@ -123,13 +123,20 @@ async def until(cond: Callable[[], bool], timeout: float = 30) -> None:
     await asyncio.wait_for(loop(), timeout)
 
 
-async def publish(url: str, objects: list[dict[str, Any]], queue: str) -> None:
+async def publish(url: str, objects: list[dict[str, Any]], *queues: str,
+                  chunk: int = 20) -> None:
+    """The same records to each queue, a chunk at a time to one queue after the other,
+    so that overlapping feeds fill at the same pace (one queue filled well before the
+    other would let its worker store everything alone)."""
     conn = await aio_pika.connect(url, timeout=5)
     async with conn:
         channel = await conn.channel(publisher_confirms=True)
-        await channel.declare_queue(queue, durable=True,
-                                    arguments={"x-single-active-consumer": True})
-        await publish_records(channel, objects, queue=queue)
+        for queue in queues:
+            await channel.declare_queue(queue, durable=True,
+                                        arguments={"x-single-active-consumer": True})
+        for start in range(0, len(objects), chunk):
+            for queue in queues:
+                await publish_records(channel, objects[start:start + chunk], queue=queue)
 
 
 def scalar(engine: Engine, stmt: Any) -> Any:
@@ -172,7 +179,7 @@ def test_two_workers_on_overlapping_feeds(pg_url: str, amqp: tuple[str, str]) ->
         for feed in feeds:
             await feed.start()
         try:
-            await asyncio.gather(publish(url, objects, queue), publish(url, objects, queue + "-b"))
+            await publish(url, objects, queue, queue + "-b")
             await until(lambda: all(f.health.stored + f.health.duplicates == len(objects)
                                     for f in feeds))
         finally:
