@@ -16,6 +16,13 @@ if TYPE_CHECKING:  # the Slack SDK loads only when a Slack command runs
     from bot.config import Settings
 
 
+def _say(what: str, *, err: bool = False, **context: object) -> None:
+    from bot.templating import terminal_env
+
+    text = terminal_env("cli").get_template("slack_sent.j2").render(what=what, **context)
+    click.echo(text, err=err)
+
+
 @click.group()
 def slack() -> None:
     """Slack side: post the digest now, flush the outbox."""
@@ -61,13 +68,11 @@ def digest_now(local_date: str | None, channel: str | None, database_url: str | 
     day = day or now.astimezone(settings.timezone).date()
     result = scheduler.post(channel, day, now, trigger="manual")
     if not result.posted:
-        click.echo(f"The digest for {day} was already posted to {channel}; not posting twice.")
+        _say("digest_twice", day=day, channel=channel)
         return
     sent = scheduler.worker.run_once() if scheduler.worker else 0
-    click.echo(
-        f"Digest for {scheduler.report_day(day)} queued to {channel} in "
-        f"{result.messages} message(s); {sent} delivered now."
-    )
+    _say("digest", report_day=scheduler.report_day(day), channel=channel,
+         messages=result.messages, sent=sent)
 
 
 @slack.command("report-now")
@@ -105,10 +110,9 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
         fail(f"Slack refused the report: {exc.response.get('error')}")
     with make_sessionmaker(engine)() as session, session.begin():
         record_report(session, posted, datetime.now(UTC))  # the digest links to it
-    click.echo(f"Weekly report posted to {posted.channel} (ts {posted.ts}); "
-               f"{len(posted.files)} chart(s) in the thread.")
+    _say("report", posted=posted)
     if posted.charts_error:
-        click.echo(f"The charts were not uploaded: {posted.charts_error}", err=True)
+        _say("charts_failed", err=True, error=posted.charts_error)
 
 
 @slack.command("deliver")
@@ -132,7 +136,7 @@ def deliver(loop: bool, database_url: str | None) -> None:
             stop.set()
         return
     sent = worker.run_once()
-    click.echo(f"{sent} delivered, {worker.pending()} still pending.")
+    _say("delivered", sent=sent, pending=worker.pending())
 
 
 @click.command("demo-slack")
