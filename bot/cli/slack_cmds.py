@@ -84,26 +84,20 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
     """Post the weekly fleet report now, with its charts in the thread."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.cli.common import parse_now
-    from bot.fold.checkpoint import log_time
+    from bot.cli.common import as_of, sites_or_exit
     from bot.report.build import build_report
     from bot.slack.report_post import post_report, record_report
     from bot.store.db import make_sessionmaker
-    from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
     channel = channel or settings.digest_channel
     if not channel:
         fail("no channel: set FAULTBOT_DIGEST_CHANNEL or pass --channel")
-    try:
-        sites = SiteMap.from_settings(settings)
-    except SitesError as exc:
-        fail(f"bad sites file: {exc}")
+    sites = sites_or_exit(settings)
     client = _client_or_exit(settings)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        now = parse_now(now_text) if now_text else log_time(session.connection())
-        built = build_report(session, now or datetime.now(UTC), settings.timezone, sites)
+        built = build_report(session, as_of(session, now_text), settings.timezone, sites)
     try:
         posted = post_report(client, channel, built)
     except SlackApiError as exc:
