@@ -260,6 +260,7 @@ class BrokerFeed:
         # (channel, queue, inbox, consumer tag): consumed on the underlying aiormq
         # channel, so this feed re-subscribes itself whenever a channel reopens
         self._consumers: list[tuple[AbstractRobustChannel, str, _Inbox, str]] = []
+        self._watched: set[int] = set()  # channels whose reopen re-subscribes
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -350,9 +351,9 @@ class BrokerFeed:
         again on every reopen of it (aio-pika only restores its own consumers)."""
         raw = await channel.get_underlay_channel()
         ok = await raw.basic_consume(queue, inbox.deliver, no_ack=False)
-        entry = (channel, queue, inbox, ok.consumer_tag or "")
-        self._consumers.append(entry)
-        if len([c for c in self._consumers if c[0] is channel]) == 1:
+        self._consumers.append((channel, queue, inbox, ok.consumer_tag or ""))
+        if id(channel) not in self._watched:
+            self._watched.add(id(channel))
             channel.reopen_callbacks.add(self._on_reopen)
 
     async def _on_reopen(self, channel: Any) -> None:
