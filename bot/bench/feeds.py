@@ -235,11 +235,23 @@ class ProcRun:
     def rate(self) -> float:
         return self.frames / self.seconds
 
-    def cpu_line(self) -> str:
-        per = f"consumers {self.client_cpu / self.frames * 1e6:.0f} us"
-        if self.broker_cpu is not None:
-            per += f", RabbitMQ {self.broker_cpu / self.frames * 1e6:.0f} us"
-        return f"CPU per frame: {per}"
+    @property
+    def client_us(self) -> float:
+        return self.client_cpu / self.frames * 1e6
+
+    @property
+    def broker_us(self) -> float | None:
+        return None if self.broker_cpu is None else self.broker_cpu / self.frames * 1e6
+
+
+def cpu_line(runs: list[ProcRun]) -> str:
+    """Median CPU per frame over the runs (it moves less with the load than wall time;
+    RabbitMQ's figure includes whatever else uses the broker meanwhile)."""
+    per = f"consumers {statistics.median(r.client_us for r in runs):.0f} us"
+    broker = [b for r in runs if (b := r.broker_us) is not None]
+    if broker:
+        per += f", RabbitMQ {statistics.median(broker):.0f} us"
+    return f"CPU per frame (median): {per}"
 
 
 async def _fill(url: str, lines: list[str], queue: str, part: str, count: int,
@@ -447,14 +459,18 @@ def feeds_bench(frames: int, chargers: int, batch: int, round_trips: int, amqp_u
         click.echo(f"broker: skipped, RabbitMQ not reachable at {amqp_url}: {exc}")
         return
     plain, one, routed, direct = (max(runs[k], key=lambda r: r.rate) for k in runs)
+    cpu_ratio = (statistics.median(r.client_us for r in runs["one"])
+                 / statistics.median(r.client_us for r in runs["plain"]))
     click.echo(f"broker, each consumer its own process, null sink, best of {broker_runs}:")
-    click.echo(f"  plain aio_pika consumer   {plain.rate:10.0f} frames/s   {plain.cpu_line()}")
+    click.echo(f"  plain aio_pika consumer   {plain.rate:10.0f} frames/s   "
+               f"{cpu_line(runs['plain'])}")
     click.echo(f"  faultbot, 1 worker        {one.rate:10.0f} frames/s   ratio to aio_pika "
-               f"{one.rate / plain.rate:.2f}   {one.cpu_line()}   peak RSS {one.rss_mb:.0f} MB")
+               f"{one.rate / plain.rate:.2f}   {cpu_line(runs['one'])} (CPU ratio to aio_pika "
+               f"{cpu_ratio:.2f})   peak RSS {one.rss_mb:.0f} MB")
     click.echo(f"  2 workers, routed         {routed.rate:10.0f} frames/s   ratio to 1 worker "
-               f"{routed.rate / one.rate:.2f}   {routed.cpu_line()}")
+               f"{routed.rate / one.rate:.2f}   {cpu_line(runs['routed'])}")
     click.echo(f"  2 workers, pre-partitioned{direct.rate:10.0f} frames/s   ratio to 1 worker "
-               f"{direct.rate / one.rate:.2f}   {direct.cpu_line()}")
+               f"{direct.rate / one.rate:.2f}   {cpu_line(runs['direct'])}")
     click.echo(f"  ({os.cpu_count()} CPUs; load average "
                + " ".join(f"{x:.2f}" for x in os.getloadavg()) + ")")
     stored = asyncio.run(_broker(amqp_url, lines, [store_sink(_fresh_store(database_url)[0])]))
