@@ -10,13 +10,11 @@ import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-import jinja2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,9 +27,9 @@ from bot.cli.common import (
     open_store,
     settings_or_exit,
 )
+from bot.cli.render import render
 from bot.ocpp.events import LineError, Record
 from bot.ocpp.logformats.context import ContextTally
-from bot.templating import terminal_env
 from bot.text import clean
 
 REJECTED_SHOWN = 20
@@ -44,17 +42,6 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 # --- rendering -----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    env = terminal_env("cli")
-    env.filters["clean"] = lambda value, limit=120: clean(value, limit)
-    return env
-
-
-def render(name: str, **context: Any) -> str:
-    return _env().get_template(name).render(**context).rstrip("\n")
 
 
 def _when(dt: datetime, zone: ZoneInfo, *, named: bool = False) -> str:

@@ -143,3 +143,18 @@ def test_bench_cli_prints_ratios() -> None:
     assert [ln.split("  ")[0].strip() for ln in lines] == [
         "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status"]
     assert all("x python -c pass" in ln for ln in lines)
+
+
+def test_explain_needs_no_database_library(tmp_path: Path) -> None:
+    """`explain` reads a file, not the store: its start-up must not pay for SQLAlchemy."""
+    log = tmp_path / "x.jsonl"
+    log.write_text('{"ts": "2026-11-20T08:00:00Z", "charger": "CP-1", "dir": "in", "frame": '
+                   '[2, "1", "Heartbeat", {}], "ocpp": "1.6"}\n')
+    probe = ("import sys\nfrom bot.cli.main import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('sqlalchemy', 'alembic', 'jsonschema', 'aiohttp', 'slack_sdk')))")
+    done = subprocess.run([sys.executable, "-c", probe, "explain", "--json", str(log)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("LOADED")][-1]
+    assert eval(line.removeprefix("LOADED ")) == [], done.stderr
