@@ -1,7 +1,8 @@
 """`faultbot bench cli`: whole-process start-up of the instant commands.
 
 Each command runs as its own process on the bundled sample (hyperfine-like: best and
-median of N runs), next to `python -c pass` measured in the same run.
+median of N runs, after one untimed run; bot.bench.proc), next to `python -c pass`
+measured in the same run.
 """
 
 from __future__ import annotations
@@ -12,23 +13,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from bot.bench.proc import times
+
 GOAL_S = 0.4  # --version and why, whole process, on a 2-core machine
-
-
-def _times(argv: list[str], runs: int, cwd: Path, env: dict[str, str]) -> list[float]:
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def run(*, runs: int, echo: Callable[[str], None]) -> None:
@@ -47,7 +39,7 @@ def run(*, runs: int, echo: Callable[[str], None]) -> None:
                  ("faultbot status", [*me, "status"])]
         floor = None
         for label, argv in cases:
-            t = _times(argv, runs, work, env)
+            t = times(argv, runs, work, env)  # as installed, after one untimed run
             best, median = min(t), statistics.median(t)
             floor = floor or median
             goal = f"  goal <= {GOAL_S} s: {'met' if median <= GOAL_S else 'missed'}" if (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,26 @@ def test_read_only_commands_import_no_feed_or_slack(db_url: str, tmp_path: Path)
         _, loaded = _probe(args, tmp_path, db_url)
         heavy = [m for m in loaded if not m.startswith("bot.cli.")]
         assert heavy == [], (args, heavy)
+
+
+def test_why_and_status_read_without_the_orm(db_url: str, tmp_path: Path) -> None:
+    """Core reads on bot.store.core_tables: importing sqlalchemy.orm and building every
+    mapper was a third of `faultbot why`'s whole run. The first run after an upgrade
+    builds the column-only tables from the models (and so imports the ORM) once."""
+    probe = ("import os, sys\nfrom bot.cli.main import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('ORM', 'sqlalchemy.orm' in sys.modules)")
+    env = {**os.environ, "FAULTBOT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def orm_loaded(args: list[str]) -> bool:
+        done = subprocess.run([sys.executable, "-c", probe, *args, "--database-url", db_url],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              env=env)
+        return [ln for ln in done.stdout.splitlines() if ln.startswith("ORM")][-1] == "ORM True"
+
+    assert orm_loaded(["why", "CP-1"])  # cold cache: built from the models
+    for args in (["why", "CP-1"], ["status"], ["status", "CP-1"], ["why", "CP-1", "--json"]):
+        assert not orm_loaded(args), args
 
 
 def test_heads_read_from_scripts_match_alembic(db_url: str) -> None:
