@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import namedtuple
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -373,9 +374,15 @@ def _status_rows(
     if name is not None:
         port_q = port_q.where(cn.charger_id == name)
         charger_q = charger_q.where(ch.id == name)
-    ports = [p for p in conn.execute(port_q) if members is None or p.charger_id in members]
-    chargers = {c.id: c for c in conn.execute(charger_q)
-                if members is None or c.id in members}
+    # Named tuples, not Rows: a Row's attribute goes through Python-level __getattr__,
+    # and the view and template read each port's fields several times.
+    named: Any = namedtuple  # field names known only at run time
+    result = conn.execute(port_q)
+    port = named("port", list(result.keys()))._make
+    ports = [port(p) for p in result if members is None or p.charger_id in members]
+    result = conn.execute(charger_q)
+    charger = named("charger", list(result.keys()))._make
+    chargers = {c.id: charger(c) for c in result if members is None or c.id in members}
     return ports, chargers
 
 

@@ -158,11 +158,12 @@ def test_writing_commands_still_migrate(args: list[str], tmp_path: Path) -> None
 
 
 def test_bench_cli_prints_ratios() -> None:
-    result = CliRunner().invoke(cli, ["bench", "cli", "--runs", "1"])
+    result = CliRunner().invoke(cli, ["bench", "cli", "--runs", "1", "--ports", "301"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [ln.split("  ")[0].strip() for ln in lines] == [
-        "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status"]
+        "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status",
+        "status, 301 ports"]
     assert all("x python -c pass" in ln for ln in lines)
 
 
@@ -179,3 +180,15 @@ def test_explain_needs_no_database_library(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("LOADED")][-1]
     assert eval(line.removeprefix("LOADED ")) == [], done.stderr
+
+
+def test_bench_fleet_store_holds_the_ports_asked_for(tmp_path: Path) -> None:
+    from bot.bench.cli import fleet_store
+
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    fleet_store(url, 301)
+    result = CliRunner().invoke(cli, ["status", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    ports = [ln for ln in result.output.splitlines() if ln.startswith("  port ")]
+    assert len(ports) == 301
+    assert sum(", GroundFailure" in ln for ln in ports) == 2 * 22  # FL-00000, -07 ... -147
