@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-from sqlalchemy import Engine
 
 from bot.config import Settings, SettingsError, load_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `explain` never opens the store
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from bot.store.sites import SiteMap
