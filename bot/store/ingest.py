@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.ocpp.cleaning import escaped, storable
@@ -120,6 +131,14 @@ SESSION_KEYS = (
 )  # fmt: skip
 
 
+def _unnest(table: Table, keys: Sequence[str]) -> Any:
+    """SELECT <keys> FROM unnest(:key1::type[], :key2::type[], ...): rows from one
+    array parameter per column (PostgreSQL)."""
+    arrays = [bindparam(k, type_=postgresql.ARRAY(table.c[k].type)) for k in keys]
+    rows = func.unnest(*arrays).table_valued(*keys).render_derived(name="u")
+    return select(*(rows.c[k] for k in keys))
+
+
 def _when(when: Callable[[datetime], Any], value: datetime | None) -> Any:
     return None if value is None else when(value)
 
@@ -131,8 +150,13 @@ class _Plain:
     converted once), so no per-row bind processing (about 15 µs a row in SQLAlchemy's
     executemany, the largest cost of the state upserts)."""
 
-    def __init__(self, stmt: Any, dialect: Any, keys: Sequence[str]) -> None:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    def __init__(
+        self, stmt: Any, dialect: Any, keys: Sequence[str], *, arrays: bool = False
+    ) -> None:
+        """arrays: `stmt` takes one array per key (see _unnest); `run` sends the rows
+        as columns in one execute."""
+        self.arrays = arrays
+        compiled = stmt.compile(dialect=dialect, column_keys=None if arrays else list(keys))
         self.sql = compiled.string
         consts = {name: b.value for name, b in compiled.binds.items() if name not in keys}
         self.keys = tuple(keys)
@@ -148,6 +172,12 @@ class _Plain:
         if not rows:
             return
         params: Any
+        if self.arrays:
+            columns = zip(*rows, strict=True)
+            conn.exec_driver_sql(
+                self.sql, {**dict(zip(self.keys, map(list, columns), strict=True)), **self.consts}
+            )
+            return
         if not self.positional:
             keys, consts = self.keys, self.consts
             params = [{**dict(zip(keys, r, strict=True)), **consts} for r in rows]
@@ -175,15 +205,31 @@ class Ingestor:
         self._log_writer = _LogWriter(engine.dialect)
         d = engine.dialect
         self._when = self._log_writer.when  # datetime -> what the driver takes
-        self._upsert_chargers = _Plain(self._charger_upsert(insert), d, CHARGER_KEYS)
-        self._touch_chargers = _Plain(self._charger_touch(), d, TOUCH_KEYS)
+        pg = self.dialect == "postgresql"
+
+        def rows_of(keys: Sequence[str]) -> Callable[[Table], Any]:
+            """The upserts' INSERT: per-row VALUES on SQLite (executemany there is a C
+            loop), one INSERT ... SELECT FROM unnest(<one array per column>) on
+            PostgreSQL (one statement, one round trip, whatever the batch size)."""
+            if pg:
+                return lambda table: insert(table).from_select(list(keys), _unnest(table, keys))
+            return cast(Callable[[Table], Any], insert)
+
+        self._upsert_chargers = _Plain(
+            self._charger_upsert(rows_of(CHARGER_KEYS)), d, CHARGER_KEYS, arrays=pg
+        )
+        # PostgreSQL: a touched charger goes through the full upsert (the same result),
+        # in the one statement; an UPDATE ... FROM unnest would lock in join order
+        self._touch_chargers = None if pg else _Plain(self._charger_touch(), d, TOUCH_KEYS)
         self._upsert_ports_same = _Plain(
-            self._connector_upsert(insert, single_run=True), d, PORT_KEYS
+            self._connector_upsert(rows_of(PORT_KEYS), single_run=True), d, PORT_KEYS, arrays=pg
         )
         self._upsert_ports_changed = _Plain(
-            self._connector_upsert(insert, single_run=False), d, PORT_KEYS
+            self._connector_upsert(rows_of(PORT_KEYS), single_run=False), d, PORT_KEYS, arrays=pg
         )
-        self._session_starts = _Plain(self._session_upsert(insert), d, SESSION_KEYS)
+        self._session_starts = _Plain(
+            self._session_upsert(rows_of(SESSION_KEYS)), d, SESSION_KEYS, arrays=pg
+        )
         # lower bounds of what the database holds (both values only ever grow there)
         self._charger_last_seen: dict[str, datetime] = {}
         self._port_updated: dict[tuple[str, int], datetime] = {}
@@ -425,12 +471,15 @@ class Ingestor:
             if known is None or news or agg.first_seen < known:
                 full.append(agg.row(when))
             elif agg.last_seen is not None and agg.last_seen > known:
-                touch.append((agg.id, when(agg.last_seen), agg.ocpp_version))
+                if self._touch_chargers is None:
+                    full.append(agg.row(when))
+                else:
+                    touch.append((agg.id, when(agg.last_seen), agg.ocpp_version))
             # else: nothing a reader sees can change (both bounds are inside what is stored)
         if full:
             full.sort(key=_first)  # one lock order for every worker
             self._upsert_chargers.run(conn, full)
-        if touch:
+        if touch and self._touch_chargers is not None:
             touch.sort(key=_first)
             self._touch_chargers.run(conn, touch)
 
