@@ -111,7 +111,7 @@ class _ChargerAgg:
             _when(when, self.boot_at),
             _text(r.status[:32]) if r else None,
             _when(when, self.reply_at),
-            r.interval if r and _int_ok(r.interval) else None,
+            _int_or_none(r.interval) if r else None,
         )
 
 
@@ -521,7 +521,7 @@ class Ingestor:
             row = (
                 key[0],
                 key[1],
-                last.evse if _int_ok(last.evse) else None,
+                _int_or_none(last.evse),
                 _text(last.status),
                 _text(last.error_code),
                 _text(last.vendor_id),
@@ -568,7 +568,7 @@ class Ingestor:
                     "energy_suspect_reason": None,
                 }
             if _int_ok(port):
-                row["connector_id"] = port
+                row["connector_id"] = _int_or_none(port)
             if t.id_tag is not None:
                 row["id_tag"] = _text(t.id_tag)
             if t.kind == "start":
@@ -605,6 +605,10 @@ class Ingestor:
                 row = folded[k]
                 for name in ("started_at", "stopped_at", "last_meter_at"):
                     row[name] = _when(when, row[name])
+                # one type per column (PostgreSQL sends each column as one typed array)
+                for name in ("meter_start_wh", "last_energy_wh"):
+                    if row[name] is not None:
+                        row[name] = float(row[name])
                 rows.append(tuple(row[name] for name in SESSION_KEYS))
             self._session_starts.run(conn, rows)
         if orphans:
@@ -671,6 +675,12 @@ _INT_MAX = 2**31 - 1
 def _int_ok(value: int | None) -> bool:
     """Fits the INTEGER columns (hostile frames carry absurd numbers)."""
     return value is not None and -_INT_MAX <= value <= _INT_MAX
+
+
+def _int_or_none(value: int | None) -> int | None:
+    """A plain int that fits, else None: one Python type per column, as PostgreSQL's
+    one-array-per-column statements need (psycopg refuses an array of mixed types)."""
+    return int(value) if value is not None and _int_ok(value) else None
 
 
 def _text(value: str | None) -> str | None:

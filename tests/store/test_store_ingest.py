@@ -311,3 +311,20 @@ def test_a_known_charger_heard_again_keeps_identity_and_moves_only_forward(
         s.commit()
     Ingestor(db_engine).ingest(frames)  # one batch, a fresh cache: the full upsert
     assert _charger(db_engine, "CP-1") == split
+
+
+def test_sessions_with_whole_and_fractional_readings_in_one_batch(db_engine: Engine) -> None:
+    """A meterStart of 1000 (int) and a reading of 1500.5 (float) in one batch: PostgreSQL
+    gets each column as one array, and its driver cannot send an array of mixed types."""
+    Ingestor(db_engine).ingest([
+        tx("CP-1", at(0), "start", "T1", energy=1000),
+        tx("CP-2", at(0), "start", "T2", energy=2000.25),
+        tx("CP-2", at(1), "update", "T2", energy=2500),
+        tx("CP-1", at(1), "update", "T1", energy=1500.5),
+    ])
+    with Session(db_engine) as s:
+        got = s.execute(
+            select(ChargingSession.transaction_id, ChargingSession.meter_start_wh,
+                   ChargingSession.last_energy_wh).order_by(ChargingSession.transaction_id)
+        ).all()
+    assert [tuple(r) for r in got] == [("T1", 1000, 1500.5), ("T2", 2000.25, 2500)]
