@@ -55,17 +55,40 @@ def _parse_only(lines: list[str]) -> None:
     Parser().parse_many(read_lines(lines, source="bench"))
 
 
+# The child reports its own peak RSS: VmHWM belongs to the memory map exec gave it.
+# (getrusage's ru_maxrss does not do: Linux keeps it across exec, and a child spawned
+# with vfork ran in this process's memory, which holds every generated line.)
+_CHILD = """
+import atexit, os
+def _peak():
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+        kb = str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with open(os.environ["FAULTBOT_BENCH_PEAK"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+from bot.cli.main import cli
+cli()
+"""
+
+
 def whole_ingest(path: Path, database_url: str, batch_size: int) -> tuple[float, float, int]:
     """`faultbot ingest FILE` in its own process: (seconds, peak RSS in MB, exit code)."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    argv = [sys.executable, "-c", "from bot.cli.main import cli; cli()", "ingest", str(path),
+    peak_file = path.with_suffix(".peak")
+    env = {**os.environ, "DATABASE_URL": database_url, "FAULTBOT_BENCH_PEAK": str(peak_file)}
+    argv = [sys.executable, "-c", _CHILD, "ingest", str(path),
             "--batch-size", str(batch_size), "--json"]
     started = time.perf_counter()
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    code = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=False).returncode
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, child.returncode  # ru_maxrss: KiB on Linux
+    try:
+        peak_mb = int(peak_file.read_text()) / 1024  # kB
+    except (OSError, ValueError):
+        peak_mb = float("nan")
+    return seconds, peak_mb, code
 
 
 def _whole(
