@@ -5,7 +5,11 @@ Timed: (1) faultbot's ingest: read, decode, parse, normalize, persist, update st
 into a fresh, migrated SQLite file; (2) the floor: plain json.loads of the same lines
 and a bulk insert of the same rows (fingerprint, charger, ts, direction, raw) into a
 bare table with no indexes and no logic. The ratio is what the store costs on top of
-"decode and write". Run: `faultbot bench ingest` or `python -m bot.bench.ingest`.
+"decode and write". Then (3) the whole `faultbot ingest` command (store, triage,
+incidents; imports and migrations included) in its own process on the same lines written
+to a file: frames/s and peak RSS, against a fresh SQLite file and, when a PostgreSQL
+server URL is given (`--postgres-url`), against a scratch database on it, with the
+PostgreSQL/SQLite ratio. Run: `faultbot bench ingest` or `python -m bot.bench.ingest`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import cProfile
 import io
 import json
+import os
 import pstats
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,6 +53,80 @@ def _parse_only(lines: list[str]) -> None:
     from bot.ocpp.readers import read_lines
 
     Parser().parse_many(read_lines(lines, source="bench"))
+
+
+# The child reports its own peak RSS: VmHWM belongs to the memory map exec gave it.
+# (getrusage's ru_maxrss does not do: Linux keeps it across exec, and a child spawned
+# with vfork ran in this process's memory, which holds every generated line.)
+_CHILD = """
+import atexit, os
+def _peak():
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+        kb = str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with open(os.environ["FAULTBOT_BENCH_PEAK"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+from bot.cli.main import cli
+cli()
+"""
+
+
+def whole_ingest(path: Path, database_url: str, batch_size: int) -> tuple[float, float, int]:
+    """`faultbot ingest FILE` in its own process: (seconds, peak RSS in MB, exit code)."""
+    peak_file = path.with_suffix(".peak")
+    env = {**os.environ, "DATABASE_URL": database_url, "FAULTBOT_BENCH_PEAK": str(peak_file)}
+    argv = [sys.executable, "-c", _CHILD, "ingest", str(path),
+            "--batch-size", str(batch_size), "--json"]
+    started = time.perf_counter()
+    code = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=False).returncode
+    seconds = time.perf_counter() - started
+    try:
+        peak_mb = int(peak_file.read_text()) / 1024  # kB
+    except (OSError, ValueError):
+        peak_mb = float("nan")
+    return seconds, peak_mb, code
+
+
+def _whole(
+    lines: list[str], tmp: str, batch_size: int, postgres_url: str | None,
+    floor_rate: float, echo: Callable[[str], None],
+) -> dict[str, float]:
+    """The whole command on SQLite and (given a server) PostgreSQL, same file."""
+    n = len(lines)
+    path = Path(tmp) / "fleet.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line)
+            f.write("\n")
+    out: dict[str, float] = {}
+    runs: list[tuple[str, str | None]] = [("sqlite", f"sqlite:///{Path(tmp) / 'whole.db'}")]
+    runs.append(("postgresql", postgres_url))
+    for backend, url in runs:
+        if url is None:
+            echo(f"whole `faultbot ingest` ({backend}): skipped (give --postgres-url)")
+            continue
+        if backend == "postgresql":
+            from bot.store.db import scratch_postgres
+
+            with scratch_postgres(url, prefix="faultbot_bench") as scratch:
+                seconds, rss, code = whole_ingest(path, scratch, batch_size)
+        else:
+            seconds, rss, code = whole_ingest(path, url, batch_size)
+        if code not in (0, 1):
+            echo(f"whole `faultbot ingest` ({backend}): failed, exit code {code}")
+            continue
+        rate = n / seconds
+        out[f"whole_{backend}_fps"], out[f"whole_{backend}_rss_mb"] = rate, rss
+        line = (f"whole `faultbot ingest` ({backend}): {rate:,.0f} frames/s  ({seconds:.2f} s, "
+                f"peak RSS {rss:.0f} MB); bare floor/this: {floor_rate / rate:.2f}x")
+        if backend == "postgresql" and "whole_sqlite_fps" in out:
+            line += f"; PostgreSQL/SQLite: {rate / out['whole_sqlite_fps']:.2f}x"
+        echo(line)
+    return out
 
 
 def floor_insert(
@@ -99,6 +180,8 @@ def run(
     batch_size: int = 20_000,
     profile: bool = False,
     database_url: str | None = None,
+    postgres_url: str | None = None,
+    whole: bool = True,
     echo: Callable[[str], None] = print,
 ) -> dict[str, float]:
     echo(f"generating {chargers} chargers x {hours:g} h of fleet traffic (not timed) ...")
@@ -147,6 +230,8 @@ def run(
             else:
                 floor_engine.dispose()
         engine.dispose()
+        floor_rate = n / floors[False]
+        wholes = _whole(lines, tmp, batch_size, postgres_url, floor_rate, echo) if whole else {}
 
     started = time.perf_counter()
     _parse_only(lines)
@@ -182,6 +267,7 @@ def run(
         "floor_fps": floor_rate,
         "indexed_floor_fps": n / indexed_s,
         "parse_fps": n / parse_s,
+        **wholes,
     }
 
 
@@ -194,6 +280,8 @@ if __name__ == "__main__":
     ap.add_argument("--batch-size", type=int, default=20_000)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--database-url")
+    ap.add_argument("--postgres-url", help="a PostgreSQL server for the whole-command run")
+    ap.add_argument("--no-whole", action="store_true", help="skip the whole-command runs")
     args = ap.parse_args()
     run(
         chargers=args.chargers,
@@ -201,4 +289,6 @@ if __name__ == "__main__":
         batch_size=args.batch_size,
         profile=args.profile,
         database_url=args.database_url,
+        postgres_url=args.postgres_url,
+        whole=not args.no_whole,
     )

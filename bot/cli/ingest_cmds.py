@@ -435,9 +435,15 @@ def _status_view(
     "--batch-size", default=FILE_BATCH, show_default=True, type=click.IntRange(1, 100_000)
 )
 @click.option("--profile", is_flag=True, help="Print the top of a cProfile of the timed ingest.")
+@click.option("--postgres-url", envvar="FAULTBOT_BENCH_POSTGRES_URL",
+              help="A PostgreSQL server (any database on it): the whole `faultbot ingest` "
+                   "also runs into a scratch database there, next to SQLite.")
+@click.option("--whole/--no-whole", default=True, show_default=True,
+              help="Also time the whole `faultbot ingest` command in its own process.")
 @database_option
 def bench_ingest(
-    chargers: int, hours: float, batch_size: int, profile: bool, database_url: str | None
+    chargers: int, hours: float, batch_size: int, profile: bool, postgres_url: str | None,
+    whole: bool, database_url: str | None,
 ) -> None:
     """End-to-end ingest throughput next to a json.loads + bare bulk insert floor."""
     from bot.bench.ingest import run
@@ -448,6 +454,8 @@ def bench_ingest(
         batch_size=batch_size,
         profile=profile,
         database_url=database_url,
+        postgres_url=postgres_url,
+        whole=whole,
         echo=click.echo,
     )
 

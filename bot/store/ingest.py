@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.ocpp.cleaning import escaped, storable
@@ -85,22 +96,97 @@ class _ChargerAgg:
         self.reply: BootReply | None = None
         self.reply_at: datetime | None = None
 
-    def row(self) -> dict[str, Any]:
+    def row(self, when: Callable[[datetime], Any]) -> tuple[Any, ...]:
+        """The full upsert's values, in CHARGER_KEYS order (times converted by `when`)."""
         b, r = self.boot, self.reply
-        return {
-            "id": self.id,
-            "vendor": _text(b.vendor) if b else None,
-            "model": _text(b.model) if b else None,
-            "serial": _text(b.serial) if b else None,
-            "firmware": _text(b.firmware) if b else None,
-            "ocpp_version": self.ocpp_version,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "last_boot_at": self.boot_at,
-            "boot_status": _text(r.status[:32]) if r else None,
-            "boot_reply_at": self.reply_at,
-            "heartbeat_interval_s": r.interval if r and _int_ok(r.interval) else None,
-        }
+        return (
+            self.id,
+            _text(b.vendor) if b else None,
+            _text(b.model) if b else None,
+            _text(b.serial) if b else None,
+            _text(b.firmware) if b else None,
+            self.ocpp_version,
+            when(self.first_seen),
+            _when(when, self.last_seen),
+            _when(when, self.boot_at),
+            _text(r.status[:32]) if r else None,
+            _when(when, self.reply_at),
+            _int_or_none(r.interval) if r else None,
+        )
+
+
+CHARGER_KEYS = (
+    "id", "vendor", "model", "serial", "firmware", "ocpp_version", "first_seen", "last_seen",
+    "last_boot_at", "boot_status", "boot_reply_at", "heartbeat_interval_s",
+)  # fmt: skip
+TOUCH_KEYS = ("t_id", "t_seen", "t_version")
+PORT_KEYS = (
+    "charger_id", "connector_id", "evse_id", "status", "error_code", "vendor_id",
+    "vendor_error_code", "info", "status_since", "updated_at", "last_message_fp",
+)  # fmt: skip
+SESSION_KEYS = (
+    "charger_id", "transaction_id", "connector_id", "id_tag", "started_at", "stopped_at",
+    "meter_start_wh", "last_energy_wh", "last_meter_at", "stop_reason", "energy_suspect",
+    "energy_suspect_reason",
+)  # fmt: skip
+
+
+def _unnest(table: Table, keys: Sequence[str]) -> Any:
+    """SELECT <keys> FROM unnest(:key1::type[], :key2::type[], ...): rows from one
+    array parameter per column (PostgreSQL)."""
+    arrays = [bindparam(k, type_=postgresql.ARRAY(table.c[k].type)) for k in keys]
+    rows = func.unnest(*arrays).table_valued(*keys).render_derived(name="u")
+    return select(*(rows.c[k] for k in keys))
+
+
+def _when(when: Callable[[datetime], Any], value: datetime | None) -> Any:
+    return None if value is None else when(value)
+
+
+class _Plain:
+    """A state statement built with SQLAlchemy's expressions (the order-robust CASEs),
+    compiled once for the dialect and then sent to the driver as plain SQL: rows are
+    tuples in `keys` order whose values are already what the driver takes (times
+    converted once), so no per-row bind processing (about 15 µs a row in SQLAlchemy's
+    executemany, the largest cost of the state upserts)."""
+
+    def __init__(
+        self, stmt: Any, dialect: Any, keys: Sequence[str], *, arrays: bool = False
+    ) -> None:
+        """arrays: `stmt` takes one array per key (see _unnest); `run` sends the rows
+        as columns in one execute."""
+        self.arrays = arrays
+        compiled = stmt.compile(dialect=dialect, column_keys=None if arrays else list(keys))
+        self.sql = compiled.string
+        consts = {name: b.value for name, b in compiled.binds.items() if name not in keys}
+        self.keys = tuple(keys)
+        self.consts = consts
+        order = compiled.positiontup  # None for named paramstyles (psycopg: pyformat)
+        self.shape: list[tuple[int | None, Any]] | None = None
+        self.positional = order is not None
+        if order is not None and list(order) != list(keys):
+            at = {k: i for i, k in enumerate(keys)}
+            self.shape = [(at.get(name), consts.get(name)) for name in order]
+
+    def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        params: Any
+        if self.arrays:
+            columns = zip(*rows, strict=True)
+            conn.exec_driver_sql(
+                self.sql, {**dict(zip(self.keys, map(list, columns), strict=True)), **self.consts}
+            )
+            return
+        if not self.positional:
+            keys, consts = self.keys, self.consts
+            params = [{**dict(zip(keys, r, strict=True)), **consts} for r in rows]
+        elif self.shape is not None:
+            shape = self.shape
+            params = [tuple(c if i is None else r[i] for i, c in shape) for r in rows]
+        else:
+            params = list(rows)
+        conn.exec_driver_sql(self.sql, params)
 
 
 class Ingestor:
@@ -117,10 +203,33 @@ class Ingestor:
         else:
             raise ValueError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
         self._log_writer = _LogWriter(engine.dialect)
-        self._upsert_chargers = self._charger_upsert(insert)
-        self._upsert_ports_same = self._connector_upsert(insert, single_run=True)
-        self._upsert_ports_changed = self._connector_upsert(insert, single_run=False)
-        self._session_starts = self._session_upsert(insert)
+        d = engine.dialect
+        self._when = self._log_writer.when  # datetime -> what the driver takes
+        pg = self.dialect == "postgresql"
+
+        def rows_of(keys: Sequence[str]) -> Callable[[Table], Any]:
+            """The upserts' INSERT: per-row VALUES on SQLite (executemany there is a C
+            loop), one INSERT ... SELECT FROM unnest(<one array per column>) on
+            PostgreSQL (one statement, one round trip, whatever the batch size)."""
+            if pg:
+                return lambda table: insert(table).from_select(list(keys), _unnest(table, keys))
+            return cast(Callable[[Table], Any], insert)
+
+        self._upsert_chargers = _Plain(
+            self._charger_upsert(rows_of(CHARGER_KEYS)), d, CHARGER_KEYS, arrays=pg
+        )
+        # PostgreSQL: a touched charger goes through the full upsert (the same result),
+        # in the one statement; an UPDATE ... FROM unnest would lock in join order
+        self._touch_chargers = None if pg else _Plain(self._charger_touch(), d, TOUCH_KEYS)
+        self._upsert_ports_same = _Plain(
+            self._connector_upsert(rows_of(PORT_KEYS), single_run=True), d, PORT_KEYS, arrays=pg
+        )
+        self._upsert_ports_changed = _Plain(
+            self._connector_upsert(rows_of(PORT_KEYS), single_run=False), d, PORT_KEYS, arrays=pg
+        )
+        self._session_starts = _Plain(
+            self._session_upsert(rows_of(SESSION_KEYS)), d, SESSION_KEYS, arrays=pg
+        )
         # lower bounds of what the database holds (both values only ever grow there)
         self._charger_last_seen: dict[str, datetime] = {}
         self._port_updated: dict[tuple[str, int], datetime] = {}
@@ -160,6 +269,25 @@ class Ingestor:
                     else_=c.heartbeat_interval_s,
                 ),
             },
+        )
+
+    @staticmethod
+    def _charger_touch() -> Any:
+        """The common case, a known charger heard from again: only `last_seen` (the later
+        of the two) and a declared `ocpp_version` can change, by primary key, without
+        the full upsert's identity CASEs. Exactly what the full upsert would write for
+        such a row (the caller checks the conditions)."""
+        c = CHG.c
+        # typed, so PostgreSQL is told their types (a bare NULL parameter has none)
+        seen: Any = bindparam("t_seen", type_=c.last_seen.type)
+        version: Any = bindparam("t_version", type_=c.ocpp_version.type)
+        return (
+            update(CHG)
+            .where(c.id == bindparam("t_id"))
+            .values(
+                last_seen=_newer(seen, c.last_seen),
+                ocpp_version=case((version.is_not(None), version), else_=c.ocpp_version),
+            )
         )
 
     @staticmethod
@@ -332,27 +460,32 @@ class Ingestor:
             elif kind is BootReply and (agg.reply_at is None or m.occurred_at >= agg.reply_at):
                 agg.reply, agg.reply_at = cast(BootReply, fact), m.occurred_at
 
-        charger_rows = []
+        full: list[tuple[Any, ...]] = []
+        touch: list[tuple[Any, ...]] = []
+        when = self._when
+        known_seen = self._charger_last_seen
         for agg in chargers.values():
-            known = self._charger_last_seen.get(agg.id)
-            if (
-                known is not None
-                and agg.boot is None
-                and agg.reply is None
-                and (agg.last_seen is None or agg.last_seen <= known)
-                and agg.first_seen >= known  # first_seen cannot move earlier
-            ):
-                continue
-            charger_rows.append(agg.row())
-        if charger_rows:
-            charger_rows.sort(key=lambda r: r["id"])
-            conn.execute(self._upsert_chargers, charger_rows)
+            known = known_seen.get(agg.id)
+            # new to this worker, identity news, or first_seen may move earlier: in full
+            news = agg.boot is not None or agg.reply is not None
+            if known is None or news or agg.first_seen < known:
+                full.append(agg.row(when))
+            elif agg.last_seen is not None and agg.last_seen > known:
+                if self._touch_chargers is None:
+                    full.append(agg.row(when))
+                else:
+                    touch.append((agg.id, when(agg.last_seen), agg.ocpp_version))
+            # else: nothing a reader sees can change (both bounds are inside what is stored)
+        if full:
+            full.sort(key=_first)  # one lock order for every worker
+            self._upsert_chargers.run(conn, full)
+        if touch and self._touch_chargers is not None:
+            touch.sort(key=_first)
+            self._touch_chargers.run(conn, touch)
 
         same, changed, port_marks = self._port_rows(reports)
-        if same:
-            conn.execute(self._upsert_ports_same, same)
-        if changed:
-            conn.execute(self._upsert_ports_changed, changed)
+        self._upsert_ports_same.run(conn, same)
+        self._upsert_ports_changed.run(conn, changed)
         if sessions:
             self._apply_sessions(conn, sessions)
         if meter_failures:
@@ -362,10 +495,13 @@ class Ingestor:
 
     def _port_rows(
         self, reports: dict[tuple[str, int], list[tuple[datetime, int, Message, StatusReport]]]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[tuple[str, int], datetime]]:
-        same: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[str, int], datetime]]:
+        """Rows (PORT_KEYS order) for the ports whose state this batch moves: `same` when
+        every report kept carried the final status, else `changed` (see _connector_upsert)."""
+        same: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
         marks: dict[tuple[str, int], datetime] = {}
+        when = self._when
         for key in sorted(reports):
             items = reports[key]
             if len(items) > 1:
@@ -382,19 +518,19 @@ class Ingestor:
                 if t[3].status != last.status:
                     break
                 run_start = t[0]
-            row = {
-                "charger_id": key[0],
-                "connector_id": key[1],
-                "evse_id": last.evse if _int_ok(last.evse) else None,
-                "status": _text(last.status),
-                "error_code": _text(last.error_code),
-                "vendor_id": _text(last.vendor_id),
-                "vendor_error_code": _text(last.vendor_error_code),
-                "info": _text(last.info),
-                "status_since": run_start,
-                "updated_at": at,
-                "last_message_fp": last_msg.fingerprint,
-            }
+            row = (
+                key[0],
+                key[1],
+                _int_or_none(last.evse),
+                _text(last.status),
+                _text(last.error_code),
+                _text(last.vendor_id),
+                _text(last.vendor_error_code),
+                _text(last.info),
+                when(run_start),
+                when(at),
+                last_msg.fingerprint,
+            )
             (same if run_start == items[0][0] else changed).append(row)
             marks[key] = at
         return same, changed, marks
@@ -432,7 +568,7 @@ class Ingestor:
                     "energy_suspect_reason": None,
                 }
             if _int_ok(port):
-                row["connector_id"] = port
+                row["connector_id"] = _int_or_none(port)
             if t.id_tag is not None:
                 row["id_tag"] = _text(t.id_tag)
             if t.kind == "start":
@@ -463,7 +599,18 @@ class Ingestor:
                 row["energy_suspect"] = True
                 row["energy_suspect_reason"] = "energy register below the meter start"
         if folded:
-            conn.execute(self._session_starts, [folded[k] for k in sorted(folded)])
+            when = self._when
+            rows = []
+            for k in sorted(folded):
+                row = folded[k]
+                for name in ("started_at", "stopped_at", "last_meter_at"):
+                    row[name] = _when(when, row[name])
+                # one type per column (PostgreSQL sends each column as one typed array)
+                for name in ("meter_start_wh", "last_energy_wh"):
+                    if row[name] is not None:
+                        row[name] = float(row[name])
+                rows.append(tuple(row[name] for name in SESSION_KEYS))
+            self._session_starts.run(conn, rows)
         if orphans:
             # a reading that names no transaction belongs to the port's open session
             c = SES.c
@@ -509,6 +656,10 @@ class Ingestor:
                 self._port_updated[key] = at
 
 
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
+
+
 def port_of(fact: StatusReport | TransactionUpdate) -> int | None:
     """The port a fact is about: the EVSE on 2.x, the connector on 1.6 (as incidents do)."""
     return fact.evse if fact.evse is not None else fact.connector
@@ -524,6 +675,12 @@ _INT_MAX = 2**31 - 1
 def _int_ok(value: int | None) -> bool:
     """Fits the INTEGER columns (hostile frames carry absurd numbers)."""
     return value is not None and -_INT_MAX <= value <= _INT_MAX
+
+
+def _int_or_none(value: int | None) -> int | None:
+    """A plain int that fits, else None: one Python type per column, as PostgreSQL's
+    one-array-per-column statements need (psycopg refuses an array of mixed types)."""
+    return int(value) if value is not None and _int_ok(value) else None
 
 
 def _text(value: str | None) -> str | None:

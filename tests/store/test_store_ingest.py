@@ -268,3 +268,63 @@ def test_fast_log_insert_writes_times_as_the_orm_does(db_engine: Engine) -> None
         charger = s.get(Charger, "CP-T")
         assert charger is not None and charger.last_seen == row.ts
         assert s.scalar(select(func.count()).where(Charger.last_seen == MessageRow.ts)) == 1
+
+
+def _charger(engine: Engine, charger: str) -> tuple[object, ...]:
+    with Session(engine) as s:
+        c = s.get(Charger, charger)
+        assert c is not None
+        return (c.vendor, c.model, c.firmware, c.ocpp_version, c.first_seen, c.last_seen,
+                c.last_boot_at, c.boot_status, c.heartbeat_interval_s)
+
+
+def test_a_known_charger_heard_again_keeps_identity_and_moves_only_forward(
+    db_engine: Engine,
+) -> None:
+    """Issue 14: most batches only move a known charger's last_seen (the narrow statement
+    on SQLite, the full upsert on PostgreSQL). The state must be exactly what one batch of
+    all the frames gives, in any split, and a late older frame never moves it back."""
+    frames = [
+        boot("CP-1", at(0), "Acme", "X1", "2.0"),
+        boot_reply("CP-1", at(0), "Accepted", 300),
+        heartbeat("CP-1", at(5)),
+        heartbeat("CP-1", at(9)),
+        heartbeat("CP-1", at(3)),  # late and older
+        status("CP-1", at(-2), 1, "Available"),  # older than the first seen so far
+    ]
+    # two workers, each with a cache behind what the other wrote: the heartbeat at 5 min
+    # reaches the database after the one at 9 and must not move last_seen back
+    one, two = Ingestor(db_engine), Ingestor(db_engine)
+    one.ingest(frames[0:2])
+    two.ingest(frames[0:2])
+    two.ingest([frames[3]])
+    one.ingest([frames[2]])
+    for m in frames[4:]:
+        one.ingest([m])
+    split = _charger(db_engine, "CP-1")
+    assert split[0:3] == ("Acme", "X1", "2.0")
+    assert split[4:6] == (at(-2), at(9))  # first_seen moved earlier, last_seen forward only
+    assert split[7:9] == ("Accepted", 300)
+    with Session(db_engine) as s:
+        for model in (MessageRow, Connector, Charger):
+            s.query(model).delete()
+        s.commit()
+    Ingestor(db_engine).ingest(frames)  # one batch, a fresh cache: the full upsert
+    assert _charger(db_engine, "CP-1") == split
+
+
+def test_sessions_with_whole_and_fractional_readings_in_one_batch(db_engine: Engine) -> None:
+    """A meterStart of 1000 (int) and a reading of 1500.5 (float) in one batch: PostgreSQL
+    gets each column as one array, and its driver cannot send an array of mixed types."""
+    Ingestor(db_engine).ingest([
+        tx("CP-1", at(0), "start", "T1", energy=1000),
+        tx("CP-2", at(0), "start", "T2", energy=2000.25),
+        tx("CP-2", at(1), "update", "T2", energy=2500),
+        tx("CP-1", at(1), "update", "T1", energy=1500.5),
+    ])
+    with Session(db_engine) as s:
+        got = s.execute(
+            select(ChargingSession.transaction_id, ChargingSession.meter_start_wh,
+                   ChargingSession.last_energy_wh).order_by(ChargingSession.transaction_id)
+        ).all()
+    assert [tuple(r) for r in got] == [("T1", 1000, 1500.5), ("T2", 2000.25, 2500)]
