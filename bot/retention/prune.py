@@ -44,6 +44,7 @@ from bot.fold.checkpoint import TABLE as CHECKPOINTS
 from bot.fold.checkpoint import log_time
 from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.retention import drop
+from bot.store.compact import fp_hex
 from bot.store.models import LogRetention, MessageRow
 from bot.store.partitions import partitioned
 
@@ -97,10 +98,12 @@ def prune(engine: Engine, policy: RetentionPolicy, *, dry_run: bool = False) -> 
         report.derived_before = now - timedelta(days=policy.derived_days)
         evidence_since = now - timedelta(days=policy.evidence_days)
         old = and_(MessageRow.id <= folded, MessageRow.ts < report.raw_before)
+        # diagnoses name frames by hex fingerprint; the log stores its bytes
+        stored_fp = fp_hex(MessageRow.fingerprint)
         keep = or_(MessageRow.id.in_(_state_frames()),
-                   MessageRow.fingerprint.in_(_evidence(evidence_since)))
+                   stored_fp.in_(_evidence(evidence_since)))
         doomed = and_(old, MessageRow.id.not_in(_state_frames()),
-                      MessageRow.fingerprint.not_in(_evidence(evidence_since)))
+                      stored_fp.not_in(_evidence(evidence_since)))
         days = drop.plan(conn, report.raw_before, folded, keep, doomed) if (
             partitioned(conn)) else None
         # partitioned: whole days only; the rest of the cut-off's day waits for tomorrow
