@@ -66,6 +66,7 @@ def upgrade() -> None:
                                existing_nullable=False)
         batch.alter_column("raw", existing_type=sa.Text(), type_=sa.LargeBinary(),
                            existing_nullable=False)
+    _give_back(conn)
 
 
 def downgrade() -> None:
@@ -143,6 +144,17 @@ def _rewrite(conn: Connection, convert: Callable[[_Row], _Row]) -> None:
             "UPDATE messages SET fingerprint = ?, ts = ?, occurred_at = ?, raw = ? "
             "WHERE id = ?", [convert(tuple(r)) for r in rows])
         after = rows[-1][4]
+
+
+def _give_back(conn: Connection) -> None:
+    """The rebuild leaves the old table's pages free: give them back to the file system
+    when the file is in incremental mode (every file bot.store.db creates), one page a
+    step (Python's sqlite3 steps a statement without result columns once)."""
+    if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() != 2:
+        return
+    free = int(conn.exec_driver_sql("PRAGMA freelist_count").scalar() or 0)
+    for _ in range(free):
+        conn.exec_driver_sql("PRAGMA incremental_vacuum")
 
 
 def _inflate_pg(conn: Connection) -> None:
