@@ -222,10 +222,11 @@ def check_digest_time(value: time) -> time:
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build Settings from `env` (default: os.environ plus ./.env)."""
     if env is None:
-        if dotenv:
+        dotenv_file = Path.cwd() / ".env"
+        if dotenv and dotenv_file.is_file():  # no file, nothing to read: skip the import
             from dotenv import load_dotenv
 
-            load_dotenv(Path.cwd() / ".env", override=False)
+            load_dotenv(dotenv_file, override=False)
         env = os.environ
 
     database_url = _opt(env, "DATABASE_URL") or DEFAULT_DATABASE_URL

@@ -9,10 +9,13 @@ May import: nothing
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+
+log = logging.getLogger(__name__)
 
 
 class CronJob:
@@ -28,9 +31,17 @@ class CronJob:
     def timezone(self) -> Any:
         raise NotImplementedError
 
-    def fire(self) -> object:
-        """One run; never raises (a failure is logged and the next run tries again)."""
+    def run(self) -> object:
+        """The job's work, once; may raise."""
         raise NotImplementedError
+
+    def fire(self) -> None:
+        """One run from the scheduler; never raises: a failure is logged and the next
+        run tries again (the feed and the other jobs go on meanwhile)."""
+        try:
+            self.run()
+        except Exception:
+            log.exception("%s failed", self.job_name)
 
     def start(self) -> None:
         if self.scheduler is None:

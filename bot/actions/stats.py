@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
-from bot.actions.models import RemoteAction
+from bot.store.core_tables import core_table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,28 +25,30 @@ class Rate:
 
 
 def rates(
-    session: Session,
+    session: Session | Connection,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
     model: str | None = None,
     category: str | None = None,
 ) -> list[Rate]:
-    """Judged actions grouped by (model, category, kind); most tried first."""
-    fixed = func.sum(case((RemoteAction.outcome == "fixed", 1), else_=0))
+    """Judged actions grouped by (model, category, kind); most tried first. Core only
+    (bot.store.core_tables): `faultbot why` quotes these without importing the ORM."""
+    ra = core_table("remote_actions").c
+    fixed = func.sum(case((ra.outcome == "fixed", 1), else_=0))
     query = (
-        select(RemoteAction.model, RemoteAction.category, RemoteAction.kind, fixed, func.count())
-        .where(RemoteAction.outcome.is_not(None))
-        .group_by(RemoteAction.model, RemoteAction.category, RemoteAction.kind)
+        select(ra.model, ra.category, ra.kind, fixed, func.count())
+        .where(ra.outcome.is_not(None))
+        .group_by(ra.model, ra.category, ra.kind)
     )
     if since is not None:
-        query = query.where(RemoteAction.requested_at >= since)
+        query = query.where(ra.requested_at >= since)
     if until is not None:  # judged by then, too
-        query = query.where(RemoteAction.requested_at < until, RemoteAction.outcome_at <= until)
+        query = query.where(ra.requested_at < until, ra.outcome_at <= until)
     if model is not None:
-        query = query.where(func.coalesce(RemoteAction.model, "") == model)
+        query = query.where(func.coalesce(ra.model, "") == model)
     if category is not None:
-        query = query.where(RemoteAction.category == category)
+        query = query.where(ra.category == category)
     found = [
         Rate(m or "", c, k, int(f or 0), int(n))
         for m, c, k, f, n in session.execute(query).all()

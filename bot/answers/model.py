@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.incidents.models import Incident
 from bot.incidents.view import IncidentView, evidence_of
 
 
@@ -136,8 +135,8 @@ class SiteAnswer:
         return self.site is None and len(self.candidates) > 1
 
 
-def cause_of(inc: Incident) -> Cause:
-    """A Cause from an Incident row."""
+def cause_of(inc: Any) -> Cause:
+    """A Cause from an incident: an Incident object, or a row of the incidents table."""
     return Cause.from_incident(
         inc,
         rule=inc.rule,

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from bot.store.names import NameMatch, match_name, normalize_name
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 _TTL_S = 30.0  # the index is rebuilt when this old or when the number of chargers changes
 _lock = threading.Lock()
 _index: dict[str, tuple[float, int, list[str], dict[str, list[str]]]] = {}
 
 
-def _charger_index(session: Session) -> tuple[list[str], dict[str, list[str]]]:
+def _charger_index(session: Session | Connection) -> tuple[list[str], dict[str, list[str]]]:
     """All charger ids and a normalized-spelling index, cached per database."""
-    from sqlalchemy import func, select
+    from sqlalchemy import Connection, func, select
 
-    from bot.store.models import Charger
-    from bot.store.queries import all_charger_ids
+    from bot.store.core_tables import core_table
 
-    key = str(session.get_bind().engine.url)
+    chargers = core_table("chargers")
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    key = str(bind.engine.url)
     now = time.monotonic()
-    count = session.scalar(select(func.count()).select_from(Charger)) or 0
+    count = session.execute(select(func.count()).select_from(chargers)).scalar() or 0
     with _lock:
         hit = _index.get(key)
     if hit is not None and now - hit[0] < _TTL_S and hit[1] == count:
         return hit[2], hit[3]
-    ids = all_charger_ids(session)
+    ids = list(session.execute(select(chargers.c.id).order_by(chargers.c.id)).scalars())
     index: dict[str, list[str]] = {}
     for charger in ids:
         index.setdefault(normalize_name(charger), []).append(charger)
@@ -38,17 +41,22 @@ def _charger_index(session: Session) -> tuple[list[str], dict[str, list[str]]]:
     return ids, index
 
 
-def resolve_charger(session: Session, text: str) -> NameMatch:
+def resolve_charger(session: Session | Connection, text: str) -> NameMatch:
     """`cp12` -> CP-012; several equal matches -> all of them; none -> near misses.
 
     Same rules as bot.store.queries.match_charger; the exact id is one primary-key
     lookup and the forgiving spellings use a cached index, so answers stay fast on a
     large fleet.
     """
-    from bot.store.models import Charger
+    from sqlalchemy import select
 
+    from bot.store.core_tables import core_table
+
+    chargers = core_table("chargers")
     text = text.strip()[:200]
-    if text and session.get(Charger, text) is not None:
+    if text and session.execute(
+        select(chargers.c.id).where(chargers.c.id == text)
+    ).first() is not None:
         return NameMatch([text])
     ids, index = _charger_index(session)
     same = index.get(normalize_name(text))
@@ -57,7 +65,7 @@ def resolve_charger(session: Session, text: str) -> NameMatch:
     return match_name(text, ids)  # near misses: did you mean
 
 
-def resolve_site(session: Session, text: str, sites: Any) -> NameMatch:
+def resolve_site(session: Session | Connection, text: str, sites: Any) -> NameMatch:
     """Sites from the sites file plus one-charger sites of every known charger."""
     from bot.store.sites import SiteMap
 

@@ -3,7 +3,9 @@ when, what happened before and what the bot ignored.
 
 Read from the stored incidents, diagnoses and status history with a handful of
 indexed, bounded queries (no replay), so an answer costs milliseconds on a large fleet
-and says exactly what the alerts and the digest say.
+and says exactly what the alerts and the digest say. The queries are SQLAlchemy Core on
+bot.store.core_tables and run on a Connection or a Session alike, so `faultbot why`
+never imports the ORM.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, and_, or_, select
-from sqlalchemy.orm import Session
 
 from bot.answers.model import Cause, HistoryItem, Ignored, PortAnswer, WhyAnswer, cause_of
 from bot.answers.resolve import resolve_charger
-from bot.incidents.models import DiagnosisRow, Incident, PortStatus
+from bot.store.core_tables import core_table
 from bot.vocab import Severity
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 HISTORY_DAYS = 7
 HISTORY_ITEMS = 10  # per port
@@ -36,7 +41,7 @@ def _rank(severity: str) -> int:
 
 
 def why(
-    session: Session,
+    session: Session | Connection,
     text_charger: str,
     connector: int | None = None,
     now: datetime | None = None,
@@ -49,9 +54,6 @@ def why(
     `triage` (optional): a live TriageEngine; when given, its view adds flapping and
     session facts the database does not hold.
     """
-    from bot.store.models import Charger
-    from bot.store.queries import connector_states
-
     now = now or datetime.now(UTC)
     answer = WhyAnswer(query=text_charger, now=now, connector=connector)
     match = resolve_charger(session, text_charger)
@@ -64,7 +66,11 @@ def why(
     site = sites.site_of(charger_id) if sites is not None else charger_id
     answer.site = site
 
-    row = session.get(Charger, charger_id)
+    chargers = core_table("chargers")
+    row = session.execute(
+        select(chargers.c.vendor, chargers.c.model, chargers.c.firmware, chargers.c.last_seen)
+        .where(chargers.c.id == charger_id)
+    ).first()
     if row is not None:
         answer.vendor, answer.model, answer.firmware = row.vendor, row.model, row.firmware
         answer.last_seen = row.last_seen
@@ -72,19 +78,19 @@ def why(
     since = now - timedelta(days=HISTORY_DAYS)
     incidents, recent = _incidents(session, charger_id, site, now, since)
     answer.recent = [cause_of(i) for i in recent]
+    ps = core_table("port_status").c
     statuses = session.execute(
-        select(PortStatus.connector, PortStatus.ts, PortStatus.status)
-        .where(PortStatus.charger == charger_id, PortStatus.ts >= since, PortStatus.ts <= now)
-        .order_by(PortStatus.ts.desc())
+        select(ps.connector, ps.ts, ps.status)
+        .where(ps.charger == charger_id, ps.ts >= since, ps.ts <= now)
+        .order_by(ps.ts.desc())
         .limit(_ROW_LIMIT)
     ).all()
+    dg = core_table("diagnoses").c
     rows = session.execute(
-        select(DiagnosisRow.message_fingerprint, DiagnosisRow.connector, DiagnosisRow.ts,
-               DiagnosisRow.category, DiagnosisRow.suppressed, DiagnosisRow.rule,
-               DiagnosisRow.body)
-        .where(DiagnosisRow.charger == charger_id, DiagnosisRow.ts >= since,
-               DiagnosisRow.ts <= now)
-        .order_by(DiagnosisRow.ts.desc(), DiagnosisRow.id.desc())
+        select(dg.message_fingerprint, dg.connector, dg.ts, dg.category, dg.suppressed,
+               dg.rule, dg.body)
+        .where(dg.charger == charger_id, dg.ts >= since, dg.ts <= now)
+        .order_by(dg.ts.desc(), dg.id.desc())
         .limit(_ROW_LIMIT)
     ).all()
     diagnoses = _final_diagnoses(rows)
@@ -117,7 +123,14 @@ def why(
             answer.charger_causes.append(cause)
 
     ports: dict[int, PortAnswer] = {}
-    for c in connector_states(session, charger=charger_id):
+    cn = core_table("connectors").c
+    states = session.execute(
+        select(cn.connector_id, cn.status, cn.status_since, cn.error_code,
+               cn.vendor_error_code, cn.info)
+        .where(cn.charger_id == charger_id)
+        .order_by(cn.connector_id)
+    )
+    for c in states:
         if c.connector_id == 0:
             if c.status in ("Faulted", "Unavailable"):
                 ports[0] = PortAnswer(0, c.status, c.status_since, c.error_code,
@@ -152,7 +165,7 @@ def why(
     return answer
 
 
-def _final_diagnoses(rows: Sequence[Row[Any]]) -> list[tuple[Any, ...]]:
+def _final_diagnoses(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
     """One diagnosis per fault report: the newest row of a report supersedes the earlier
     ones (a suspected phantom later ignored is listed as ignored, not also as a fault)."""
     seen: set[str] = set()
@@ -179,17 +192,20 @@ def _recovery_as_of(port: PortAnswer, now: datetime) -> None:
 
 
 def _incidents(
-    session: Session, charger: str, site: str, now: datetime, since: datetime
-) -> tuple[list[Incident], list[Incident]]:
-    """(incidents open at `now`, incidents that ended in [since, now], newest first)."""
-    stmt = select(Incident).where(
-        Incident.suppressed.is_(False),
-        Incident.opened_at <= now,
-        or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since),
-        or_(Incident.charger == charger, and_(Incident.scope == "site", Incident.site == site)),
+    session: Session | Connection, charger: str, site: str, now: datetime, since: datetime
+) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    """(incidents open at `now`, incidents that ended in [since, now], newest first), as
+    rows with the incident's columns."""
+    table = core_table("incidents")
+    i = table.c
+    stmt = select(table).where(
+        i.suppressed.is_(False),
+        i.opened_at <= now,
+        or_(i.resolved_at.is_(None), i.resolved_at >= since),
+        or_(i.charger == charger, and_(i.scope == "site", i.site == site)),
     )
     active, recent = [], []
-    for inc in session.scalars(stmt):
+    for inc in session.execute(stmt):
         if inc.scope == "site" and not any(p[0] == charger for p in inc.ports or []):
             continue
         if inc.resolved_by == "merged":
@@ -219,7 +235,7 @@ def _enrich(answer: WhyAnswer, triage: Any) -> None:
                 cause.flapping = True
 
 
-def _fix_rates(session: Session, model: str | None, category: str) -> list[Any]:
+def _fix_rates(session: Session | Connection, model: str | None, category: str) -> list[Any]:
     """What remote actions achieved on this model for this category (at most three)."""
     from bot.actions.stats import rates
 

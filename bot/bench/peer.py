@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +46,9 @@ def find_peer() -> Path | None:
 
 
 def _time(argv: list[str], runs: int, cwd: Path) -> Timed:
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False)
-        out.append(time.perf_counter() - start)
+    from bot.bench.proc import times
+
+    out = times(argv, runs, cwd)  # as installed, after one untimed run (bot.bench.proc)
     return Timed(min(out), statistics.median(out))
 
 

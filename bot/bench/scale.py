@@ -152,7 +152,9 @@ class Throughput:
     workers: int
     frames_s: float
     lag_s: float
-    rss_mb: float  # the largest worker's peak resident memory
+    rss_mb: float  # the largest worker's peak resident memory (each worker reports its own)
+    db_bytes: int  # the PostgreSQL database after the run (log, state, triage, incidents)
+    frames: int
 
 
 def throughput(lines: list[str], workers: int, amqp_url: str, postgres_url: str,
@@ -163,14 +165,17 @@ def throughput(lines: list[str], workers: int, amqp_url: str, postgres_url: str,
     tag = uuid.uuid4().hex[:8]
     queue, exchange = f"faultbot.scale-{tag}", f"faultbot.part-scale-{tag}"
     with scratch_postgres(postgres_url) as url:
+        engine = make_engine(url)
+        empty = _database_bytes(engine)  # migrated, no rows: subtracted from the growth
         asyncio.run(_publish(amqp_url, lines, queue))
         published = time.perf_counter()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         procs = [subprocess.Popen([sys.executable, "-m", "bot.bench.scale", url, amqp_url,
-                                   queue, exchange, str(i), str(workers)], env=env)
+                                   queue, exchange, str(i), str(workers)], env=env,
+                                  stdout=subprocess.PIPE, text=True)
                  for i in range(workers)]
-        engine = make_engine(url)
         first = last = None
+        rss: list[float] = []
         try:
             deadline = time.perf_counter() + timeout
             while time.perf_counter() < deadline:
@@ -184,24 +189,31 @@ def throughput(lines: list[str], workers: int, amqp_url: str, postgres_url: str,
                 if any(p.poll() is not None for p in procs):
                     raise click.ClickException("a worker process exited early")
                 time.sleep(0.05)
+            db_bytes = _database_bytes(engine) - empty
         finally:
             for p in procs:
                 p.terminate()
             for p in procs:
-                p.wait(timeout=30)
+                out, _ = p.communicate(timeout=60)
+                rss += [json.loads(x)["rss_mb"] for x in out.splitlines() if "rss_mb" in x]
             engine.dispose()
             asyncio.run(_cleanup(amqp_url, queue, exchange, workers))
     if first is None or last is None:
         raise click.ClickException(f"the workers did not store every frame in {timeout:.0f} s")
-    # peak RSS of the largest child waited for so far (Linux: KiB); the runs go in
-    # order of size, so the latest run's workers are the largest
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return Throughput(workers, len(lines) / max(last - first, 1e-6), last - published, rss)
+    return Throughput(workers, len(lines) / max(last - first, 1e-6), last - published,
+                      max(rss, default=0.0), db_bytes, len(lines))
+
+
+def _database_bytes(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+                   or 0)
 
 
 def _worker(url: str, amqp_url: str, queue: str, exchange: str, index: int,
             count: int) -> None:
-    """One worker process: a BrokerFeed partition into the full pipeline, until SIGTERM."""
+    """One worker process: a BrokerFeed partition into the full pipeline, until SIGTERM;
+    then it prints its own peak RSS (a JSON line on stdout)."""
     import signal
 
     from bot.feeds.broker import BrokerFeed
@@ -227,6 +239,8 @@ def _worker(url: str, amqp_url: str, queue: str, exchange: str, index: int,
 
     asyncio.run(main())
     engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(json.dumps({"worker": index, "rss_mb": round(peak, 1)}), flush=True)
 
 
 def _when(stamp: str) -> float:
@@ -259,7 +273,8 @@ def scale_bench(chargers: int, hours: float, frames: int, workers: int, postgres
     span = (_when(stamps[1]) - _when(stamps[0])) or 1.0  # seconds the frames cover
     out = terminal_env("cli").get_template("bench_scale.j2").render(
         size=size, one=one, many=many, chargers=chargers, hours=hours,
-        frames_per_charger_day=len(lines) / chargers * 86_400 / span)
+        frames_per_charger_day=len(lines) / chargers * 86_400 / span,
+        load=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     click.echo(out.rstrip("\n"))
 
 

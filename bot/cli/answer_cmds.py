@@ -31,9 +31,12 @@ def _now(text: str | None, session: Any = None) -> datetime:
     messages), else the wall clock for an empty store."""
     if not text:
         if session is not None:
+            from sqlalchemy import Connection
+
             from bot.fold.checkpoint import log_time
 
-            logged = log_time(session.connection())
+            logged = log_time(session if isinstance(session, Connection) else
+                              session.connection())
             if logged is not None:
                 return logged
         return datetime.now(UTC)
@@ -61,17 +64,16 @@ def why(charger: str, connector: int | None, now_text: str | None, as_json: bool
     CP-012."""
     from bot.answers.render import render_why
     from bot.answers.why import why as answer_why
-    from bot.store.db import make_sessionmaker
 
     settings = settings_or_exit(database_url)
     engine = open_store(settings)
-    with make_sessionmaker(engine)() as session:
-        now = _now(now_text, session)
-        answer = answer_why(session, charger, connector, now, sites=_sites(settings))
+    with engine.connect() as conn:  # Core reads only: no ORM session, no ORM import
+        now = _now(now_text, conn)
+        answer = answer_why(conn, charger, connector, now, sites=_sites(settings))
         if as_json:
             from bot.cli.json_out import dumps, why_json
 
-            click.echo(dumps(why_json(session, answer)))
+            click.echo(dumps(why_json(conn, answer)))
     if not as_json:
         click.echo(render_why(answer, str(settings.timezone)), nl=False)
     if not answer.found:

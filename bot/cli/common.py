@@ -5,12 +5,17 @@ from __future__ import annotations
 import errno
 import sys
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from sqlalchemy import Engine
 
 from bot.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # annotations only: `explain` never opens the store
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from bot.store.sites import SiteMap
 
 EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -126,3 +131,22 @@ def startup_failure(exc: BaseException, settings: Settings) -> str:
     if module.startswith("sqlalchemy"):
         return f"the database failed (DATABASE_URL): {first}"
     return f"start-up failed: {type(exc).__name__}: {first}"
+
+
+def sites_or_exit(settings: Settings) -> SiteMap:
+    """The site map from FAULTBOT_SITES, or a clear exit when the file is bad."""
+    from bot.store.sites import SiteMap, SitesError
+
+    try:
+        return SiteMap.from_settings(settings)
+    except SitesError as exc:
+        fail(f"bad sites file: {exc}")
+
+
+def as_of(session: Session, now_text: str | None) -> datetime:
+    """The time a history command reports up to: --now, else the log's own clock (the
+    newest stored frame), else the wall clock for an empty store."""
+    from bot.fold.checkpoint import log_time
+
+    now = parse_now(now_text) if now_text else log_time(session.connection())
+    return now or datetime.now(UTC)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
-from bot.cli.common import database_option, fail, open_store, parse_now, settings_or_exit
+from bot.cli.common import as_of, database_option, open_store, settings_or_exit, sites_or_exit
 
 
 @click.command()
@@ -22,19 +20,13 @@ def findings(as_json: bool, now_text: str | None, database_url: str | None) -> N
     from bot.findings.history import load_history
     from bot.findings.regressions import find_regressions
     from bot.findings.render import render_findings
-    from bot.fold.checkpoint import log_time
     from bot.store.db import make_sessionmaker
-    from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
-    try:
-        sites = SiteMap.from_settings(settings)
-    except SitesError as exc:
-        fail(f"bad sites file: {exc}")
+    sites = sites_or_exit(settings)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        until = parse_now(now_text) if now_text else log_time(session.connection())
-        until = until or datetime.now(UTC)
+        until = as_of(session, now_text)
         history = load_history(session, until, sites.site_of)
         links = find_connection_issues(load_observations(session, until - WINDOW, until))
     found = find_regressions(history)

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import namedtuple
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-import jinja2
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.cli.bench_cmds import bench
 from bot.cli.common import (
@@ -29,10 +27,14 @@ from bot.cli.common import (
     open_store,
     settings_or_exit,
 )
+from bot.cli.render import render
 from bot.ocpp.events import LineError, Record
 from bot.ocpp.logformats.context import ContextTally
-from bot.templating import terminal_env
 from bot.text import clean
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 REJECTED_SHOWN = 20
 # Files are ingested in bigger transactions than live feeds: each commit writes back the
@@ -44,17 +46,6 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 # --- rendering -----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    env = terminal_env("cli")
-    env.filters["clean"] = lambda value, limit=120: clean(value, limit)
-    return env
-
-
-def render(name: str, **context: Any) -> str:
-    return _env().get_template(name).render(**context).rstrip("\n")
 
 
 def _when(dt: datetime, zone: ZoneInfo, *, named: bool = False) -> str:
@@ -73,10 +64,18 @@ def _span(delta: timedelta) -> str:
 # --- shared --------------------------------------------------------------------------
 
 
-def _resolve_charger(session: Session, text: str) -> str:
-    from bot.store.queries import match_charger
+def _resolve_charger(session: Session | Connection, text: str) -> str:
+    """bot.store.queries.match_charger's rules, in Core (`status` imports no ORM)."""
+    from bot.store.core_tables import core_table
+    from bot.store.names import NameMatch, match_name
 
-    found = match_charger(session, text)
+    chargers = core_table("chargers").c
+    text = text.strip()
+    if text and session.execute(select(chargers.id).where(chargers.id == text)).first():
+        found = NameMatch([text])
+    else:
+        found = match_name(text, list(session.execute(
+            select(chargers.id).order_by(chargers.id)).scalars()))
     if found.unique:
         return found.unique
     if found.matches:
@@ -261,6 +260,8 @@ def log_command(charger: str, since: str | None, limit: int, as_json: bool,
     start = _parse_since(since, datetime.now(UTC)) if since else None
     engine = open_store(settings)
     try:
+        from sqlalchemy.orm import Session
+
         with Session(engine) as session:
             name = _resolve_charger(session, charger)
             rows = messages_for(session, name, since=start, limit=limit, newest_first=True)
@@ -306,7 +307,7 @@ def log_command(charger: str, since: str | None, limit: int, as_json: bool,
 def status(charger: str | None, site: str | None, as_json: bool,
            database_url: str | None) -> None:
     """Current state of each port: status, error and vendor code, since when, last seen."""
-    from bot.store.queries import all_charger_ids
+    from bot.store.core_tables import core_table
     from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
@@ -318,12 +319,13 @@ def status(charger: str | None, site: str | None, as_json: bool,
     now = datetime.now(UTC)
     engine = open_store(settings)
     try:
-        with Session(engine) as session:
-            name = _resolve_charger(session, charger) if charger else None
+        with engine.connect() as conn:  # Core rows only: no ORM objects, no ORM import
+            name = _resolve_charger(conn, charger) if charger else None
             site_name = None
             members: set[str] | None = None
             if site:
-                known = all_charger_ids(session)
+                id_col = core_table("chargers").c.id
+                known = list(conn.execute(select(id_col).order_by(id_col)).scalars())
                 found = sites.match_site(site, known)
                 if not found.unique:
                     hint = found.matches or found.near
@@ -333,7 +335,7 @@ def status(charger: str | None, site: str | None, as_json: bool,
                     )
                 site_name = found.unique
                 members = set(sites.chargers_in(site_name, known))
-            ports, chargers = _status_rows(session, name, members)
+            ports, chargers = _status_rows(conn, name, members)
     finally:
         engine.dispose()
     ids = {p.charger_id for p in ports} | set(chargers)
@@ -354,25 +356,33 @@ def status(charger: str | None, site: str | None, as_json: bool,
 
 
 def _status_rows(
-    session: Session, name: str | None, members: set[str] | None
+    conn: Connection, name: str | None, members: set[str] | None
 ) -> tuple[list[Any], dict[str, Any]]:
     """Plain rows (no ORM objects), streamed from the cursor: each port in scope by
     charger then port, and each charger in scope by id."""
-    from bot.store.models import Charger, Connector
+    from bot.store.core_tables import core_table
+
+    ch, cn = core_table("chargers").c, core_table("connectors").c
 
     port_q = select(
-        Connector.charger_id, Connector.connector_id, Connector.status, Connector.error_code,
-        Connector.vendor_id, Connector.vendor_error_code, Connector.info,
-        Connector.status_since,
-    ).order_by(Connector.charger_id, Connector.connector_id)
-    charger_q = select(Charger.id, Charger.vendor, Charger.model, Charger.firmware,
-                       Charger.last_seen)
+        cn.charger_id, cn.connector_id, cn.status, cn.error_code,
+        cn.vendor_id, cn.vendor_error_code, cn.info,
+        cn.status_since,
+    ).order_by(cn.charger_id, cn.connector_id)
+    charger_q = select(ch.id, ch.vendor, ch.model, ch.firmware,
+                       ch.last_seen)
     if name is not None:
-        port_q = port_q.where(Connector.charger_id == name)
-        charger_q = charger_q.where(Charger.id == name)
-    ports = [p for p in session.execute(port_q) if members is None or p.charger_id in members]
-    chargers = {c.id: c for c in session.execute(charger_q)
-                if members is None or c.id in members}
+        port_q = port_q.where(cn.charger_id == name)
+        charger_q = charger_q.where(ch.id == name)
+    # Named tuples, not Rows: a Row's attribute goes through Python-level __getattr__,
+    # and the view and template read each port's fields several times.
+    named: Any = namedtuple  # field names known only at run time
+    result = conn.execute(port_q)
+    port = named("port", list(result.keys()))._make
+    ports = [port(p) for p in result if members is None or p.charger_id in members]
+    result = conn.execute(charger_q)
+    charger = named("charger", list(result.keys()))._make
+    chargers = {c.id: charger(c) for c in result if members is None or c.id in members}
     return ports, chargers
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 from bot.ocpp.reasons import counts
 from bot.text import CONTROL
@@ -30,15 +32,16 @@ def when(value: datetime | None) -> str | None:
 # --- why / site ---------------------------------------------------------------------
 
 
-def _diagnoses(session: Session, causes: list[Any]) -> dict[int, dict[str, Any]]:
+def _diagnoses(session: Session | Connection, causes: list[Any]) -> dict[int, dict[str, Any]]:
     from sqlalchemy import select
 
-    from bot.incidents.models import Incident
+    from bot.store.core_tables import core_table
 
     ids = {c.incident_id for c in causes}
     if not ids:
         return {}
-    rows = session.execute(select(Incident.id, Incident.diagnosis).where(Incident.id.in_(ids)))
+    i = core_table("incidents").c
+    rows = session.execute(select(i.id, i.diagnosis).where(i.id.in_(ids)))
     return {i: body for i, body in rows}
 
 
@@ -66,7 +69,7 @@ def _ignored(i: Any) -> dict[str, Any]:
             "rule": i.rule, "summary": i.summary}
 
 
-def why_json(session: Session, a: Any) -> dict[str, Any]:
+def why_json(session: Session | Connection, a: Any) -> dict[str, Any]:
     causes = [*a.charger_causes, *a.recent, *(p for port in a.ports for p in port.causes)]
     if a.silent is not None:
         causes.append(a.silent)
@@ -109,7 +112,7 @@ def why_json(session: Session, a: Any) -> dict[str, Any]:
     }
 
 
-def site_json(session: Session, a: Any) -> dict[str, Any]:
+def site_json(session: Session | Connection, a: Any) -> dict[str, Any]:
     causes = [*a.site_causes, *(c for _, _, c in a.port_causes)]
     d = _diagnoses(session, causes)
     return {

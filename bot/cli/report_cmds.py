@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
-from bot.cli.common import database_option, fail, open_store, parse_now, settings_or_exit
+from bot.cli.common import as_of, database_option, open_store, settings_or_exit, sites_or_exit
 
 
 @click.command()
@@ -23,21 +21,15 @@ def report(week: bool, now_text: str | None, charts_dir: str | None,
     chronic ports, site visits avoided, regressions, connection health, unknown codes."""
     from pathlib import Path
 
-    from bot.fold.checkpoint import log_time
     from bot.report.build import build_report
     from bot.report.render import chart_pngs, render_report
     from bot.store.db import make_sessionmaker
-    from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
-    try:
-        sites = SiteMap.from_settings(settings)
-    except SitesError as exc:
-        fail(f"bad sites file: {exc}")
+    sites = sites_or_exit(settings)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        now = parse_now(now_text) if now_text else log_time(session.connection())
-        built = build_report(session, now or datetime.now(UTC), settings.timezone, sites)
+        built = build_report(session, as_of(session, now_text), settings.timezone, sites)
     click.echo(render_report(built), nl=False)
     if charts_dir:
         out = Path(charts_dir)

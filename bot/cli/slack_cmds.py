@@ -16,6 +16,13 @@ if TYPE_CHECKING:  # the Slack SDK loads only when a Slack command runs
     from bot.config import Settings
 
 
+def _say(what: str, *, err: bool = False, **context: object) -> None:
+    from bot.templating import terminal_env
+
+    text = terminal_env("cli").get_template("slack_sent.j2").render(what=what, **context)
+    click.echo(text, err=err)
+
+
 @click.group()
 def slack() -> None:
     """Slack side: post the digest now, flush the outbox."""
@@ -61,13 +68,11 @@ def digest_now(local_date: str | None, channel: str | None, database_url: str | 
     day = day or now.astimezone(settings.timezone).date()
     result = scheduler.post(channel, day, now, trigger="manual")
     if not result.posted:
-        click.echo(f"The digest for {day} was already posted to {channel}; not posting twice.")
+        _say("digest_twice", day=day, channel=channel)
         return
     sent = scheduler.worker.run_once() if scheduler.worker else 0
-    click.echo(
-        f"Digest for {scheduler.report_day(day)} queued to {channel} in "
-        f"{result.messages} message(s); {sent} delivered now."
-    )
+    _say("digest", report_day=scheduler.report_day(day), channel=channel,
+         messages=result.messages, sent=sent)
 
 
 @slack.command("report-now")
@@ -79,36 +84,29 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
     """Post the weekly fleet report now, with its charts in the thread."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.cli.common import parse_now
-    from bot.fold.checkpoint import log_time
+    from bot.cli.common import as_of, sites_or_exit
     from bot.report.build import build_report
     from bot.slack.report_post import post_report, record_report
     from bot.store.db import make_sessionmaker
-    from bot.store.sites import SiteMap, SitesError
 
     settings = settings_or_exit(database_url)
     channel = channel or settings.digest_channel
     if not channel:
         fail("no channel: set FAULTBOT_DIGEST_CHANNEL or pass --channel")
-    try:
-        sites = SiteMap.from_settings(settings)
-    except SitesError as exc:
-        fail(f"bad sites file: {exc}")
+    sites = sites_or_exit(settings)
     client = _client_or_exit(settings)
     engine = open_store(settings)
     with make_sessionmaker(engine)() as session:
-        now = parse_now(now_text) if now_text else log_time(session.connection())
-        built = build_report(session, now or datetime.now(UTC), settings.timezone, sites)
+        built = build_report(session, as_of(session, now_text), settings.timezone, sites)
     try:
         posted = post_report(client, channel, built)
     except SlackApiError as exc:
         fail(f"Slack refused the report: {exc.response.get('error')}")
     with make_sessionmaker(engine)() as session, session.begin():
         record_report(session, posted, datetime.now(UTC))  # the digest links to it
-    click.echo(f"Weekly report posted to {posted.channel} (ts {posted.ts}); "
-               f"{len(posted.files)} chart(s) in the thread.")
+    _say("report", posted=posted)
     if posted.charts_error:
-        click.echo(f"The charts were not uploaded: {posted.charts_error}", err=True)
+        _say("charts_failed", err=True, error=posted.charts_error)
 
 
 @slack.command("deliver")
@@ -132,7 +130,7 @@ def deliver(loop: bool, database_url: str | None) -> None:
             stop.set()
         return
     sent = worker.run_once()
-    click.echo(f"{sent} delivered, {worker.pending()} still pending.")
+    _say("delivered", sent=sent, pending=worker.pending())
 
 
 @click.command("demo-slack")

@@ -12,7 +12,7 @@ import click
 
 from bot.cli.common import EXIT_OK, EXIT_SOME_REJECTED, fail
 from bot.cli.faults import tally
-from bot.cli.ingest_cmds import render
+from bot.cli.render import render
 from bot.ocpp.events import LineError, Message
 from bot.ocpp.parse import RELABELLED
 from bot.ocpp.reasons import counts

@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from bot.fold.models import FoldCheckpoint
-from bot.store.base import table_of
+from bot.store.core_tables import core_table
 
 log = logging.getLogger(__name__)
-TABLE = table_of(FoldCheckpoint)
+# bot.fold.models.FoldCheckpoint's table as Core (every value is written explicitly), so
+# that `log_time` costs read-only commands no ORM import.
+TABLE = core_table("fold_checkpoints")
 
 # The modules whose classes are inside the pickled state: any change to them is a new
 # state version (a restart then replays the log instead of loading an old shape).
@@ -89,7 +90,5 @@ def log_time(conn: Connection) -> datetime | None:
     it as "now" so that they are a function of the stored messages, not of the wall."""
     newest = conn.execute(select(func.max(TABLE.c.feed_time))).scalar()
     if newest is None:
-        from bot.store.models import MessageRow
-
-        newest = conn.execute(select(func.max(MessageRow.ts))).scalar()
+        newest = conn.execute(select(func.max(core_table("messages").c.ts))).scalar()
     return newest

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from bot.incidents.models import Incident
+if TYPE_CHECKING:  # readers may pass a Core row of the table instead (`why`: no ORM)
+    from bot.incidents.models import Incident
 
 
 @dataclass(slots=True, kw_only=True)

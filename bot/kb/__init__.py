@@ -4,5 +4,5 @@ Owns loading and linting knowledge/*.yaml, vendor resolution, the matcher that t
 (vendor, model, firmware, code, info) into a scoped Match with evidence, and the
 runtime store of taught entries and unknown codes.
 
-May import: store, templating, text, vocab
+May import: diskcache, store, templating, text, vocab
 """

@@ -6,5 +6,5 @@ replies (`parse`), cleaning hostile values (`cleaning`), pulling the facts triag
 reads out of each payload (`facts`, `events`) and the typed reasons for what is dropped
 on the way (`reasons`). Pure: no database, no Slack.
 
-May import: text, vocab
+May import: diskcache, text, vocab
 """

@@ -10,19 +10,21 @@ checks the timestamps it uses itself.
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jsonschema import Draft6Validator
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for as _jsonschema_class_for
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 try:  # compiled checks are ~15x faster than jsonschema's; without it we stay correct
     import fastjsonschema
 except ImportError:  # pragma: no cover - fastjsonschema is a declared dependency
     fastjsonschema = None  # type: ignore[assignment]  # the fallback is checked where used
+
+from bot import diskcache
 
 Kind = Literal["request", "response"]
 
@@ -43,7 +45,7 @@ class PayloadSchema:
         # Heartbeat) are {}, so it is worked out once.
         self._empty_valid: bool | None = None
         if fastjsonschema is not None:
-            self._fast = fastjsonschema.compile(schema, use_formats=False)
+            self._fast = _fast_check(schema)
 
     def is_valid(self, payload: Any) -> bool:
         if not payload and type(payload) is dict:
@@ -72,6 +74,10 @@ class PayloadSchema:
 
     def _validator(self) -> Any:
         if self._slow is None:
+            # imported here: only a payload that fails the fast check needs jsonschema
+            from jsonschema import Draft6Validator
+            from jsonschema.validators import validator_for as _jsonschema_class_for
+
             cls = _jsonschema_class_for(self._schema, default=Draft6Validator)
             self._slow = cls(self._schema)
         return self._slow
@@ -87,6 +93,34 @@ class PayloadSchema:
         if not out:  # the two validators disagree on an edge case: say so, don't hide it
             out.append("payload does not match the schema")
         return out
+
+
+def _fast_check(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's check for `schema`. Compiling its generated code is most of the
+    cost of a short `faultbot explain`, so the compiled code is kept in the per-user cache
+    (bot.diskcache), keyed by the schema and the fastjsonschema version that wrote it."""
+    key = diskcache.key_of("schema", [fastjsonschema.VERSION, "use_formats=False",
+                                      json.dumps(schema, sort_keys=True)])
+    cached = diskcache.load(key)
+    if cached is not None:
+        try:
+            name, code = marshal.loads(cached)
+            namespace: dict[str, Any] = {}
+            exec(code, namespace)  # our own cache entry, keyed by its source
+            check = namespace[name]
+            if callable(check):
+                return check
+        except Exception:  # damaged or foreign entry: compile as if it were absent
+            pass
+    from fastjsonschema.ref_resolver import RefResolver
+
+    source = fastjsonschema.compile_to_code(schema, use_formats=False)
+    name = RefResolver.from_schema(schema, handlers={}).get_scope_name()
+    code = compile(source, f"<fastjsonschema {name}>", "exec")
+    namespace = {}
+    exec(code, namespace)  # fastjsonschema's generated code, as compile() runs it
+    diskcache.store(key, marshal.dumps((name, code)))
+    return namespace[name]
 
 
 def schema_for(version: str, action: str, kind: Kind) -> PayloadSchema | None:

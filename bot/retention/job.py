@@ -57,15 +57,8 @@ class PruneScheduler(CronJob):
     def timezone(self) -> str:
         return "UTC"
 
-    def fire(self) -> None:
-        self.run_once()
-
-    def run_once(self) -> PruneRun | None:
-        try:
-            run = prune_and_reclaim(self.engine, self.policy)
-        except Exception:  # the next day tries again; the feed goes on meanwhile
-            log.exception("daily prune failed")
-            return None
+    def run(self) -> PruneRun:
+        run = prune_and_reclaim(self.engine, self.policy)
         self.runs[:] = [run]
         r = run.report
         log.info("daily prune: %d frames, %d diagnoses, %d incidents, %d port rows removed "

@@ -114,11 +114,8 @@ class DigestScheduler(CronJob):
     def timezone(self) -> ZoneInfo:
         return self.tz
 
-    def fire(self) -> None:
-        try:
-            self.run_due(self.clock())
-        except Exception:
-            log.exception("daily digest run failed")
+    def run(self) -> list[DigestRunResult]:
+        return self.run_due(self.clock())
 
     # -- the work ------------------------------------------------------------------
     def scheduled_at(self, local_date: date) -> datetime:

@@ -59,11 +59,8 @@ class ReportScheduler(CronJob):
     def timezone(self) -> ZoneInfo:
         return self.tz
 
-    def fire(self) -> None:
-        try:
-            self.run_due(self.clock())
-        except Exception:
-            log.exception("weekly report run failed")
+    def run(self) -> PostedReport | None:
+        return self.run_due(self.clock())
 
     def scheduled_at(self, now: datetime) -> datetime:
         """The UTC instant of the latest scheduled report at or before `now` (DST-aware)."""

@@ -3,5 +3,5 @@
 Owns the SQLAlchemy base and models, engines and migrations (alembic), the bulk ingest
 of parsed messages (`ingest`, `loader`) and the read queries later stages share.
 
-May import: config, ocpp, text, vocab
+May import: config, diskcache, ocpp, text, vocab
 """

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is imported only by commands that use sessions
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -48,6 +49,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -83,11 +86,35 @@ def migrate(engine: Engine) -> None:
 
 def script_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> dict[str, tuple[str, ...]]:
     """Each migration script's revision -> its parents, read from the scripts' own
-    `revision` / `down_revision` lines (no alembic import: read-only commands use it)."""
+    `revision` / `down_revision` lines (no alembic import: read-only commands use it).
+    Parsing every script is most of the revision check, so the graph is kept in the
+    per-user cache (bot.diskcache) keyed by the scripts' names and bytes."""
+    import marshal
+
+    from bot import diskcache
+
+    scripts = [(path.name, path.read_bytes()) for path in sorted(versions.glob("*.py"))]
+    key = diskcache.key_of("revisions", [part for script in scripts for part in script])
+    cached = diskcache.load(key)
+    if cached is not None:
+        try:
+            found = marshal.loads(cached)
+            if isinstance(found, dict):
+                return found
+        except (ValueError, EOFError, TypeError):  # damaged entry: parse the scripts
+            pass
+    graph = _parse_revisions(scripts)
+    diskcache.store(key, marshal.dumps(graph))
+    return graph
+
+
+def _parse_revisions(scripts: list[tuple[str, bytes]]) -> dict[str, tuple[str, ...]]:
+    import ast
+
     graph: dict[str, tuple[str, ...]] = {}
-    for path in sorted(versions.glob("*.py")):
+    for _name, source in scripts:
         values: dict[str, Any] = {}
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in ast.parse(source.decode("utf-8")).body:
             target: ast.expr
             if isinstance(node, ast.AnnAssign) and node.value is not None:
                 target, value = node.target, node.value

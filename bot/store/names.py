@@ -11,8 +11,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 NEAR_CUTOFF = 75  # rapidfuzz score (0-100) below which a name is not suggested
@@ -52,6 +50,8 @@ def match_name(text: str, candidates: Iterable[str]) -> NameMatch:
     key = normalize_name(text)
     if not key:
         return NameMatch()
+    from rapidfuzz import fuzz, process  # here: an exact id (the usual case) needs none
+
     keys = {n: normalize_name(n) for n in names}
     same = [n for n in names if keys[n] == key]
     if same:

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from bot.store.names import NameMatch, match_name
 
 SITE_PREFIX_ENV = "FAULTBOT_SITE_PREFIX"
@@ -75,7 +73,7 @@ class SiteMap:
         if Path(path).suffix.lower() == ".csv":
             sites = _from_csv(str(path), text)
         else:
-            sites = _from_yaml(str(path), text)
+            sites = _cached_yaml(str(path), text)
         return cls(sites, prefix_rule, source=str(path))
 
     @classmethod
@@ -151,7 +149,30 @@ def _name(where: str, what: str, value: Any) -> str:
     return value
 
 
+def _cached_yaml(path: str, text: str) -> list[Site]:
+    """_from_yaml, kept in the per-user cache (bot.diskcache) keyed by the file's path and
+    text and this module's code: a read-only command then imports no YAML parser."""
+    import pickle
+
+    from bot import diskcache
+
+    key = diskcache.key_of("sites", [Path(__file__).read_bytes(), path, text])
+    cached = diskcache.load(key)
+    if cached is not None:
+        try:
+            sites = pickle.loads(cached)
+            if isinstance(sites, list) and all(isinstance(s, Site) for s in sites):
+                return sites
+        except Exception:  # damaged or foreign entry: parse as if it were absent
+            pass
+    sites = _from_yaml(path, text)
+    diskcache.store(key, pickle.dumps(sites, protocol=pickle.HIGHEST_PROTOCOL))
+    return sites
+
+
 def _from_yaml(path: str, text: str) -> list[Site]:
+    import yaml  # here: a cached or CSV sites file needs no YAML parser
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,26 @@ def test_read_only_commands_import_no_feed_or_slack(db_url: str, tmp_path: Path)
         assert heavy == [], (args, heavy)
 
 
+def test_why_and_status_read_without_the_orm(db_url: str, tmp_path: Path) -> None:
+    """Core reads on bot.store.core_tables: importing sqlalchemy.orm and building every
+    mapper was a third of `faultbot why`'s whole run. The first run after an upgrade
+    builds the column-only tables from the models (and so imports the ORM) once."""
+    probe = ("import os, sys\nfrom bot.cli.main import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('ORM', 'sqlalchemy.orm' in sys.modules)")
+    env = {**os.environ, "FAULTBOT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def orm_loaded(args: list[str]) -> bool:
+        done = subprocess.run([sys.executable, "-c", probe, *args, "--database-url", db_url],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              env=env)
+        return [ln for ln in done.stdout.splitlines() if ln.startswith("ORM")][-1] == "ORM True"
+
+    assert orm_loaded(["why", "CP-1"])  # cold cache: built from the models
+    for args in (["why", "CP-1"], ["status"], ["status", "CP-1"], ["why", "CP-1", "--json"]):
+        assert not orm_loaded(args), args
+
+
 def test_heads_read_from_scripts_match_alembic(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
@@ -137,9 +158,37 @@ def test_writing_commands_still_migrate(args: list[str], tmp_path: Path) -> None
 
 
 def test_bench_cli_prints_ratios() -> None:
-    result = CliRunner().invoke(cli, ["bench", "cli", "--runs", "1"])
+    result = CliRunner().invoke(cli, ["bench", "cli", "--runs", "1", "--ports", "301"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [ln.split("  ")[0].strip() for ln in lines] == [
-        "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status"]
+        "python -c pass", "faultbot --version", "faultbot why CP-001", "faultbot status",
+        "status, 301 ports"]
     assert all("x python -c pass" in ln for ln in lines)
+
+
+def test_explain_needs_no_database_library(tmp_path: Path) -> None:
+    """`explain` reads a file, not the store: its start-up must not pay for SQLAlchemy."""
+    log = tmp_path / "x.jsonl"
+    log.write_text('{"ts": "2026-11-20T08:00:00Z", "charger": "CP-1", "dir": "in", "frame": '
+                   '[2, "1", "Heartbeat", {}], "ocpp": "1.6"}\n')
+    probe = ("import sys\nfrom bot.cli.main import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('sqlalchemy', 'alembic', 'jsonschema', 'aiohttp', 'slack_sdk')))")
+    done = subprocess.run([sys.executable, "-c", probe, "explain", "--json", str(log)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("LOADED")][-1]
+    assert eval(line.removeprefix("LOADED ")) == [], done.stderr
+
+
+def test_bench_fleet_store_holds_the_ports_asked_for(tmp_path: Path) -> None:
+    from bot.bench.cli import fleet_store
+
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    fleet_store(url, 301)
+    result = CliRunner().invoke(cli, ["status", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    ports = [ln for ln in result.output.splitlines() if ln.startswith("  port ")]
+    assert len(ports) == 301
+    assert sum(", GroundFailure" in ln for ln in ports) == 2 * 22  # FL-00000, -07 ... -147

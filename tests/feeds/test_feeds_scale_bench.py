@@ -27,3 +27,8 @@ def test_bench_scale_reports_footprint_and_workers(postgres_url: str) -> None:
         assert int(line[1]) > 0 and abs(float(line[2]) - int(line[1]) / json_bytes) < 0.02
     assert re.search(r"1 worker\s+\d+ frames/s", out)
     assert re.search(r"2 workers\s+\d+ frames/s .* ratio to 1 worker [\d.]+", out)
+    # each worker reports its own peak RSS; the database grew by what the run stored
+    rss = [int(x) for x in re.findall(r"worker peak RSS (\d+) MB", out)]
+    growth = [float(x) for x in re.findall(r"database growth ([\d.]+) MB per charger-day", out)]
+    assert len(rss) == 2 and all(r > 20 for r in rss), out
+    assert len(growth) == 2 and all(g > 0 for g in growth), out

@@ -56,7 +56,7 @@ def test_the_daily_job_prunes_then_vacuums_a_new_sqlite_file(tmp_path: Path) -> 
         assert job.scheduler is not None
         planned = job.scheduler.get_job(JOB_ID).next_run_time
         assert (planned.hour, planned.minute) == (3, 0) and planned > datetime.now(UTC)
-        run = job.run_once()
+        run = job.run()
     finally:
         job.shutdown()
         engine.dispose()
@@ -91,7 +91,7 @@ def test_an_older_sqlite_file_is_told_then_converted_by_prune_vacuum(tmp_path: P
 
 def test_the_job_runs_on_both_databases(db_engine: Engine) -> None:
     _ingest(db_engine, FEED)
-    run = PruneScheduler(db_engine, RetentionPolicy(), time(4, 0)).run_once()
+    run = PruneScheduler(db_engine, RetentionPolicy(), time(4, 0)).run()
     assert run is not None and run.report.frames > 500
     expected = "incremental" if db_engine.dialect.name == "sqlite" else "n/a"
     assert run.vacuum.mode == expected

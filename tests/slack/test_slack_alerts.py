@@ -92,7 +92,8 @@ def test_alert_thread_lifecycle(
     assert len(updates) == 1 and updates[0].params["ts"] == root_ts
     assert "3 times" in str(updates[0].params["blocks"])
     (reply,) = [c for c in stub.ok_calls("chat.postMessage") if c.params.get("thread_ts")]
-    assert reply.params["thread_ts"] == root_ts and "Escalated" in reply.params["text"]
+    assert reply.params["thread_ts"] == root_ts
+    assert "Recurring: seen 3 times, still" in reply.params["text"], reply.params["text"]
 
     # Acknowledged by a person (twice: a double click) -> one reply naming them.
     h.act(incidents.acknowledge, incident_id, "U0ONCALL", clock())

@@ -29,11 +29,15 @@ def test_digest_now_posts_once_per_day(db_url: str, db_engine: Engine, stub: Sla
         cli, ["slack", "digest-now", "--date", "2026-11-20"], env=_env(db_url, stub)
     )
     assert first.exit_code == 0, first.output
-    assert "Digest for 2026-11-19 queued to CDIGEST" in first.output
+    assert "Digest for 2026-11-19 queued to CDIGEST in " in first.output
+    assert "delivered now." in first.output, first.output
     again = runner.invoke(
         cli, ["slack", "digest-now", "--date", "2026-11-20"], env=_env(db_url, stub)
     )
-    assert again.exit_code == 0 and "already posted" in again.output
+    assert again.exit_code == 0
+    assert "The digest for 2026-11-20 was already posted to CDIGEST; not posting twice." in (
+        again.output
+    )
     assert len(stub.ok_calls("chat.postMessage")) >= 1
     assert {c.params["channel"] for c in stub.calls_to("chat.postMessage")} == {"CDIGEST"}
     bad = runner.invoke(

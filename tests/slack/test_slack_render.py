@@ -131,3 +131,20 @@ def test_alert_messages_escape_vendor_text(db_session: Session) -> None:
         reply = render_alert_reply(kind, inc, tz, now, detail="recurring:3")
         assert check(reply) == [] and reply.text
         assert_no_injection([reply.text, *mrkdwn_texts(reply.blocks)])
+
+
+def test_only_a_severity_change_reads_escalated_to(db_session: Session) -> None:
+    """A recurrence or flapping at the same severity is paged as an escalation, but the
+    thread must not say "Escalated to Safety" a second time (seen in demo-slack)."""
+    inc = make_incident(db_session, severity="safety", occurrences=3)
+    tz, now = ZoneInfo("Europe/Berlin"), datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def text(detail: str) -> str:
+        return render_alert_reply("escalated", inc, tz, now, detail=detail).text
+
+    assert text("outage->safety").startswith(":arrow_double_up: Escalated to ")
+    recurring, flapping = text("recurring:3"), text("flapping:2")
+    assert recurring.startswith(":arrow_double_up: Recurring: seen 3 times, still ")
+    assert flapping.startswith(":arrow_double_up: Flapping: ")
+    assert "Escalated" not in recurring + flapping
+    assert all("Emergency stop button 1 is pressed." in t for t in (recurring, flapping))

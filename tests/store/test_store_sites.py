@@ -114,3 +114,17 @@ def test_unreadable_file_and_bad_rule(tmp_path: Path) -> None:
         SiteMap.load(tmp_path / "missing.yaml")
     with pytest.raises(SitesError, match="FAULTBOT_SITE_PREFIX"):
         SiteMap.load(None, "([A-Z")
+
+
+def test_cached_sites_follow_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parsed YAML sites file is cached for the next process, never stale."""
+    monkeypatch.setenv("FAULTBOT_CACHE_DIR", str(tmp_path / "cache"))
+    path = _write(tmp_path, "sites.yaml", "sites:\n  North: [CP-1, CP-2]\n")
+    assert SiteMap.load(path).site_of("CP-2") == "North"
+    assert [p for p in (tmp_path / "cache").iterdir() if p.name.startswith("sites-")]
+    assert SiteMap.load(path).site_of("CP-2") == "North"  # from the cache
+    path.write_text("sites:\n  South: [CP-2]\n", encoding="utf-8")
+    assert SiteMap.load(path).site_of("CP-2") == "South"
+    path.write_text("sites:\n  South: CP-2\n", encoding="utf-8")
+    with pytest.raises(SitesError):
+        SiteMap.load(path)
