@@ -29,7 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String, TypeDecorator, TypeEngine
 
-from bot.store.base import UTCDateTime
+from bot.store.types import UTCDateTime
 
 _OTHER = b"\xff"  # a fingerprint that is not 32 hex digits, as UTF-8
 _DEFLATE_V1 = 0xFF  # raw: DEFLATE with _ZDICT_V1

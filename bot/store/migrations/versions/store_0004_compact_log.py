@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Connection, text
 
-from bot.store.base import UTCDateTime
 from bot.store.compact import (
     fp_from_db,
     fp_to_db,
@@ -34,6 +33,7 @@ from bot.store.compact import (
     to_micros,
     unpack_raw,
 )
+from bot.store.types import UTCDateTime
 
 revision: str = "store_0004"
 down_revision: str | Sequence[str] | None = "store_0003"
