@@ -5,7 +5,8 @@ feed into one PostgreSQL database next to one worker.
 Footprint: the fleet feed (bot.sample.fleet) is stored (store only) into a fresh SQLite
 file and a fresh PostgreSQL database; bytes per frame is the database's size after the
 load (SQLite: used pages; PostgreSQL: the message log's partitions with their indexes
-and TOAST, plus the charger/port tables) divided by the frames stored.
+and TOAST, plus the charger/port tables) divided by the frames stored; on PostgreSQL
+also after the daily job's index rebuild of closed days (bot.retention.vacuum).
 
 Throughput: the feed is published to a fresh ingress queue, then N separate processes
 (`python -m bot.bench.scale <worker args>`) each run a BrokerFeed partition (the
@@ -85,9 +86,13 @@ class Footprint:
     json_bytes: float
     sqlite_bytes: float
     postgres_bytes: float | None
+    postgres_compacted: float | None = None  # after the daily job rebuilt closed days' indexes
 
 
 def footprint(lines: list[str], postgres_url: str | None) -> Footprint:
+    from datetime import date
+
+    from bot.retention.vacuum import compact_days
     from bot.store.db import make_engine, migrate
 
     path = Path(tempfile.mkdtemp()) / "scale.db"
@@ -96,14 +101,17 @@ def footprint(lines: list[str], postgres_url: str | None) -> Footprint:
     stored = _store(engine, lines)
     lite = sqlite_bytes(engine) / stored
     engine.dispose()
-    pg = None
+    pg = pg_compacted = None
     if postgres_url:
         with scratch_postgres(postgres_url) as url:
             engine = make_engine(url)
             stored_pg = _store(engine, lines)
             pg = postgres_bytes(engine) / stored_pg
+            # as the daily job leaves a day once it has closed (bot.retention.vacuum)
+            compact_days(engine, before=date.max)
+            pg_compacted = postgres_bytes(engine) / stored_pg
             engine.dispose()
-    return Footprint(stored, compact_size(lines), lite, pg)
+    return Footprint(stored, compact_size(lines), lite, pg, pg_compacted)
 
 
 # --- N workers ------------------------------------------------------------------------

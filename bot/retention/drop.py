@@ -55,8 +55,8 @@ def plan(conn: Connection, before: datetime, folded: int, keep: Where, doomed: W
         if top is None or top <= folded:  # else a fold has not read all of it yet
             out.days.append(p)
     if out.days:
-        # one count for all days: `keep` reads the whole log ("the newest frame of each
-        # charger"), once rather than once per day
+        # one count for all days: `keep` groups the old part of the log and probes the
+        # index for newer frames ("the newest frame of each charger"), once, not per day
         span = or_(*(and_(*_within(p)) for p in out.days))
         rows = conn.execute(select(func.count()).where(span)).scalar() or 0
         kept = conn.execute(select(func.count()).where(span, keep)).scalar() or 0
@@ -79,8 +79,8 @@ def apply(conn: Connection, drops: DropPlan, keep: Where, doomed: Where) -> None
     if not drops.days:
         return
     conn.execute(text(f"CREATE TEMPORARY TABLE {_KEPT} (LIKE {PARENT}) ON COMMIT DROP"))
-    # One statement for every day: "the newest frame of each charger" is judged on the
-    # whole log, before any of it is dropped.
+    # One statement for every day: "the newest frame of each charger" is judged against
+    # the whole log, before any of it is dropped.
     names = [c.name for c in MSG.columns]
     aside = table_clause(_KEPT, *(column(n) for n in names))
     days = or_(*(and_(*_within(p)) for p in drops.days))

@@ -7,14 +7,14 @@ the space comes back; one process per deployment runs it (the first broker parti
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from bot.retention.prune import PruneReport, RetentionPolicy, prune
-from bot.retention.vacuum import VacuumReport, reclaim
+from bot.retention.vacuum import VacuumReport, compact_days, reclaim
 from bot.schedule import CronJob
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,15 @@ MISFIRE_GRACE = 6 * 3600  # a process down at the time still prunes when back wi
 class PruneRun:
     report: PruneReport
     vacuum: VacuumReport
+    compacted: list[str] = field(default_factory=list)  # PostgreSQL day partitions
 
 
 def prune_and_reclaim(engine: Engine, policy: RetentionPolicy) -> PruneRun:
-    """One daily run: prune, then give freed pages back (SQLite incremental vacuum)."""
+    """One daily run: prune, then give freed pages back (SQLite incremental vacuum) and
+    rebuild the indexes of days that closed (PostgreSQL)."""
     report = prune(engine, policy)
     vacuum = reclaim(engine) if report.reason is None else VacuumReport("n/a")
-    return PruneRun(report, vacuum)
+    return PruneRun(report, vacuum, compact_days(engine))
 
 
 class PruneScheduler(CronJob):
@@ -60,6 +62,7 @@ class PruneScheduler(CronJob):
         self.runs[:] = [run]
         r = run.report
         log.info("daily prune: %d frames, %d diagnoses, %d incidents, %d port rows removed "
-                 "(%s); %d bytes given back (%s)", r.frames, r.diagnoses, r.incidents,
-                 r.port_statuses, r.reason or "done", run.vacuum.bytes_freed, run.vacuum.mode)
+                 "(%s); %d bytes given back (%s); %d day partition(s) compacted",
+                 r.frames, r.diagnoses, r.incidents, r.port_statuses, r.reason or "done",
+                 run.vacuum.bytes_freed, run.vacuum.mode, len(run.compacted))
         return run

@@ -30,13 +30,14 @@ from sqlalchemy import (
     Engine,
     and_,
     delete,
+    exists,
     func,
     insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import Select
 
 from bot.config import Settings
@@ -44,6 +45,7 @@ from bot.fold.checkpoint import TABLE as CHECKPOINTS
 from bot.fold.checkpoint import log_time
 from bot.incidents.models import DiagnosisRow, Incident, PortStatus
 from bot.retention import drop
+from bot.store.compact import fp_hex
 from bot.store.models import LogRetention, MessageRow
 from bot.store.partitions import partitioned
 
@@ -97,10 +99,12 @@ def prune(engine: Engine, policy: RetentionPolicy, *, dry_run: bool = False) -> 
         report.derived_before = now - timedelta(days=policy.derived_days)
         evidence_since = now - timedelta(days=policy.evidence_days)
         old = and_(MessageRow.id <= folded, MessageRow.ts < report.raw_before)
-        keep = or_(MessageRow.id.in_(_state_frames()),
-                   MessageRow.fingerprint.in_(_evidence(evidence_since)))
-        doomed = and_(old, MessageRow.id.not_in(_state_frames()),
-                      MessageRow.fingerprint.not_in(_evidence(evidence_since)))
+        # diagnoses name frames by hex fingerprint; the log stores its bytes
+        stored_fp = fp_hex(MessageRow.fingerprint)
+        keep = or_(MessageRow.id.in_(_state_frames(old)),
+                   stored_fp.in_(_evidence(evidence_since)))
+        doomed = and_(old, MessageRow.id.not_in(_state_frames(old)),
+                      stored_fp.not_in(_evidence(evidence_since)))
         days = drop.plan(conn, report.raw_before, folded, keep, doomed) if (
             partitioned(conn)) else None
         # partitioned: whole days only; the rest of the cut-off's day waits for tomorrow
@@ -135,19 +139,42 @@ def _evidence(since: datetime) -> Select[Any]:
     )
 
 
-def _state_frames() -> Select[Any]:
-    """Ids of the newest frames that say who each charger is and what each port shows.
+def _state_frames(old: ColumnElement[bool]) -> Select[Any]:
+    """Ids of the `old` frames that are still the newest (highest id) to say who a
+    charger is, what a port shows, or that the charger was heard from (its newest
+    inbound frame), over the whole log.
+
+    Only the old part of the log is grouped (the part a prune reads anyway; on
+    PostgreSQL, its day partitions): its newest frame of each kind is a candidate, and
+    it stands when no frame of the same kind with a higher id exists anywhere, which
+    a probe of the (charger_id, occurred_at) index per candidate answers. An old frame
+    is the newest of the whole log exactly when it is the newest of the old part with
+    nothing newer after it, so the frames kept are the same as grouping the whole log.
     A subquery wrapped once more, so MySQL-family servers accept it inside a DELETE."""
+    m, later = MessageRow, aliased(MessageRow)
+    port = (m.charger_id, m.action, m.message_type, m.connector_id)
+    states = (
+        select(func.max(m.id).label("id"), *port)
+        .where(old, m.action.in_(_IDENTITY + _PORT_STATE))
+        .group_by(*port)
+        .subquery()
+    )
+    newer_state = exists().where(
+        later.charger_id == states.c.charger_id, later.action == states.c.action,
+        later.message_type == states.c.message_type,
+        later.connector_id.is_not_distinct_from(states.c.connector_id),
+        later.id > states.c.id)
+    heard = (
+        select(func.max(m.id).label("id"), m.charger_id)
+        .where(old, m.direction == "in")
+        .group_by(m.charger_id)
+        .subquery()
+    )
+    newer_heard = exists().where(
+        later.charger_id == heard.c.charger_id, later.direction == "in", later.id > heard.c.id)
     newest = (
-        select(func.max(MessageRow.id).label("id"))
-        .where(MessageRow.action.in_(_IDENTITY + _PORT_STATE))
-        .group_by(MessageRow.charger_id, MessageRow.action, MessageRow.message_type,
-                  MessageRow.connector_id)
-        .union_all(
-            select(func.max(MessageRow.id).label("id"))
-            .where(MessageRow.direction == "in")
-            .group_by(MessageRow.charger_id)
-        )
+        select(states.c.id).where(~newer_state)
+        .union_all(select(heard.c.id).where(~newer_heard))
         .subquery()
     )
     return select(newest.c.id)

@@ -49,7 +49,8 @@ def core_table(name: str) -> Table:
 
 def _sources() -> list[bytes | str]:
     parts: list[bytes | str] = [sqlalchemy.__version__]
-    for module in sorted({*READ_TABLES.values(), "bot.store.base", "bot.store.types"}):
+    for module in sorted({*READ_TABLES.values(), "bot.store.base", "bot.store.types",
+                          "bot.store.compact"}):  # the log's column types
         path = _BOT.parent / (module.replace(".", "/") + ".py")
         parts += [module, path.read_bytes()]
     return parts

@@ -44,6 +44,7 @@ from bot.ocpp.events import (
 )
 from bot.ocpp.reasons import RejectReason
 from bot.store.base import table_of
+from bot.store.compact import fp_from_db, fp_to_db, pack_raw, to_micros
 from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
 
 MSG = table_of(MessageRow)
@@ -204,7 +205,9 @@ class Ingestor:
             raise ValueError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
         self._log_writer = _LogWriter(engine.dialect)
         d = engine.dialect
-        self._when = self._log_writer.when  # datetime -> what the driver takes
+        # datetime -> what the driver takes for the state tables' times (not the log's:
+        # on SQLite the log keeps integer microseconds, the state tables ISO text)
+        self._when = _state_time(d)
         pg = self.dialect == "postgresql"
 
         def rows_of(keys: Sequence[str]) -> Callable[[Table], Any]:
@@ -721,9 +724,9 @@ class _LogWriter:
         "fault_bearing", "raw", "violations", "source",
     )  # fmt: skip
     PG_ARRAYS = (
-        "int8[]", "text[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
+        "int8[]", "bytea[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
         "text[]", "text[]", "text[]", "bool[]", "int4[]",
-        "bool[]", "text[]", "text[]", "text[]",
+        "bool[]", "bytea[]", "text[]", "text[]",
     )  # fmt: skip
 
     def __init__(self, dialect: Any) -> None:
@@ -756,14 +759,16 @@ class _LogWriter:
                 f"WHERE NOT EXISTS (SELECT 1 FROM {MSG.name} m WHERE m.fingerprint = t.c1) "
                 "ON CONFLICT (fingerprint, ts) DO NOTHING RETURNING fingerprint"
             )
-        # SQLite stores datetimes as text in SQLAlchemy's format; make ours and check that
-        # it is byte-for-byte what the column type would write, else use the type itself
+        # the log's times as the column type writes them (bot.store.compact.LOG_TIME):
+        # integer microseconds on SQLite, the datetime itself for psycopg; checked against
+        # the type once, so this plain-SQL path cannot drift from what the ORM writes
         self.when: Callable[[datetime], Any] = _same
         if self.sqlite:
             proc = MSG.c.ts.type.dialect_impl(dialect).bind_processor(dialect)
             probe = datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC)
-            if proc is not None:
-                self.when = _sqlite_time if proc(probe) == _sqlite_time(probe) else proc
+            self.when = _sqlite_time
+            if proc is None or proc(probe) != _sqlite_time(probe):
+                raise RuntimeError("the log's SQLite time format changed; update _sqlite_time")
 
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         if self.sqlite:
@@ -779,7 +784,7 @@ class _LogWriter:
             columns = [[ids[i] for i in lock_order]]
             columns += [[rows[i][c] for i in lock_order] for c in range(len(self.COLUMNS))]
             cursor.execute(self._sql, columns)
-            return {r[0] for r in cursor.fetchall()}
+            return {fp_from_db(r[0]) for r in cursor.fetchall()}
         finally:
             cursor.close()
 
@@ -789,7 +794,7 @@ class _LogWriter:
             return set()
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {MSG.name}").scalar() or 0
         new = {
-            r[0]
+            fp_from_db(r[0])
             for r in conn.exec_driver_sql(
                 f"SELECT fingerprint FROM {MSG.name} WHERE id > ?", (top - added,)
             )
@@ -807,7 +812,7 @@ class _LogWriter:
             chunk = fps[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             found.update(
-                r[0]
+                fp_from_db(r[0])
                 for r in conn.exec_driver_sql(
                     f"SELECT fingerprint FROM {MSG.name} WHERE id > ? AND fingerprint IN ({marks})",
                     (after, *chunk),
@@ -820,10 +825,27 @@ def _same(value: datetime) -> datetime:
     return value
 
 
-def _sqlite_time(value: datetime) -> str:
+def _sqlite_time(value: datetime) -> int:
+    return to_micros(value)
+
+
+def _sqlite_text_time(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+def _state_time(dialect: Any) -> Callable[[datetime], Any]:
+    """The state tables' (chargers, connectors, sessions) datetime as their column type
+    writes it: SQLAlchemy's ISO text on SQLite, made here byte for byte (checked once
+    against the type; the type's own processor otherwise), the datetime for psycopg."""
+    if dialect.name != "sqlite":
+        return _same
+    proc = CHG.c.last_seen.type.dialect_impl(dialect).bind_processor(dialect)
+    probe = datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC)
+    if proc is None:
+        return _same
+    return _sqlite_text_time if proc(probe) == _sqlite_text_time(probe) else proc
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -847,7 +869,7 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         # the log keeps the text as sent; what cannot be stored stays as a JSON escape
         raw = escaped(raw).replace("\x00", "\\u0000")
     return (
-        m.fingerprint,
+        fp_to_db(m.fingerprint),
         m.charger,
         ts,
         ts if m.occurred_at is m.ts else when(m.occurred_at),
@@ -859,7 +881,7 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         m.version_inferred,
         connector,
         fault,
-        raw,
+        pack_raw(raw),
         storable(_dumps(m.violations)) if m.violations else "[]",
         _text(m.source),
     )

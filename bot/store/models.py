@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base
+from bot.store.compact import LOG_TIME, Fingerprint, RawFrame
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -73,15 +74,18 @@ class Connector(Base):
 
 
 class MessageRow(Base):
-    """The append-only message log: every frame once, verbatim."""
+    """The append-only message log: every frame once, as sent.
+
+    Stored compactly (bot.store.compact): the fingerprint as 16 bytes, the raw frame as
+    UTF-8 or dictionary-DEFLATE, the times as integers on SQLite."""
 
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(Fingerprint, unique=True)
     charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN))
-    ts: Mapped[datetime]  # when the CSMS saw it
-    occurred_at: Mapped[datetime]  # payload time when sane, else ts
+    ts: Mapped[datetime] = mapped_column(LOG_TIME)  # when the CSMS saw it
+    occurred_at: Mapped[datetime] = mapped_column(LOG_TIME)  # payload time when sane, else ts
     direction: Mapped[str] = mapped_column(String(3))
     message_type: Mapped[int] = mapped_column(SmallInteger)
     unique_id: Mapped[str] = mapped_column(Text)
@@ -90,7 +94,7 @@ class MessageRow(Base):
     version_inferred: Mapped[bool] = mapped_column(Boolean)
     connector_id: Mapped[int | None] = mapped_column(Integer)  # from the fact, when it has one
     fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
-    raw: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(RawFrame)
     violations: Mapped[list[Any]] = mapped_column()
     source: Mapped[str] = mapped_column(Text, default="")
 

@@ -141,3 +141,30 @@ def test_a_populated_database_migrates_without_losing_a_frame(pg: Engine) -> Non
     _ingest(pg, FEED[len(FEED) // 2:])  # the id sequence carries on after the copy
     after = _rows(pg)
     assert after[: len(rows)] == rows and after[len(rows)][0] > rows[-1][0]
+
+
+def _log_index_bytes(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT sum(pg_indexes_size(relid)) FROM pg_partition_tree('messages')")).scalar()
+            or 0)
+
+
+def test_closed_days_get_their_indexes_rebuilt_once(pg: Engine) -> None:
+    """bot.retention.vacuum.compact_days: every day before the log clock's, once; the
+    indexes shrink (written in random order, rebuilt packed) and no answer changes."""
+    from bot.retention.job import prune_and_reclaim
+    from bot.retention.vacuum import compact_days
+
+    _ingest(pg, FEED)
+    rows, before, size = _rows(pg), answers(pg), _log_index_bytes(pg)
+    with pg.connect() as conn:
+        last = conn.execute(select(func.max(MessageRow.ts))).scalar()
+    closed = {partition_name(d) for d in _days(pg) if d < last.date()}
+    assert len(closed) >= 39
+    assert set(compact_days(pg)) == closed  # not today's, not the days made ahead
+    assert _log_index_bytes(pg) <= size
+    assert compact_days(pg) == []  # once
+    assert _rows(pg) == rows and answers(pg) == before
+    run = prune_and_reclaim(pg, RetentionPolicy())  # the daily job: nothing new closed
+    assert run.compacted == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 from store_msgs import at, boot, boot_reply, heartbeat, message, status, tx
 
+from bot.store.base import table_of
 from bot.store.ingest import Ingestor
 from bot.store.models import Charger, ChargingSession, Connector, MessageRow
 
@@ -254,7 +255,7 @@ def test_two_workers_ingesting_overlapping_data(db_engine: Engine) -> None:
 
 def test_fast_log_insert_writes_times_as_the_orm_does(db_engine: Engine) -> None:
     """The log insert bypasses the column types; times must still compare and load
-    exactly like ORM-written ones (SQLite keeps them as text)."""
+    exactly like ORM-written ones (SQLite keeps the log's as integer microseconds)."""
     from datetime import timedelta, timezone
 
     oslo = timezone(timedelta(hours=1))
@@ -267,7 +268,20 @@ def test_fast_log_insert_writes_times_as_the_orm_does(db_engine: Engine) -> None
         assert row.occurred_at == when
         charger = s.get(Charger, "CP-T")
         assert charger is not None and charger.last_seen == row.ts
-        assert s.scalar(select(func.count()).where(Charger.last_seen == MessageRow.ts)) == 1
+        assert s.scalar(select(func.count()).where(MessageRow.ts == charger.last_seen)) == 1
+        stored = s.execute(text("SELECT ts, occurred_at FROM messages")).one()
+        if db_engine.dialect.name == "sqlite":  # what the column type writes, to the µs
+            ts_type = table_of(MessageRow).c.ts.type.dialect_impl(db_engine.dialect)
+            written = ts_type.bind_processor(db_engine.dialect)
+            assert written is not None
+            assert tuple(stored) == (written(when), written(when)) == (
+                1_795_163_415_123_456, 1_795_163_415_123_456)
+            # the state tables keep SQLAlchemy's ISO text: the log's integers must not leak
+            state_type = table_of(Charger).c.last_seen.type.dialect_impl(db_engine.dialect)
+            state_written = state_type.bind_processor(db_engine.dialect)
+            assert state_written is not None
+            last_seen = s.execute(text("SELECT last_seen FROM chargers")).scalar()
+            assert last_seen == state_written(when) == "2026-11-20 08:30:15.123456"
 
 
 def _charger(engine: Engine, charger: str) -> tuple[object, ...]:

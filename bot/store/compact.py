@@ -1,0 +1,203 @@
+"""How the message log stores its bulky columns compactly (issue 18, "a smaller footprint").
+
+At the Python level nothing changes: a fingerprint is a 32-char hex str, a time an aware
+UTC datetime, a raw frame the text as sent. At the store boundary:
+
+- fingerprint: its 16 bytes (BLOB / bytea), not 32 hex characters. A fingerprint that is
+  not 32 lowercase hex digits (none the parser makes) is kept as 0xFF + its UTF-8 (0xFF
+  twice when that would make 16 bytes, the length of a hash).
+- ts / occurred_at on SQLite: integer microseconds since the epoch (8 bytes) instead of
+  SQLAlchemy's 26-character text. PostgreSQL's timestamptz is 8 bytes already.
+- raw: UTF-8, or when shorter, 0xFF + raw DEFLATE with the preset dictionary below
+  (OCPP's own vocabulary, so a 25-byte Heartbeat or a 300-byte MeterValues compresses
+  although no two frames share a stream). UTF-8 never starts with 0xFF, so the first
+  byte tells the two apart, and a later dictionary can take another marker.
+
+The dictionary is part of the stored format: NEVER edit `_ZDICT_V1`; add a new one with
+its own marker instead.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, LargeBinary
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String, TypeDecorator, TypeEngine
+
+from bot.store.types import UTCDateTime
+
+_OTHER = b"\xff"  # a fingerprint that is not 32 hex digits, as UTF-8
+_DEFLATE_V1 = 0xFF  # raw: DEFLATE with _ZDICT_V1
+
+# OCPP 1.6 / 2.0.1 vocabulary, commonest last (DEFLATE reaches the end of the dictionary
+# with the shortest distances). Stored data depends on it byte for byte.
+_ZDICT_V1 = (
+    b'"chargingProfile":{"chargingProfileId":,"stackLevel":,"chargingProfilePurpose":'
+    b'"TxDefaultProfile","chargingProfileKind":"Absolute","chargingSchedule":'
+    b'{"chargingRateUnit":"W","chargingSchedulePeriod":[{"startPeriod":0,"limit":'
+    b'"DataTransfer",{"vendorId":"","messageId":"","data":"'
+    b'"SecurityEventNotification",{"type":"","techInfo":"'
+    b'"NotifyEvent",{"generatedAt":"","seqNo":0,"tbc":false,"eventData":[{"eventId":,'
+    b'"trigger":"Delta","actualValue":"","eventNotificationType":"HardWiredNotification",'
+    b'"component":{"name":""},"variable":{"name":"Problem"},"cleared":true}]}'
+    b'"BootNotification",{"chargePointVendor":"","chargePointModel":"",'
+    b'"chargePointSerialNumber":"","firmwareVersion":""}'
+    b'{"reason":"PowerUp","chargingStation":{"vendorName":"","model":"",'
+    b'"serialNumber":"","firmwareVersion":""}}'
+    b'"Authorize",{"idTag":""}{"idTagInfo":{"status":"Accepted"}}'
+    b'"StartTransaction",{"connectorId":1,"idTag":"","meterStart":0,"timestamp":"'
+    b'"StopTransaction",{"transactionId":,"meterStop":,"reason":"Local","timestamp":"'
+    b'"TransactionEvent",{"eventType":"Updated","timestamp":"","triggerReason":'
+    b'"MeterValuePeriodic","seqNo":0,"transactionInfo":{"transactionId":"",'
+    b'"chargingState":"Charging","stoppedReason":"EVDisconnected"},"evse":{"id":1,'
+    b'"connectorId":1},"idToken":{"idToken":"","type":"ISO14443"},"meterValue":'
+    b'[{"timestamp":"","sampledValue":[{"value":,"measurand":'
+    b'"Energy.Active.Import.Register","unitOfMeasure":{"unit":"kWh"}},{"value":0,'
+    b'"measurand":"Power.Active.Import"}]}]}'
+    b'"MeterValues",{"connectorId":1,"transactionId":,"meterValue":[{"timestamp":"",'
+    b'"sampledValue":[{"value":"","context":"Sample.Periodic","format":"Raw",'
+    b'"measurand":"Current.Import","phase":"L1","location":"Outlet","unit":"A"},'
+    b'{"value":"","measurand":"Voltage","unit":"V"},{"value":"","measurand":"SoC",'
+    b'"unit":"Percent"},{"value":"","measurand":"Power.Active.Import","unit":"W"},'
+    b'{"value":"","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}'
+    b'"StatusNotification",{"timestamp":"","connectorStatus":"Available","evseId":1,'
+    b'"connectorId":1}'
+    b'"StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available",'
+    b'"info":"","vendorId":"","vendorErrorCode":"","timestamp":"'
+    b'"Preparing","Charging","SuspendedEV","Finishing","Unavailable","Faulted",'
+    b'[3,"",{"status":"Accepted"}][3,"",{}]'
+    b'[2,"","Heartbeat",{}][3,"",{"currentTime":"","interval":300,"status":"Accepted"}]'
+    b'[3,"",{"currentTime":"2026-01-01T00:00:00.000Z"}]'
+)
+
+
+# --- values ---------------------------------------------------------------------------
+
+
+def fp_to_db(value: str) -> bytes:
+    if len(value) == 32:
+        try:
+            out = bytes.fromhex(value)
+        except ValueError:
+            pass
+        else:
+            if out.hex() == value:  # lowercase only: the text must come back as it went in
+                return out
+    text = value.encode()
+    # 16 bytes always mean a hash; UTF-8 never holds 0xFF, so the marker strips cleanly
+    return (_OTHER * 2 if len(text) == 15 else _OTHER) + text
+
+
+def fp_from_db(value: bytes | str) -> str:
+    if isinstance(value, str):  # a log not migrated yet (store_0003 and before)
+        return value
+    value = bytes(value)  # memoryview from some drivers
+    if len(value) == 16:
+        return value.hex()
+    return value.lstrip(_OTHER).decode()
+
+
+def pack_raw(text: str) -> bytes:
+    data = text.encode()
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=_ZDICT_V1)
+    packed = z.compress(data) + z.flush()
+    if len(packed) + 1 < len(data):
+        return bytes((_DEFLATE_V1,)) + packed
+    return data
+
+
+def unpack_raw(value: bytes | str) -> str:
+    if isinstance(value, str):  # a log not migrated yet (store_0003 and before)
+        return value
+    value = bytes(value)
+    if value[:1] == b"\xff":
+        z = zlib.decompressobj(-15, zdict=_ZDICT_V1)
+        return (z.decompress(value[1:]) + z.flush()).decode()
+    return value.decode()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    d = value - _EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+# --- column types ---------------------------------------------------------------------
+
+
+class Fingerprint(TypeDecorator[str]):
+    """A frame fingerprint: hex str in Python, its 16 bytes in the database."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else fp_to_db(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else fp_from_db(value)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
+
+
+class RawFrame(TypeDecorator[str]):
+    """A frame's text: str in Python, UTF-8 or dictionary-DEFLATE bytes in the database."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else pack_raw(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else unpack_raw(value)
+
+
+class _Micros(TypeDecorator[datetime]):
+    """SQLite's side of LOG_TIME: integer microseconds since the epoch."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else to_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_micros(value)
+
+
+# The log's times: timestamptz on PostgreSQL, microsecond integers on SQLite; aware UTC
+# datetimes in Python on both.
+LOG_TIME = UTCDateTime().with_variant(_Micros(), "sqlite")
+
+
+class fp_hex(FunctionElement[str]):  # lowercase: used like a SQL function
+    """SQL: a stored fingerprint as its hex text, to compare with text columns that
+    hold fingerprints (diagnoses.message_fingerprint)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(fp_hex, "sqlite")
+def _fp_hex_sqlite(element: fp_hex, compiler: Any, **kw: Any) -> str:
+    return f"lower(hex({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(fp_hex, "postgresql")
+def _fp_hex_pg(element: fp_hex, compiler: Any, **kw: Any) -> str:
+    return f"encode({compiler.process(element.clauses, **kw)}, 'hex')"

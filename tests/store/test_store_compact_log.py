@@ -1,0 +1,153 @@
+"""The compact message log (bot.store.compact, migration store_0004): values come back
+exactly as they went in, the stored form is the compact one, and a populated database
+of the previous layout converts (and back) without losing a frame or changing an id,
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from db_reset import private_pg_database
+from sqlalchemy import Engine, select, text
+
+from bot.ocpp.readers import read_lines
+from bot.sample.fleet import generate_fleet_lines
+from bot.store.compact import (
+    fp_from_db,
+    fp_to_db,
+    from_micros,
+    pack_raw,
+    to_micros,
+    unpack_raw,
+)
+from bot.store.db import alembic_config, make_engine, migrate
+from bot.store.loader import load
+from bot.store.models import MessageRow
+
+
+@pytest.mark.parametrize("fp", ["0123456789abcdef0123456789abcdef", "fp-1", "x" * 15,
+                                "y" * 16, "ABCDEF0123456789ABCDEF0123456789", "é" * 7])
+def test_fingerprints_come_back_as_they_went_in(fp: str) -> None:
+    assert fp_from_db(fp_to_db(fp)) == fp
+
+
+def test_a_hash_fingerprint_is_its_16_bytes() -> None:
+    fp = "ff" + "00" * 15  # starts with the marker byte: still a hash
+    assert fp_to_db(fp) == bytes.fromhex(fp) and fp_from_db(bytes.fromhex(fp)) == fp
+
+
+@pytest.mark.parametrize("raw", [
+    '[2,"h1","Heartbeat",{}]', '[3,"x",{}]', "", " [2, \"a\", \"Heartbeat\", {}] ",
+    '[2,"1","DataTransfer",{"vendorId":"Ünïcode ✓ 中文","data":"' + "x" * 500 + '"}]',
+    '[2,"c2-1m1","MeterValues",{"connectorId":2,"transactionId":2000001,"meterValue":[{'
+    '"timestamp":"2026-11-19T00:03:50.633Z","sampledValue":[{"value":"4464120","measurand":'
+    '"Energy.Active.Import.Register","unit":"Wh"}]}]}]',
+])
+def test_frames_come_back_byte_for_byte(raw: str) -> None:
+    packed = pack_raw(raw)
+    assert unpack_raw(packed) == raw
+    assert len(packed) <= len(raw.encode())  # never larger than the text
+
+
+def test_bulky_frames_are_stored_compressed() -> None:
+    frame = ('[2,"c2-1m1","MeterValues",{"connectorId":2,"transactionId":2000001,'
+             '"meterValue":[{"timestamp":"2026-11-19T00:03:50.633Z","sampledValue":[{"value":'
+             '"4464120","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}]')
+    packed = pack_raw(frame)
+    assert packed[:1] == b"\xff" and len(packed) < len(frame) / 2
+
+
+@pytest.mark.parametrize("when", [
+    datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1))),
+    datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+])
+def test_times_round_trip_to_the_microsecond(when: datetime) -> None:
+    back = from_micros(to_micros(when))
+    assert back == when and back.utcoffset() == timedelta(0)
+
+
+# --- the migration, with data ---------------------------------------------------------
+
+def _lines() -> list[str]:
+    lines = list(generate_fleet_lines(20, hours=2, seed=5))[:1500]
+    odd = [  # non-ASCII text, a frame with spaces, a bulky one
+        {"ts": "2026-11-19T01:00:00Z", "charger": "CP-ÜNI", "dir": "in", "ocpp": "1.6",
+         "frame": [2, "u1", "DataTransfer", {"vendorId": "Ünï ✓", "data": "z" * 400}]},
+    ]
+    return lines + [json.dumps(o) for o in odd] + [
+        '{"ts": "2026-11-19T01:00:01Z", "charger": "CP-SP", "dir": "in", "ocpp": "1.6", '
+        '"frame": [2, "s1", "Heartbeat", {}]}']
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'compact.db'}")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    with private_pg_database(url.rsplit("/", 1)[0] + "/postgres", "faultbot_compact") as own:
+        engine = make_engine(own)
+        yield engine
+        engine.dispose()
+
+
+def _all(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            select(*MessageRow.__table__.columns).order_by(MessageRow.id))]
+
+
+def _stored_types(engine: Engine) -> set[tuple[str, ...]]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = ("SELECT DISTINCT typeof(fingerprint), typeof(ts), typeof(occurred_at), "
+                   "typeof(raw) FROM messages")
+        else:
+            sql = ("SELECT DISTINCT pg_typeof(fingerprint)::text, pg_typeof(ts)::text, "
+                   "pg_typeof(occurred_at)::text, pg_typeof(raw)::text FROM messages")
+        return {tuple(r) for r in conn.execute(text(sql))}
+
+
+def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine) -> None:
+    lines = _lines()
+    stored = load(fresh, read_lines(lines, source="compact-test"), batch_size=400).stored
+    assert stored == len(lines)
+    rows = _all(fresh)
+    assert len(rows) == len(lines)
+    sqlite = fresh.dialect.name == "sqlite"
+    new_form = {("blob", "integer", "integer", "blob")} if sqlite else {
+        ("bytea", "timestamp with time zone", "timestamp with time zone", "bytea")}
+    assert _stored_types(fresh) == new_form
+
+    cfg = alembic_config(fresh)
+    command.downgrade(cfg, "store_0003")
+    old_form = {("text", "text", "text", "text")} if sqlite else {
+        ("character varying", "timestamp with time zone", "timestamp with time zone", "text")}
+    assert _stored_types(fresh) == old_form
+    with fresh.connect() as conn:
+        first = conn.execute(text(
+            "SELECT fingerprint, ts, raw FROM messages ORDER BY id LIMIT 1")).one()
+    assert first[0] == rows[0][1] and first[2] == rows[0][13]  # hex text, the frame's text
+    if sqlite:  # SQLAlchemy's own DateTime text, as store_0003 wrote it
+        assert first[1] == rows[0][3].isoformat(" ", "microseconds")[:26]
+
+    command.upgrade(cfg, "heads")
+    assert _all(fresh) == rows  # every frame, every column, every id
+    # SQLite rewrites the frames compressed; PostgreSQL keeps old frames as UTF-8 bytes
+    assert _stored_types(fresh) == new_form
+    more = [line.replace('"CP-SP"', '"CP-SP2"') for line in lines[-1:]]
+    assert load(fresh, read_lines(more, source="compact-test")).stored == 1
+    after = _all(fresh)
+    assert after[: len(rows)] == rows and after[-1][0] > rows[-1][0]
+    # the same frames again are recognised as stored (the fingerprint key still works)
+    assert load(fresh, read_lines(lines, source="compact-test")).stored == 0
