@@ -247,6 +247,7 @@ class Step:
     behind: int  # frames published but not stored at the end of the step
     kept_up: bool  # lag at the end within the bound, and the producer reached the rate
     drain_s: float  # after the step, until every published frame was stored
+    producer_short: bool = False  # the producer did not reach 95% of the rate: no verdict
 
 
 @dataclass(slots=True)
@@ -308,10 +309,16 @@ async def _paced_steps(lines: list[str], rates: list[float], step_s: float, max_
                        amqp_url: str, queue: str, engine: Engine,
                        procs: list[subprocess.Popen[str]]) -> tuple[list[Step], int, int]:
     import aio_pika
+    from pamqp.commands import Basic
 
-    from bot.feeds.broker import INGRESS_ARGS, publish_records
+    from bot.feeds.broker import INGRESS_ARGS
 
-    objects = [json.loads(x) for x in lines]
+    # The producer stands in for a CSMS (CitrineOS publishes without confirms): bodies
+    # encoded before the clock starts, as publish_records encodes them, and published
+    # on the raw channel without confirms, so on 2 shared cores the offered rate is not
+    # capped by the producer's own CPU (with confirms it fell short at 1,000 frames/s).
+    objects = [json.dumps(json.loads(x), separators=(",", ":")).encode() for x in lines]
+    props = Basic.Properties(content_type="application/json", delivery_mode=2)
     log = _Log()
 
     async def count() -> int:
@@ -319,7 +326,8 @@ async def _paced_steps(lines: list[str], rates: list[float], step_s: float, max_
 
     async def publish(n: int) -> None:
         log.marks.append((log.sent, time.perf_counter()))
-        await publish_records(channel, objects[log.sent:log.sent + n], queue=queue)
+        for body in objects[log.sent:log.sent + n]:
+            await raw.basic_publish(body, routing_key=queue, properties=props)
         log.sent += n
 
     async def drain(timeout: float) -> float:
@@ -334,8 +342,9 @@ async def _paced_steps(lines: list[str], rates: list[float], step_s: float, max_
 
     conn = await aio_pika.connect(amqp_url)
     async with conn:
-        channel = await conn.channel()
+        channel = await conn.channel(publisher_confirms=False)
         await channel.declare_queue(queue, durable=True, arguments=INGRESS_ARGS)
+        raw = await channel.get_underlay_channel()
         await publish(min(WARMUP_FRAMES, len(objects)))
         await drain(180)  # the workers start (imports, connections) within this
         steps: list[Step] = []
@@ -381,9 +390,10 @@ async def _step(rate: float, step_s: float, max_lag: float, log: _Log,
     lag_end = log.lag(stored, end)
     took = end - began
     published = (log.sent - sent0) / took
+    short = published < 0.95 * rate
     return Step(rate, published, (stored - stored0) / took, lag_end,
                 max([*lags, lag_end]), log.sent - stored,
-                lag_end <= max_lag and published >= 0.95 * rate, 0.0)
+                lag_end <= max_lag and not short, 0.0, short)
 
 
 def _database_bytes(engine: Engine) -> int:
