@@ -247,7 +247,7 @@ class Step:
     behind: int  # frames published but not stored at the end of the step
     kept_up: bool  # lag at the end within the bound, and the producer reached the rate
     drain_s: float  # after the step, until every published frame was stored
-    producer_short: bool = False  # the producer did not reach 95% of the rate: no verdict
+    producer_short: bool = False  # under 95% of the rate offered: never "kept up"
 
 
 @dataclass(slots=True)
