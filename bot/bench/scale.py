@@ -14,6 +14,10 @@ router + partition queues of bot.feeds.broker) into the full pipeline (store, tr
 incidents, each partition its own fold), as `faultbot run` with
 FAULTBOT_AMQP_PARTITION=i/N does. Frames/s is measured from the first stored frame to
 the last; lag is how long after publishing ended the last frame was stored.
+
+Paced (--rates): the workers run while the producer offers each rate in turn for a
+step; per step the rates published and stored, the lag (see _Log) at the end and its
+maximum, and whether the step was kept up with; the highest such rate is the capacity.
 """
 
 from __future__ import annotations
