@@ -203,11 +203,20 @@ class Parser:
     """Turns Records into Messages, remembering recent CALLs to correlate replies.
 
     Not thread-safe: one Parser per ingest stream (state is per feed anyway).
+
+    validate=False skips the schema check (step 4), and so its violations, wherever the
+    check cannot change the message: for a reader that never shows or stores them
+    (`faultbot explain`: triage does not read violations). A schema with defaults is
+    still checked, because fastjsonschema writes the defaults into the payload, which
+    is then fingerprinted and read for the fact. So every message is the same but for
+    (some of) its schema violations; a store must never take messages from such a parser.
     """
 
-    def __init__(self, *, pending_limit: int = 100_000, charger_limit: int = 200_000) -> None:
+    def __init__(self, *, pending_limit: int = 100_000, charger_limit: int = 200_000,
+                 validate: bool = True) -> None:
         self.pending_limit = pending_limit
         self.charger_limit = charger_limit
+        self.validate = validate
         # (charger, unique id) -> (action, version, inferred, CALL payload if needed)
         self._pending: OrderedDict[tuple[str, str], tuple[str, str, bool, Any]] = OrderedDict()
         self._versions: dict[str, str] = {}  # charger -> version from its BootNotification
@@ -362,7 +371,7 @@ class Parser:
         if schema is None:
             violations.append(f"unknown action {action} in OCPP {version}")
         else:
-            if not schema.is_valid(payload):
+            if (self.validate or schema.fills_defaults) and not schema.is_valid(payload):
                 violations.extend(schema.problems(payload))
             try:
                 fact = call_fact(version, action, payload, violations)
@@ -409,7 +418,11 @@ class Parser:
             schema = self._schemas.get(key, _MISSING)
             if schema is _MISSING:
                 schema = self._schemas[key] = schema_for(version, action, "response")
-            if schema is not None and not schema.is_valid(payload):
+            if (
+                schema is not None
+                and (self.validate or schema.fills_defaults)
+                and not schema.is_valid(payload)
+            ):
                 violations.extend(schema.problems(payload))
             if action in RESULT_FACT_ACTIONS:
                 fact = result_fact(action, payload, call_payload, violations)
