@@ -144,31 +144,29 @@ def fingerprint(charger: str, direction: str, frame: Any) -> str:
     return _sha256(_utf8(f"{charger}\n{direction}\n{canonical}")).hexdigest()[:32]
 
 
-def _clean(text: str) -> bool:
-    """True when json writes `text` as itself between quotes (no escapes needed)."""
-    return '"' not in text and "\\" not in text and text.isprintable()
-
-
 def _short_canonical(kind: int, uid: str, action: str | None, payload: dict[str, Any]) -> str:
     """The canonical JSON of the commonest frames, written directly; "" for the rest.
 
     Most frames are Heartbeats, empty replies and one-field replies ([2,"id","Action",{}],
     [3,"id",{}], [3,"id",{"currentTime":"..."}]). With no more than one key there is
-    nothing to sort, so when json would write every string as itself (see _clean; a
-    CALL's action is a checked action name) the text is known without encoding it.
+    nothing to sort, and each string is written by the encoder's own string function
+    (encode_basestring, what _dumps uses for every string), so the text is the
+    encoder's without running it. A CALL's action is a checked action name: no escapes.
     """
-    if (kind != CALL and kind != CALLRESULT) or not _clean(uid):
-        return ""
     if not payload:
         body = "{}"
     elif len(payload) == 1:
         ((key, value),) = payload.items()
-        if type(key) is not str or type(value) is not str or not (_clean(key) and _clean(value)):
+        if type(key) is not str or type(value) is not str:
             return ""
-        body = f'{{"{key}":"{value}"}}'
+        body = f"{{{encode_basestring(key)}:{encode_basestring(value)}}}"
     else:
         return ""
-    return f'[2,"{uid}","{action}",{body}]' if kind == CALL else f'[3,"{uid}",{body}]'
+    if kind == CALL:
+        return f'[2,{encode_basestring(uid)},"{action}",{body}]'
+    if kind == CALLRESULT:
+        return f"[3,{encode_basestring(uid)},{body}]"
+    return ""
 
 
 def normalize_version(declared: Any) -> str | None:
