@@ -82,14 +82,12 @@ def _dropped(fact: Fact | NoFact) -> DropReason | None:
     return None
 
 _ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-try:  # CPython's own SHA-256: the same digest as OpenSSL's, with less set-up per call,
-    # which is most of the cost for inputs this short
-    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]  # CPython 3.11 private
-except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; else OpenSSL's
-    try:
-        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # 3.12+ only
-    except ImportError:
-        _sha256 = hashlib.sha256
+try:  # OpenSSL's SHA-256 without hashlib's constructor lookup: it uses the CPU's SHA
+    # instructions where there are any, twice as fast as CPython's own at a frame's size
+    # (160 bytes) and never slower even at 70; the same digest either way
+    from _hashlib import openssl_sha256 as _sha256
+except ImportError:  # pragma: no cover - a Python built without OpenSSL
+    _sha256 = hashlib.sha256
 
 _VERSION_ALIASES = {v: v for v in OCPP_VERSIONS} | {
     "1.6j": "1.6",
