@@ -67,14 +67,17 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
 
     def messages() -> Iterator[Message]:
         nonlocal repeats
+        parse = parser.parse  # once per frame: bound once
         for item in read_file(file, charger=charger):
-            result = item if isinstance(item, LineError) else parser.parse(item)
-            if isinstance(result, LineError):
+            result = item if type(item) is LineError else parse(item)  # type: ignore[arg-type]
+            if type(result) is LineError:
                 rejected.append(result)
                 continue
+            assert type(result) is Message  # the parser's only other answer
             if result.no_fact is not None:
                 dropped[result.no_fact] += 1
-            if result.is_fault_bearing and (charger is None or result.charger == charger):
+            if result.fact is not None and result.is_fault_bearing and (
+                    charger is None or result.charger == charger):
                 if result.fingerprint in fault_fps:
                     repeats += 1
                 fault_fps.add(result.fingerprint)
