@@ -69,11 +69,10 @@ def explain(file: str, as_json: bool, charger: str | None, sites_file: str | Non
         nonlocal repeats
         parse = parser.parse  # once per frame: bound once
         for item in read_file(file, charger=charger):
-            result = item if type(item) is LineError else parse(item)  # type: ignore[arg-type]
-            if type(result) is LineError:
+            result = item if isinstance(item, LineError) else parse(item)
+            if isinstance(result, LineError):
                 rejected.append(result)
                 continue
-            assert type(result) is Message  # the parser's only other answer
             if result.no_fact is not None:
                 dropped[result.no_fact] += 1
             if result.fact is not None and result.is_fault_bearing and (
