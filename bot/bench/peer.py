@@ -1,6 +1,8 @@
 """`faultbot bench explain`: `faultbot explain --json` next to ocpp-lens on the same log.
 
-Both run as whole processes (start-up included, best and median of N runs) on the same
+Both run as whole processes (start-up included, best and median of N runs, the two
+tools' runs alternating so that a change in the load of a shared machine lands on both;
+wall time and the process's CPU time, which the load disturbs less) on the same
 frames: the bundled sample (`faultbot sample`) and a synthetic fleet log of `--frames`
 frames (bot.sample.fleet). ocpp-lens does not read faultbot's log format (contract 1:
 `{"ts", "charger", "frame"}`): on it as is, it finds no message at all and so does no
@@ -34,6 +36,8 @@ PEER_VERSION = "0.2.0"
 class Timed:
     best: float
     median: float
+    cpu_best: float | None = None  # the process's user + system CPU time
+    cpu_median: float | None = None
 
 
 def find_peer() -> Path | None:
@@ -50,6 +54,36 @@ def _time(argv: list[str], runs: int, cwd: Path) -> Timed:
 
     out = times(argv, runs, cwd)  # as installed, after one untimed run (bot.bench.proc)
     return Timed(min(out), statistics.median(out))
+
+
+def _time_pair(ours: list[str], theirs: list[str], runs: int, cwd: Path
+               ) -> tuple[Timed, Timed]:
+    """Both commands in turn (ours, theirs, ours, ...) after one untimed run of each, so
+    that a change in the machine's load lands on both alike; wall time and CPU time
+    (user + system of the child, less sensitive to the load than wall time)."""
+    import resource
+    import time
+
+    from bot.bench.proc import installed_env
+
+    env = installed_env()
+    walls: tuple[list[float], list[float]] = ([], [])
+    cpus: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs + 1):
+        for k, argv in enumerate((ours, theirs)):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if i:
+                walls[k].append(wall)
+                cpus[k].append(after.ru_utime + after.ru_stime
+                               - before.ru_utime - before.ru_stime)
+    a, b = (Timed(min(w), statistics.median(w), min(c), statistics.median(c))
+            for w, c in zip(walls, cpus, strict=True))
+    return a, b
 
 
 def write_fleet_log(path: Path, frames: int, chargers: int, seed: int) -> None:
@@ -103,25 +137,40 @@ def compare(label: str, log: Path, runs: int, peer: Path | None, work: Path,
     me = [sys.executable, "-m", "bot.cli.main"]
     with log.open(encoding="utf-8") as lines:
         frames = sum(1 for _ in lines)
-    ours = _time([*me, "explain", "--json", str(log)], runs, work)
+    argv = [*me, "explain", "--json", str(log)]
     echo(f"{label}: {frames} lines, {log.stat().st_size / 1e6:.1f} MB")
-    echo(f"  faultbot explain --json   best {ours.best:6.3f} s  median {ours.median:6.3f} s"
-         f"   ({_faultbot_count(me, log, work)} diagnoses)")
     if peer is None:
+        ours = _time(argv, runs, work)
+        echo(f"  faultbot explain --json   best {ours.best:6.3f} s  median {ours.median:6.3f} s"
+             f"   ({_faultbot_count(me, log, work)} diagnoses)")
         echo(f"  {PEER}: not installed, no ratio (pip install -e '.[bench]' installs "
              f"{PEER}=={PEER_VERSION})")
         return
     wrapped = work / f"{log.stem}.{PEER}.jsonl"
     written, skipped = write_peer_log(log, wrapped)
     report = work / f"{log.stem}.{PEER}.json"
-    theirs = _time([str(peer), str(wrapped), "--json", str(report), "--quiet"], runs, work)
+    ours, theirs = _time_pair(argv, [str(peer), str(wrapped), "--json", str(report), "--quiet"],
+                              runs, work)
     read = _peer_count(peer, wrapped, work)
+    echo("  (runs alternate between the two; CPU: the process's user + system time)")
+    echo(f"  faultbot explain --json   best {ours.best:6.3f} s  median {ours.median:6.3f} s"
+         f"   CPU best {ours.cpu_best:6.3f} s  median {ours.cpu_median:6.3f} s"
+         f"   ({_faultbot_count(me, log, work)} diagnoses)")
     echo(f"  {PEER} --json --quiet   best {theirs.best:6.3f} s  median {theirs.median:6.3f} s"
+         f"   CPU best {theirs.cpu_best:6.3f} s  median {theirs.cpu_median:6.3f} s"
          f"   ({read} of {written} frames read; {skipped} unreadable lines left out)")
     echo(f"  ratio: faultbot takes {ours.best / theirs.best:.2f}x ocpp-lens's time (best),"
-         f" {ours.median / theirs.median:.2f}x (median); below 1 is faster")
+         f" {ours.median / theirs.median:.2f}x (median); CPU {_ratio(ours, theirs)};"
+         " below 1 is faster")
     echo(f"  (ocpp-lens on the contract-1 file as is reads {_peer_count(peer, log, work)} "
          "messages: it does not know the `frame` key)")
+
+
+def _ratio(ours: Timed, theirs: Timed) -> str:
+    if not (ours.cpu_best and theirs.cpu_best and ours.cpu_median and theirs.cpu_median):
+        return "n/a"
+    return (f"{ours.cpu_best / theirs.cpu_best:.2f}x (best),"
+            f" {ours.cpu_median / theirs.cpu_median:.2f}x (median)")
 
 
 def run(*, frames: int, chargers: int, runs: int, seed: int, peer: Path | None,

@@ -256,6 +256,8 @@ class Message:
     def is_fault_bearing(self) -> bool:
         """DESIGN contract 2: messages that get a Diagnosis."""
         f = self.fact
+        if f is None:  # most frames (heartbeats, replies): asked for each of them
+            return False
         if isinstance(f, StatusReport):
             return f.fault_bearing
         if isinstance(f, EventReport):

@@ -35,17 +35,22 @@ _MAX_VIOLATIONS = 8  # a payload that breaks more than this is reported in part
 class PayloadSchema:
     """A compiled schema: a fast yes/no and, on no, the reasons."""
 
-    __slots__ = ("_empty_valid", "_fast", "_schema", "_slow")
+    __slots__ = ("_compiled", "_empty_valid", "_fast", "_schema", "_slow", "fills_defaults")
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._schema = schema
+        # fastjsonschema's check writes a property's `default` into a payload that lacks
+        # it, and the parser fingerprints and reads the payload after the check: for such
+        # a schema the check is part of what a message is (Parser(validate=False)).
+        self.fills_defaults = _has_default(schema)
         self._slow: Any = None
         self._fast: Callable[[Any], Any] | None = None
         # Whether {} is valid: the same answer every time, and most replies (and every
         # Heartbeat) are {}, so it is worked out once.
         self._empty_valid: bool | None = None
-        if fastjsonschema is not None:
-            self._fast = _fast_check(schema)
+        # Compiled on first use: a reader that never validates (Parser(validate=False))
+        # still looks schemas up to know which actions a version defines.
+        self._compiled = fastjsonschema is None
 
     def is_valid(self, payload: Any) -> bool:
         if not payload and type(payload) is dict:
@@ -55,6 +60,8 @@ class PayloadSchema:
             return empty
         fast = self._fast
         if fast is None:
+            if not self._compiled:
+                return self._check(payload)
             return bool(self._validator().is_valid(payload))
         try:
             fast(payload)
@@ -63,6 +70,9 @@ class PayloadSchema:
         return True
 
     def _check(self, payload: Any) -> bool:
+        if not self._compiled:
+            self._compiled = True
+            self._fast = _fast_check(self._schema)
         fast = self._fast
         if fast is None:
             return bool(self._validator().is_valid(payload))
@@ -93,6 +103,16 @@ class PayloadSchema:
         if not out:  # the two validators disagree on an edge case: say so, don't hide it
             out.append("payload does not match the schema")
         return out
+
+
+def _has_default(schema: Any) -> bool:
+    """Whether a `default` keyword appears anywhere in `schema` (a property named
+    "default" counts too: a false yes only costs a check)."""
+    if isinstance(schema, dict):
+        return "default" in schema or any(_has_default(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_has_default(v) for v in schema)
+    return False
 
 
 def _fast_check(schema: dict[str, Any]) -> Callable[[Any], Any]:

@@ -221,7 +221,8 @@ def test_json_errors_read_cleanly() -> None:
 
 
 @pytest.mark.parametrize(
-    "uid", ["plain", 'q"uote', "back\\slash", "tab\there", "caf\u00e9", "\u2028", "\ud800"]
+    "uid", ["plain", 'q"uote', "back\\slash", "tab\there", "caf\u00e9", "\u2028", "\ud800",
+            "nul\x00", "del\x7f", "nel\x85", "\U0001f600", "</"]
 )
 def test_short_canonical_form_matches_the_encoder(uid: str) -> None:
     payloads: list[dict[str, Any]] = [

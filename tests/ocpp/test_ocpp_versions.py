@@ -179,3 +179,19 @@ def test_one_bad_record_does_not_stop_the_others() -> None:
     messages, errors = Parser().parse_many([bad, good, bad, good])
     assert len(messages) == 2 and len(errors) == 2
     assert all(isinstance(e, LineError) and "1 elements" in e.reason for e in errors)
+
+
+def test_the_shaped_actions_are_the_ones_the_shape_rules_read() -> None:
+    """parse._SHAPED lets a CALL skip the shape check; it must name every action whose
+    shape says something, or a relabelling would be missed."""
+    from bot.ocpp.parse import _SHAPED, _shape_family
+    from bot.ocpp.schemas import known_actions
+
+    every_key: dict[str, Any] = {k: 1 for k in (
+        "connectorStatus", "evseId", "errorCode", "status", "chargingStation",
+        "chargePointVendor", "chargePointModel", "connectorId", "idToken", "idTag")}
+    every_key["eventData"] = [{"severity": 1}]
+    actions = known_actions("1.6") | known_actions("2.0.1") | known_actions("2.1")
+    says = {a for a in actions | {"VendorThing"} for p in ({}, every_key)
+            if _shape_family(a, p) is not None}
+    assert says == set(_SHAPED)
