@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base
-from bot.store.compact import LOG_TIME, Fingerprint, RawFrame
+from bot.store.compact import LOG_TIME, Fingerprint, RawFrame, Word
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -77,7 +77,8 @@ class MessageRow(Base):
     """The append-only message log: every frame once, as sent.
 
     Stored compactly (bot.store.compact): the fingerprint as 16 bytes, the raw frame as
-    UTF-8 or dictionary-DEFLATE, the times as integers on SQLite."""
+    UTF-8 or dictionary-DEFLATE, the times as integers on SQLite, direction, action and
+    OCPP version as one- or two-byte codes."""
 
     __tablename__ = "messages"
 
@@ -86,11 +87,11 @@ class MessageRow(Base):
     charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN))
     ts: Mapped[datetime] = mapped_column(LOG_TIME)  # when the CSMS saw it
     occurred_at: Mapped[datetime] = mapped_column(LOG_TIME)  # payload time when sane, else ts
-    direction: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(Word)
     message_type: Mapped[int] = mapped_column(SmallInteger)
     unique_id: Mapped[str] = mapped_column(Text)
-    action: Mapped[str | None] = mapped_column(Text)
-    ocpp_version: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str | None] = mapped_column(Word)
+    ocpp_version: Mapped[str] = mapped_column(Word)
     version_inferred: Mapped[bool] = mapped_column(Boolean)
     connector_id: Mapped[int | None] = mapped_column(Integer)  # from the fact, when it has one
     fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
