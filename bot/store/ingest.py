@@ -872,7 +872,7 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         fp_to_db(m.fingerprint),
         m.charger,
         ts,
-        ts if m.occurred_at is m.ts else when(m.occurred_at),
+        None if m.occurred_at == m.ts else when(m.occurred_at),  # NULL: the same as ts
         word_to_db(m.direction),
         m.message_type,
         _text(m.unique_id),

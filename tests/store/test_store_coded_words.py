@@ -66,7 +66,13 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def _all(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(
-            select(*MessageRow.__table__.columns).order_by(MessageRow.id))]
+            select(*_columns()).order_by(MessageRow.id))]
+
+
+def _columns() -> list[Any]:
+    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
+    return [MessageRow.occurred_at if c.name == "occurred_at" else c
+            for c in MessageRow.__table__.columns]
 
 
 def _stored(engine: Engine) -> set[tuple[str, ...]]:
