@@ -8,13 +8,17 @@ UTC datetime, a raw frame the text as sent. At the store boundary:
   twice when that would make 16 bytes, the length of a hash).
 - ts / occurred_at on SQLite: integer microseconds since the epoch (8 bytes) instead of
   SQLAlchemy's 26-character text. PostgreSQL's timestamptz is 8 bytes already.
+- direction, action, ocpp_version: a word of the fixed vocabulary `_WORDS` as a one-
+  or two-byte code (0x80 + index; 0xC0 + one byte past the first 64), any other word as
+  its UTF-8. No UTF-8 text starts with a byte in 0x80-0xC1, so the first byte tells a
+  code from a word. "StatusNotification" is 1 byte instead of 18.
 - raw: UTF-8, or when shorter, 0xFF + raw DEFLATE with the preset dictionary below
   (OCPP's own vocabulary, so a 25-byte Heartbeat or a 300-byte MeterValues compresses
   although no two frames share a stream). UTF-8 never starts with 0xFF, so the first
   byte tells the two apart, and a later dictionary can take another marker.
 
-The dictionary is part of the stored format: NEVER edit `_ZDICT_V1`; add a new one with
-its own marker instead.
+The dictionary and the vocabulary are part of the stored format: NEVER edit `_ZDICT_V1`
+(add a new one with its own marker instead); `_WORDS` may only grow at its end.
 """
 
 from __future__ import annotations
@@ -76,6 +80,46 @@ _ZDICT_V1 = (
 )
 
 
+# Directions, OCPP versions and OCPP 1.6 / 2.0.1 / 2.1 actions, commonest first (the
+# first 64 take one byte). Stored codes are indexes here: append only, never reorder.
+_WORDS = (
+    "in", "out", "1.6", "2.0.1", "2.1",
+    "Heartbeat", "StatusNotification", "MeterValues", "TransactionEvent", "NotifyEvent",
+    "BootNotification", "Authorize", "StartTransaction", "StopTransaction", "DataTransfer",
+    "SecurityEventNotification", "FirmwareStatusNotification",
+    "DiagnosticsStatusNotification", "LogStatusNotification", "NotifyReport",
+    "RemoteStartTransaction", "RemoteStopTransaction", "RequestStartTransaction",
+    "RequestStopTransaction", "ChangeAvailability", "ChangeConfiguration",
+    "GetConfiguration", "GetVariables", "SetVariables", "GetBaseReport", "Reset",
+    "UnlockConnector", "TriggerMessage", "ClearCache", "GetDiagnostics", "GetLog",
+    "UpdateFirmware", "GetLocalListVersion", "SendLocalList", "ReserveNow",
+    "CancelReservation", "SetChargingProfile", "ClearChargingProfile",
+    "GetCompositeSchedule", "GetChargingProfiles", "ReportChargingProfiles",
+    "GetTransactionStatus", "SignCertificate", "CertificateSigned",
+    "InstallCertificate", "DeleteCertificate", "GetInstalledCertificateIds",
+    "Get15118EVCertificate", "GetCertificateStatus", "NotifyChargingLimit",
+    "ClearedChargingLimit", "NotifyEVChargingNeeds", "NotifyEVChargingSchedule",
+    "ReservationStatusUpdate", "SetNetworkProfile", "CustomerInformation",
+    "NotifyCustomerInformation", "NotifyMonitoringReport", "NotifyDisplayMessages",
+    # two bytes from here
+    "SetMonitoringBase", "SetMonitoringLevel", "SetVariableMonitoring",
+    "ClearVariableMonitoring", "GetMonitoringReport", "GetReport", "SetDisplayMessage",
+    "GetDisplayMessages", "ClearDisplayMessage", "CostUpdated", "PublishFirmware",
+    "PublishFirmwareStatusNotification", "UnpublishFirmware", "ExtendedTriggerMessage",
+    "SignedFirmwareStatusNotification", "SignedUpdateFirmware",
+)  # fmt: skip
+_ONE_BYTE = 64
+_LONG = 0xC0  # then one byte: index - 64
+
+
+def _code(i: int) -> bytes:
+    return bytes((0x80 + i,)) if i < _ONE_BYTE else bytes((_LONG, i - _ONE_BYTE))
+
+
+WORD_CODES = {w: _code(i) for i, w in enumerate(_WORDS)}
+_WORD_OF = {c: w for w, c in WORD_CODES.items()}
+
+
 # --- values ---------------------------------------------------------------------------
 
 
@@ -118,6 +162,19 @@ def unpack_raw(value: bytes | str) -> str:
     if value[:1] == b"\xff":
         z = zlib.decompressobj(-15, zdict=_ZDICT_V1)
         return (z.decompress(value[1:]) + z.flush()).decode()
+    return value.decode()
+
+
+def word_to_db(value: str) -> bytes:
+    return WORD_CODES.get(value) or value.encode()
+
+
+def word_from_db(value: bytes | str) -> str:
+    if isinstance(value, str):  # a log not migrated yet (store_0004 and before)
+        return value
+    value = bytes(value)
+    if value and 0x80 <= value[0] <= _LONG:
+        return _WORD_OF[value]
     return value.decode()
 
 
@@ -165,6 +222,23 @@ class RawFrame(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else unpack_raw(value)
+
+
+class Word(TypeDecorator[str]):
+    """A short word from a known vocabulary (direction, action, OCPP version): str in
+    Python, a one- or two-byte code in the database (any other word as UTF-8)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else word_to_db(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else word_from_db(value)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self
 
 
 class _Micros(TypeDecorator[datetime]):

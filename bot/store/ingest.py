@@ -44,7 +44,7 @@ from bot.ocpp.events import (
 )
 from bot.ocpp.reasons import RejectReason
 from bot.store.base import table_of
-from bot.store.compact import fp_from_db, fp_to_db, pack_raw, to_micros
+from bot.store.compact import fp_from_db, fp_to_db, pack_raw, to_micros, word_to_db
 from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
 
 MSG = table_of(MessageRow)
@@ -724,8 +724,8 @@ class _LogWriter:
         "fault_bearing", "raw", "violations", "source",
     )  # fmt: skip
     PG_ARRAYS = (
-        "int8[]", "bytea[]", "text[]", "timestamptz[]", "timestamptz[]", "text[]", "int2[]",
-        "text[]", "text[]", "text[]", "bool[]", "int4[]",
+        "int8[]", "bytea[]", "text[]", "timestamptz[]", "timestamptz[]", "bytea[]", "int2[]",
+        "text[]", "bytea[]", "bytea[]", "bool[]", "int4[]",
         "bool[]", "bytea[]", "text[]", "text[]",
     )  # fmt: skip
 
@@ -872,12 +872,12 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         fp_to_db(m.fingerprint),
         m.charger,
         ts,
-        ts if m.occurred_at is m.ts else when(m.occurred_at),
-        m.direction,
+        None if m.occurred_at == m.ts else when(m.occurred_at),  # NULL: the same as ts
+        word_to_db(m.direction),
         m.message_type,
         _text(m.unique_id),
-        _text(m.action),
-        m.ocpp_version,
+        None if m.action is None else word_to_db(storable(m.action)),
+        word_to_db(m.ocpp_version),
         m.version_inferred,
         connector,
         fault,

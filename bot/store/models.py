@@ -20,11 +20,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
+    type_coerce,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from bot.store.base import Base
-from bot.store.compact import LOG_TIME, Fingerprint, RawFrame
+from bot.store.compact import LOG_TIME, Fingerprint, RawFrame, Word
+
+OCCURRED_SQL = "coalesce(occurred_at, ts)"  # the log index's expression, as SQL renders it
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -77,7 +82,8 @@ class MessageRow(Base):
     """The append-only message log: every frame once, as sent.
 
     Stored compactly (bot.store.compact): the fingerprint as 16 bytes, the raw frame as
-    UTF-8 or dictionary-DEFLATE, the times as integers on SQLite."""
+    UTF-8 or dictionary-DEFLATE, the times as integers on SQLite, direction, action and
+    OCPP version as one- or two-byte codes."""
 
     __tablename__ = "messages"
 
@@ -85,12 +91,14 @@ class MessageRow(Base):
     fingerprint: Mapped[str] = mapped_column(Fingerprint, unique=True)
     charger_id: Mapped[str] = mapped_column(String(CHARGER_ID_LEN))
     ts: Mapped[datetime] = mapped_column(LOG_TIME)  # when the CSMS saw it
-    occurred_at: Mapped[datetime] = mapped_column(LOG_TIME)  # payload time when sane, else ts
-    direction: Mapped[str] = mapped_column(String(3))
+    # the payload's time when sane and not ts, else NULL (8 bytes a frame less; most
+    # frames carry no time of their own): read `occurred_at`, never this column
+    occurred_stored: Mapped[datetime | None] = mapped_column("occurred_at", LOG_TIME)
+    direction: Mapped[str] = mapped_column(Word)
     message_type: Mapped[int] = mapped_column(SmallInteger)
     unique_id: Mapped[str] = mapped_column(Text)
-    action: Mapped[str | None] = mapped_column(Text)
-    ocpp_version: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str | None] = mapped_column(Word)
+    ocpp_version: Mapped[str] = mapped_column(Word)
     version_inferred: Mapped[bool] = mapped_column(Boolean)
     connector_id: Mapped[int | None] = mapped_column(Integer)  # from the fact, when it has one
     fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -98,9 +106,14 @@ class MessageRow(Base):
     violations: Mapped[list[Any]] = mapped_column()
     source: Mapped[str] = mapped_column(Text, default="")
 
+    # when it happened: payload time when sane, else ts. Filter and order by this very
+    # expression: the index below is on it.
+    occurred_at: Mapped[datetime] = column_property(
+        type_coerce(func.coalesce(occurred_stored, ts), LOG_TIME))
+
     __table_args__ = (
         # history of one charger in time order: `faultbot log`, triage replay
-        Index("ix_messages_charger_occurred", "charger_id", "occurred_at"),
+        Index("ix_messages_charger_occurred", "charger_id", text(OCCURRED_SQL)),
     )
 
 

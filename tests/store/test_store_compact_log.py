@@ -104,17 +104,23 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def _all(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(
-            select(*MessageRow.__table__.columns).order_by(MessageRow.id))]
+            select(*_columns()).order_by(MessageRow.id))]
+
+
+def _columns() -> list[Any]:
+    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
+    return [MessageRow.occurred_at if c.name == "occurred_at" else c
+            for c in MessageRow.__table__.columns]
 
 
 def _stored_types(engine: Engine) -> set[tuple[str, ...]]:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            sql = ("SELECT DISTINCT typeof(fingerprint), typeof(ts), typeof(occurred_at), "
-                   "typeof(raw) FROM messages")
+            sql = ("SELECT DISTINCT typeof(fingerprint), typeof(ts), "
+                   "typeof(coalesce(occurred_at, ts)), typeof(raw) FROM messages")
         else:
             sql = ("SELECT DISTINCT pg_typeof(fingerprint)::text, pg_typeof(ts)::text, "
-                   "pg_typeof(occurred_at)::text, pg_typeof(raw)::text FROM messages")
+                   "pg_typeof(coalesce(occurred_at, ts))::text, pg_typeof(raw)::text FROM messages")
         return {tuple(r) for r in conn.execute(text(sql))}
 
 
