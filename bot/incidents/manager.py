@@ -115,6 +115,7 @@ class IncidentManager:
         self.hold_down = policy.hold_down
         self._open: dict[str, Incident] = {}  # slot key -> open incident
         self._recovering_loaded = False
+        self._all_loaded = False  # every open incident is in _open (see preload)
         # (hold-down ends, n, slot) of recovering incidents: a Clock event pops what is due
         # in O(log n), so feed time can be passed with every message.
         self._due: list[tuple[datetime, int, str]] = []
@@ -133,7 +134,20 @@ class IncidentManager:
 
     def preload(self, chargers: Iterable[str]) -> None:
         """Load the open incidents of these chargers and their sites in a few queries."""
+        if self._all_loaded:
+            return
         new_chargers = sorted(set(chargers) - self._loaded_chargers)
+        if len(new_chargers) > _CHUNK:
+            # A file or fleet batch names most chargers: one query for every open
+            # incident (open ones are few, and the unique open_key index finds them)
+            # costs far less than an IN list per 500 chargers. The extra ones are only
+            # ever looked up by their own slot, so loading them changes nothing.
+            self._all_loaded = True
+            for inc in self.session.scalars(select(Incident).where(Incident.open_key.is_not(None))):
+                slot = slot_of_key(inc.open_key or "")
+                if self._open.setdefault(slot, inc) is inc:
+                    self._track(slot, inc)
+            return
         new_sites = sorted({self.site_of(c) for c in new_chargers} - self._loaded_sites)
         self._loaded_chargers.update(new_chargers)
         self._loaded_sites.update(new_sites)
@@ -423,13 +437,13 @@ class IncidentManager:
     # --- signals ------------------------------------------------------------------
 
     def _signal(self, sig: Signal) -> None:
-        site = self.site_of(sig.charger)
-        if sig.kind == "contact":
-            slot = Slot("charger", site, sig.charger, 0).key
+        if sig.kind == "contact":  # most inbound frames: the key without a Slot or a site
+            slot = "charger:" + sig.charger  # == Slot("charger", site, charger, 0).key
             inc = self._open.get(slot)
             if inc is not None and is_silence(inc.rule) and sig.ts > inc.updated_at:
                 self._resolve(slot, inc, sig.ts, "recovered")
             return
+        site = self.site_of(sig.charger)
         if sig.connector:
             self._recovering(Slot("port", site, sig.charger, sig.connector).key, sig)
         # Any healthy port (or connector 0) shows the charger as a whole works again.

@@ -74,20 +74,29 @@ class VendorResolver:
             key=lambda kn: -len(kn[0]),
         )
         self._cache: dict[tuple[str, str], tuple[str | None, str]] = {}
+        self._raw: dict[tuple[str | None, str | None], tuple[str | None, str]] = {}
 
     def resolve(self, sent: str | None, model: str | None = None) -> tuple[str | None, str]:
         """(canonical vendor or None, how it was found: exact/prefix/model/none)."""
+        # Every boot asks again with the same strings: look the raw pair up first, so
+        # the Unicode clean-up below runs once per distinct pair, not once per boot.
+        raw_key = (sent, model)
+        hit = self._raw.get(raw_key)
+        if hit is not None:
+            return hit
         sent_c = clean(sent, 255)
         model_c = clean(model, 100)
         cache_key = (sent_c, model_c)
         hit = self._cache.get(cache_key)
-        if hit is not None:
-            return hit
-        result = self._resolve(sent_c, model_c)
-        if len(self._cache) > 20000:  # vendor strings are few; a flood of junk is not
-            self._cache.clear()
-        self._cache[cache_key] = result
-        return result
+        if hit is None:
+            hit = self._resolve(sent_c, model_c)
+            if len(self._cache) > 20000:  # vendor strings are few; a flood of junk is not
+                self._cache.clear()
+            self._cache[cache_key] = hit
+        if len(self._raw) > 20000:
+            self._raw.clear()
+        self._raw[raw_key] = hit
+        return hit
 
     def _resolve(self, sent: str, model: str) -> tuple[str | None, str]:
         key = vendor_key(sent) if sent else ""

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from bot.ocpp.events import ProblemEvent
 from bot.triage.diagnosis import Diagnosis
-from bot.triage.views import PortEvent, SessionInfo
+from bot.triage.views import PortEvent, SessionInfo, set_slots_state, slots_state
 from bot.vocab import Category
 
 T = TypeVar("T")
@@ -27,6 +27,11 @@ class Capped(list[T]):
     def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
+
+    def __reduce__(self) -> Any:
+        # Pickled into the fold checkpoint: the limit and the items, without the
+        # per-object (None, {"limit": n}) state the default would build.
+        return (type(self), (self.limit,), None, iter(self))
 
     def append(self, item: T) -> None:
         super().append(item)
@@ -84,6 +89,9 @@ class PortState:
     history: Capped[PortEvent] = field(init=False)
     ignored: Capped[Diagnosis] = field(init=False)
 
+    __getstate__ = slots_state
+    __setstate__ = set_slots_state
+
     def __post_init__(self) -> None:
         self.faults = Capped(self.faults_len)
         self.onsets = Capped(16)
@@ -125,6 +133,9 @@ class ChargerState:
     quirks_key: tuple[str | None, str | None, str | None] | None = None
     quirks: tuple[Any, ...] = ()
     boot_faults: list[FaultRecord] = field(default_factory=list)  # awaiting recovery
+
+    __getstate__ = slots_state
+    __setstate__ = set_slots_state
 
 
 @dataclass(slots=True)

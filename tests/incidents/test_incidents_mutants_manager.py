@@ -837,3 +837,27 @@ def test_a_worker_that_lost_the_race_merges_into_the_winner(postgres_url: str) -
     finally:
         truncate_all(engine)
         engine.dispose()
+
+
+# --- a batch naming most of a fleet (one query for every open incident) ---------------
+
+
+def _fleet_contacts(minute: float, n: int = 600) -> list[Signal]:
+    return [contact(minute, charger=f"CP-F{i}") for i in range(n)]
+
+
+def test_a_fleet_sized_batch_finds_open_incidents_of_its_chargers(db_session: Session) -> None:
+    silent = fault(0, Category.CONNECTIVITY, connector=None, rule="silent_charger")
+    feed(db_session, fault(0), silent)
+    changes = feed(db_session, *_fleet_contacts(1), contact(2), fault(3))
+    assert changes == [("resolved", "recovered:2min"), ("updated", "occurrences:2")]
+    port, charger = stored(db_session)
+    assert port.occurrences == 2 and charger.open_key is None
+
+
+def test_a_fleet_sized_batch_leaves_other_chargers_incidents_alone(db_session: Session) -> None:
+    silent = fault(0, Category.CONNECTIVITY, connector=None, rule="silent_charger")
+    feed(db_session, silent, fault(0, charger="CP-8"), ok(1, charger="CP-8"))
+    changes = feed(db_session, *_fleet_contacts(2), fault(3, charger="CP-9"))
+    assert changes == [("opened", "ground_fault")]
+    assert [i.open_key is not None for i in stored(db_session)] == [True, True, True]
