@@ -29,5 +29,12 @@ def unnest_insert(table: Table, keys: list[str]) -> postgresql.Insert:
     from sqlalchemy import bindparam, func, select
 
     arrays = [bindparam(k, type_=postgresql.ARRAY(table.c[k].type)) for k in keys]
-    rows = func.unnest(*arrays).table_valued(*keys).render_derived(name="u")
-    return postgresql.insert(table).from_select(keys, select(*(rows.c[k] for k in keys)))
+    rows = (
+        func.unnest(*arrays)
+        .table_valued(*keys, with_ordinality="ord")
+        .render_derived(name="u")
+    )
+    # ORDER BY the arrays' own order: serial ids are drawn in the order rows are given,
+    # as executemany drew them (readers break ties by id), not whatever order the plan has
+    picked = select(*(rows.c[k] for k in keys)).order_by(rows.c.ord)
+    return postgresql.insert(table).from_select(keys, picked)

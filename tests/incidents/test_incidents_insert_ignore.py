@@ -36,3 +36,19 @@ def test_known_and_repeated_keys_are_skipped_in_order(db_session: Session) -> No
         ("b", T0 + timedelta(minutes=1), "Faulted", False),
         ("c", T0 + timedelta(minutes=3), "Available", True),
     ]
+
+
+def test_ids_follow_the_order_rows_are_given(db_session: Session) -> None:
+    """Readers break ties by id (the prune keeps a port's highest id): a batch's ids must
+    be drawn in the batch's order, whatever its keys' order (PostgreSQL: WITH ORDINALITY
+    ... ORDER BY, not the plan's order)."""
+    import random
+
+    table = table_of(PortStatus)
+    fps = [f"{i:05d}" for i in range(3000)]
+    random.Random(5).shuffle(fps)
+    insert_ignore(db_session, table, [_row(fp, i % 50) for i, fp in enumerate(fps)],
+                  ("message_fingerprint",))
+    db_session.commit()
+    got = db_session.scalars(select(table.c.message_fingerprint).order_by(table.c.id)).all()
+    assert list(got) == fps
