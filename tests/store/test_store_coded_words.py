@@ -8,17 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
-from db_reset import private_pg_database
+from log_migrations import fresh_engine, whole_log
 from sqlalchemy import Engine, func, select, text
 
 from bot.ocpp.readers import read_lines
 from bot.sample.fleet import generate_fleet_lines
 from bot.store.compact import WORD_CODES, word_from_db, word_to_db
-from bot.store.db import alembic_config, make_engine, migrate
+from bot.store.db import alembic_config
 from bot.store.loader import load
 from bot.store.models import MessageRow
 
@@ -50,29 +49,7 @@ def _lines() -> list[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'words.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    with private_pg_database(url.rsplit("/", 1)[0] + "/postgres", "faultbot_words") as own:
-        engine = make_engine(own)
-        yield engine
-        engine.dispose()
-
-
-def _all(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(*_columns()).order_by(MessageRow.id))]
-
-
-def _columns() -> list[Any]:
-    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
-    return [MessageRow.occurred_at if c.name == "occurred_at" else c
-            for c in MessageRow.__table__.columns]
+    yield from fresh_engine(request, tmp_path, "words")
 
 
 def _stored(engine: Engine) -> set[tuple[str, ...]]:
@@ -101,7 +78,7 @@ def _counts(engine: Engine) -> dict[str | None, int]:
 def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine) -> None:
     lines = _lines()
     assert load(fresh, read_lines(lines, source="words-test"), batch_size=400).stored == len(lines)
-    rows = _all(fresh)
+    rows = whole_log(fresh)
     sqlite = fresh.dialect.name == "sqlite"
     new_form = {("blob", "blob")} if sqlite else {("bytea", "bytea")}
     assert _stored(fresh) == new_form
@@ -120,7 +97,7 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     assert words == {("in", "VendorThing", "1.6"), ("out", "OtherVendorThing", "1.6")}
 
     command.upgrade(cfg, "heads")
-    assert _all(fresh) == rows  # every frame, every column, every id
+    assert whole_log(fresh) == rows  # every frame, every column, every id
     assert _stored(fresh) == new_form
     assert _counts(fresh) == counts
     assert _heartbeat_bytes(fresh) <= 2  # a known action is a code, not its name

@@ -9,12 +9,11 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
-from db_reset import private_pg_database
-from sqlalchemy import Engine, select, text
+from log_migrations import fresh_engine, whole_log
+from sqlalchemy import Engine, text
 
 from bot.ocpp.readers import read_lines
 from bot.sample.fleet import generate_fleet_lines
@@ -26,9 +25,8 @@ from bot.store.compact import (
     to_micros,
     unpack_raw,
 )
-from bot.store.db import alembic_config, make_engine, migrate
+from bot.store.db import alembic_config
 from bot.store.loader import load
-from bot.store.models import MessageRow
 
 
 @pytest.mark.parametrize("fp", ["0123456789abcdef0123456789abcdef", "fp-1", "x" * 15,
@@ -88,29 +86,7 @@ def _lines() -> list[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'compact.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    with private_pg_database(url.rsplit("/", 1)[0] + "/postgres", "faultbot_compact") as own:
-        engine = make_engine(own)
-        yield engine
-        engine.dispose()
-
-
-def _all(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(*_columns()).order_by(MessageRow.id))]
-
-
-def _columns() -> list[Any]:
-    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
-    return [MessageRow.occurred_at if c.name == "occurred_at" else c
-            for c in MessageRow.__table__.columns]
+    yield from fresh_engine(request, tmp_path, "compact")
 
 
 def _stored_types(engine: Engine) -> set[tuple[str, ...]]:
@@ -128,7 +104,7 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     lines = _lines()
     stored = load(fresh, read_lines(lines, source="compact-test"), batch_size=400).stored
     assert stored == len(lines)
-    rows = _all(fresh)
+    rows = whole_log(fresh)
     assert len(rows) == len(lines)
     sqlite = fresh.dialect.name == "sqlite"
     new_form = {("blob", "integer", "integer", "blob")} if sqlite else {
@@ -148,12 +124,12 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
         assert first[1] == rows[0][3].isoformat(" ", "microseconds")[:26]
 
     command.upgrade(cfg, "heads")
-    assert _all(fresh) == rows  # every frame, every column, every id
+    assert whole_log(fresh) == rows  # every frame, every column, every id
     # SQLite rewrites the frames compressed; PostgreSQL keeps old frames as UTF-8 bytes
     assert _stored_types(fresh) == new_form
     more = [line.replace('"CP-SP"', '"CP-SP2"') for line in lines[-1:]]
     assert load(fresh, read_lines(more, source="compact-test")).stored == 1
-    after = _all(fresh)
+    after = whole_log(fresh)
     assert after[: len(rows)] == rows and after[-1][0] > rows[-1][0]
     # the same frames again are recognised as stored (the fingerprint key still works)
     assert load(fresh, read_lines(lines, source="compact-test")).stored == 0
