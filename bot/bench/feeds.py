@@ -287,7 +287,9 @@ async def _fill(url: str, lines: list[str], queue: str, part: str, count: int,
                 for x in lines[start:start + 5000]))
 
 
-async def _drop(url: str, queue: str, part: str, count: int) -> None:
+async def drop_queues(url: str, queue: str, part: str, count: int) -> None:
+    """Delete a bench's broker objects: the ingress queue, its dead letters, the
+    partition exchange and its `count` partition queues."""
     import aio_pika
 
     conn = await aio_pika.connect(url)
@@ -338,7 +340,7 @@ def broker_processes(url: str, lines: list[str], kind: str, count: int = 1,
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        asyncio.run(_drop(url, queue, part, count))
+        asyncio.run(drop_queues(url, queue, part, count))
     done = max(r["done"] for r in reports)
     broker_cpu = rabbit1 - rabbit0 if rabbit0 is not None and rabbit1 is not None else None
     return ProcRun(len(lines), done - go, sum(r["cpu"] for r in reports), broker_cpu,

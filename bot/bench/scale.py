@@ -42,6 +42,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine, text
 
+from bot.bench.feeds import drop_queues
 from bot.store.db import scratch_postgres
 
 
@@ -139,17 +140,6 @@ async def _publish(amqp_url: str, lines: list[str], queue: str) -> None:
                                   queue=queue)
 
 
-async def _cleanup(amqp_url: str, queue: str, exchange: str, count: int) -> None:
-    import aio_pika
-
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        for name in [queue, queue + ".dead"] + [f"{exchange}.{i}" for i in range(count)]:
-            await channel.queue_delete(name)
-        await channel.exchange_delete(exchange)
-
-
 def _count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM messages")).scalar() or 0)
@@ -195,7 +185,7 @@ def throughput(lines: list[str], workers: int, amqp_url: str, postgres_url: str,
                 db_bytes = _database_bytes(engine) - empty
         finally:
             engine.dispose()
-            asyncio.run(_cleanup(amqp_url, queue, exchange, workers))
+            asyncio.run(drop_queues(amqp_url, queue, exchange, workers))
     if first is None or last is None:
         raise click.ClickException(f"the workers did not store every frame in {timeout:.0f} s")
     return Throughput(workers, len(lines) / max(last - first, 1e-6), last - published,
@@ -305,7 +295,7 @@ def paced(lines: list[str], workers: int, rates: list[float], step_s: float,
                 db_bytes = _database_bytes(engine) - empty
         finally:
             engine.dispose()
-            asyncio.run(_cleanup(amqp_url, queue, exchange, workers))
+            asyncio.run(drop_queues(amqp_url, queue, exchange, workers))
     return Paced(workers, steps, max(rss, default=0.0), db_bytes, stored, published)
 
 
