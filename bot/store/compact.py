@@ -24,6 +24,7 @@ The dictionary and the vocabulary are part of the stored format: NEVER edit `_ZD
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -195,50 +196,51 @@ def from_micros(value: int) -> datetime:
 # --- column types ---------------------------------------------------------------------
 
 
-class Fingerprint(TypeDecorator[str]):
+class _BytesCodec(TypeDecorator[str]):
+    """A str in Python stored as bytes: `encode` on the way in, `decode` on the way out
+    (None stays NULL). Subclasses name the two functions."""
+
+    impl = LargeBinary
+    cache_ok = True
+    encode: Callable[[str], bytes]
+    decode: Callable[[bytes], str]
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else type(self).encode(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else type(self).decode(value)
+
+
+class Fingerprint(_BytesCodec):
     """A frame fingerprint: hex str in Python, its 16 bytes in the database."""
 
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else fp_to_db(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else fp_from_db(value)
+    cache_ok = True  # SQLAlchemy reads it from each class itself, not a base
+    encode = staticmethod(fp_to_db)
+    decode = staticmethod(fp_from_db)
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
-        return self
+        return self  # a compared literal is a fingerprint too, so it is encoded
 
 
-class RawFrame(TypeDecorator[str]):
+class RawFrame(_BytesCodec):
     """A frame's text: str in Python, UTF-8 or dictionary-DEFLATE bytes in the database."""
 
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else pack_raw(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else unpack_raw(value)
+    cache_ok = True  # SQLAlchemy reads it from each class itself, not a base
+    encode = staticmethod(pack_raw)
+    decode = staticmethod(unpack_raw)
 
 
-class Word(TypeDecorator[str]):
+class Word(_BytesCodec):
     """A short word from a known vocabulary (direction, action, OCPP version): str in
     Python, a one- or two-byte code in the database (any other word as UTF-8)."""
 
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else word_to_db(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else word_from_db(value)
+    cache_ok = True  # SQLAlchemy reads it from each class itself, not a base
+    encode = staticmethod(word_to_db)
+    decode = staticmethod(word_from_db)
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
-        return self
+        return self  # a compared literal is a word too, so it is encoded
 
 
 class _Micros(TypeDecorator[datetime]):

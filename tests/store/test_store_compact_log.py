@@ -133,3 +133,14 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     assert after[: len(rows)] == rows and after[-1][0] > rows[-1][0]
     # the same frames again are recognised as stored (the fingerprint key still works)
     assert load(fresh, read_lines(lines, source="compact-test")).stored == 0
+
+
+def test_every_log_column_type_can_be_cached() -> None:
+    """SQLAlchemy reads `cache_ok` from each TypeDecorator class itself; one left unset
+    makes every statement on the log compile afresh (and warns)."""
+    from sqlalchemy.types import TypeDecorator
+
+    for column in MessageRow.__table__.columns:
+        kind = type(column.type)
+        if isinstance(column.type, TypeDecorator):
+            assert kind.__dict__.get("cache_ok") is True, f"{column.name}: {kind.__name__}"
