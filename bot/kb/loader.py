@@ -763,12 +763,14 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             except Exception:  # damaged or foreign entry: read the YAML as if it were absent
                 kb = None
             if isinstance(kb, KnowledgeBase):
+                kb.source_key = key
                 return kb
     kb, problems = read_knowledge(root)
     if problems:
         raise KnowledgeError(problems)
     if key is not None:
         diskcache.store(key, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
+        kb.source_key = key
     return kb
 
 
