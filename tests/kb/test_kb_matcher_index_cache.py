@@ -109,3 +109,32 @@ def test_a_base_built_in_code_is_never_served_from_the_cache(
 
     changed = replace(kb, entries=kb.entries[:1])
     assert changed.source_key is None
+
+
+def test_second_explain_start_reads_no_yaml_and_builds_no_index(tmp_path: Path) -> None:
+    """Issue 14: with the per-user cache filled by a first run, `explain` neither imports
+    PyYAML nor builds the matcher's index nor compiles the vendors' model globs."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "x.jsonl"
+    log.write_text('{"ts": "2026-11-20T08:00:00Z", "charger": "CP-1", "dir": "in", "frame": '
+                   '[2, "1", "Heartbeat", {}], "ocpp": "1.6"}\n')
+    probe = ("import sys\nimport bot.kb.matcher as m\ncalls = []\nbuild = m.build_index\n"
+             "m.build_index = lambda kb: calls.append(1) or build(kb)\n"
+             "from bot.cli.main import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "from bot.kb.loader import default_knowledge\n"
+             "print('SEEN', ['yaml' in sys.modules, 'bot.kb.yaml_read' in sys.modules, "
+             "len(calls), default_knowledge()._resolver._compiled is None])")
+    env = {**os.environ, "FAULTBOT_CACHE_DIR": str(tmp_path / "cache")}
+    seen = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", probe, "explain", "--json", str(log)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              env=env)
+        line = [ln for ln in done.stdout.splitlines() if ln.startswith("SEEN")][-1]
+        seen.append(eval(line.removeprefix("SEEN ")))
+    assert seen[0][:3] == [True, True, 1]  # the first run parses and builds, and fills
+    assert seen[1] == [False, False, 0, True], seen
