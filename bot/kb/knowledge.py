@@ -86,6 +86,9 @@ class KnowledgeBase:
     standards: dict[str, KBEntry] = field(default_factory=dict)  # symbol_key(code) -> entry
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
     root: Path | None = None
+    # What load_knowledge read this base from (its bot.diskcache key); None for a base
+    # built or changed in code. The matcher caches its index under it (cached_index).
+    source_key: str | None = field(default=None, init=False, repr=False, compare=False)
     _resolver: VendorResolver = field(init=False, repr=False)
     _by_vendor: dict[str, list[KBEntry]] = field(init=False, repr=False)
 

@@ -79,6 +79,16 @@ class CodeReader:
         self._by_word = by_word
         self._read = lru_cache(maxsize=16384)(self._read_uncached)
 
+    # Pickled with the matcher's index (bot.kb.matcher.cached_index): the memo is not kept.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_read"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._read = lru_cache(maxsize=16384)(self._read_uncached)
+
     def words(self, text: str) -> tuple[str, ...]:
         """The words of a code or text, split and expanded."""
         out: list[str] = []

@@ -61,13 +61,16 @@ class VendorResolver:
 
     def __init__(self, vendors: Iterable[VendorNames]) -> None:
         self._exact: dict[str, str] = {}
-        self._models: list[tuple[re.Pattern[str], str]] = []
+        # Model globs as written; compiled on the first lookup by model (_compiled), so a
+        # base unpickled from the cache does not recompile ~160 regexes at every start.
+        self._models: list[tuple[str, str]] = []
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
         for v in vendors:
             for sent in (v.name, *v.sends):
                 key = vendor_key(sent)
                 if key:
                     self._exact.setdefault(key, v.name)
-            self._models.extend((compile_glob(p), v.name) for p in v.models)
+            self._models.extend((p, v.name) for p in v.models)
         # Longest first, so "wallboxchargers" finds "wallbox" before a shorter "wall".
         self._prefixes = sorted(
             ((k, n) for k, n in self._exact.items() if len(k) >= _PREFIX_MIN),
@@ -111,7 +114,9 @@ class VendorResolver:
                 if len(names) == 1:
                     return names.pop(), "prefix"
         if model:
-            for pattern, name in self._models:
+            if self._compiled is None:
+                self._compiled = [(compile_glob(p), n) for p, n in self._models]
+            for pattern, name in self._compiled:
                 if pattern.match(model):
                     return name, "model"
         return None, "none"
