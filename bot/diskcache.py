@@ -17,10 +17,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 CACHE_ENV = "FAULTBOT_CACHE_DIR"
 
@@ -52,9 +56,43 @@ def load(key: str) -> bytes | None:
     if folder is None:
         return None
     try:
+        if not _private(folder):
+            return None
         return (folder / key).read_bytes()
     except OSError:
         return None
+
+
+def _private(folder: Path) -> bool:
+    """Entries are unpickled, so they are read only from a folder this user owns and no
+    one else may write to (a shared FAULTBOT_CACHE_DIR would let others run code)."""
+    st = folder.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def load_decoded(key: str, decode: Callable[[bytes], T]) -> T | None:
+    """The entry under `key` decoded, or None when it is absent or cannot be decoded (a
+    damaged or foreign entry counts as absent)."""
+    data = load(key)
+    if data is None:
+        return None
+    try:
+        return decode(data)
+    except Exception:
+        return None
+
+
+def pickled(key: str | None, build: Callable[[], T], accept: Callable[[object], bool]) -> T:
+    """`build()`, or the pickled result of an earlier build under `key` when `accept`
+    takes it; a fresh build is stored. `key` None: build, do not cache."""
+    if key is not None:
+        value = load_decoded(key, pickle.loads)
+        if value is not None and accept(value):
+            return value  # `accept` checked its type
+    value = build()
+    if key is not None:
+        store(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
 
 
 def store(key: str, data: bytes) -> None:

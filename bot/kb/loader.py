@@ -8,7 +8,6 @@ is not one of ...`); nothing is loaded half-way.
 
 from __future__ import annotations
 
-import pickle
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,22 +73,15 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     unpickles it (~15 ms) instead of parsing and checking the YAML again (~100 ms)."""
     root = Path(root) if root is not None else default_root()
     key = _cache_key(root)
-    if key is not None:
-        cached = diskcache.load(key)
-        if cached is not None:
-            try:
-                kb = pickle.loads(cached)
-            except Exception:  # damaged or foreign entry: read the YAML as if it were absent
-                kb = None
-            if isinstance(kb, KnowledgeBase):
-                kb.source_key = key
-                return kb
-    kb, problems = read_knowledge(root)
-    if problems:
-        raise KnowledgeError(problems)
-    if key is not None:
-        diskcache.store(key, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
-        kb.source_key = key
+
+    def read() -> KnowledgeBase:
+        kb, problems = read_knowledge(root)
+        if problems:  # raised, so a base with problems is never cached
+            raise KnowledgeError(problems)
+        return kb
+
+    kb = diskcache.pickled(key, read, lambda kb: isinstance(kb, KnowledgeBase))
+    kb.source_key = key
     return kb
 
 

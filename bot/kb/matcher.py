@@ -517,14 +517,9 @@ def cached_index(kb: KnowledgeBase) -> _Index:
         return build_index(kb)
     key = diskcache.key_of("matcher", [kb.source_key, text_code])
     objects = _kb_objects(kb)
-    cached = diskcache.load(key)
-    if cached is not None:
-        try:
-            ix = _KBUnpickler(io.BytesIO(cached), objects).load()
-        except Exception:  # damaged or foreign entry: build as if it were absent
-            ix = None
-        if isinstance(ix, _Index) and ix.kb is kb:
-            return ix
+    ix = diskcache.load_decoded(key, lambda data: _KBUnpickler(io.BytesIO(data), objects).load())
+    if isinstance(ix, _Index) and ix.kb is kb:
+        return ix
     ix = build_index(kb)
     buffer = io.BytesIO()
     try:

@@ -115,29 +115,29 @@ def _has_default(schema: Any) -> bool:
     return False
 
 
+def _compiled_check(entry: bytes) -> Any:
+    """A cache entry (the check's name and its compiled code) run back into the check."""
+    name, code = marshal.loads(entry)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # our own cache entry, keyed by its source
+    return namespace[name]
+
+
 def _fast_check(schema: dict[str, Any]) -> Callable[[Any], Any]:
     """fastjsonschema's check for `schema`. Compiling its generated code is most of the
     cost of a short `faultbot explain`, so the compiled code is kept in the per-user cache
     (bot.diskcache), keyed by the schema and the fastjsonschema version that wrote it."""
     key = diskcache.key_of("schema", [fastjsonschema.VERSION, "use_formats=False",
                                       json.dumps(schema, sort_keys=True)])
-    cached = diskcache.load(key)
-    if cached is not None:
-        try:
-            name, code = marshal.loads(cached)
-            namespace: dict[str, Any] = {}
-            exec(code, namespace)  # our own cache entry, keyed by its source
-            check = namespace[name]
-            if callable(check):
-                return check
-        except Exception:  # damaged or foreign entry: compile as if it were absent
-            pass
+    check = diskcache.load_decoded(key, _compiled_check)
+    if callable(check):
+        return check
     from fastjsonschema.ref_resolver import RefResolver
 
     source = fastjsonschema.compile_to_code(schema, use_formats=False)
     name = RefResolver.from_schema(schema, handlers={}).get_scope_name()
     code = compile(source, f"<fastjsonschema {name}>", "exec")
-    namespace = {}
+    namespace: dict[str, Any] = {}
     exec(code, namespace)  # fastjsonschema's generated code, as compile() runs it
     diskcache.store(key, marshal.dumps((name, code)))
     return namespace[name]

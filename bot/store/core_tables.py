@@ -11,7 +11,6 @@ The first run after an upgrade builds it from the models; later runs unpickle it
 
 from __future__ import annotations
 
-import pickle
 import threading
 from pathlib import Path
 
@@ -61,18 +60,8 @@ def _load() -> dict[str, Table]:
         key: str | None = diskcache.key_of("tables", _sources())
     except OSError:  # sources unreadable (a zipped install): build, do not cache
         key = None
-    if key is not None:
-        cached = diskcache.load(key)
-        if cached is not None:
-            try:
-                metadata = pickle.loads(cached)
-                if isinstance(metadata, MetaData) and set(metadata.tables) == set(READ_TABLES):
-                    return dict(metadata.tables)
-            except Exception:  # damaged or foreign entry: build as if it were absent
-                pass
-    metadata = _from_models()
-    if key is not None:
-        diskcache.store(key, pickle.dumps(metadata, protocol=pickle.HIGHEST_PROTOCOL))
+    metadata = diskcache.pickled(key, _from_models, lambda m: (
+        isinstance(m, MetaData) and set(m.tables) == set(READ_TABLES)))
     return dict(metadata.tables)
 
 

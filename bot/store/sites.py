@@ -152,22 +152,11 @@ def _name(where: str, what: str, value: Any) -> str:
 def _cached_yaml(path: str, text: str) -> list[Site]:
     """_from_yaml, kept in the per-user cache (bot.diskcache) keyed by the file's path and
     text and this module's code: a read-only command then imports no YAML parser."""
-    import pickle
-
     from bot import diskcache
 
     key = diskcache.key_of("sites", [Path(__file__).read_bytes(), path, text])
-    cached = diskcache.load(key)
-    if cached is not None:
-        try:
-            sites = pickle.loads(cached)
-            if isinstance(sites, list) and all(isinstance(s, Site) for s in sites):
-                return sites
-        except Exception:  # damaged or foreign entry: parse as if it were absent
-            pass
-    sites = _from_yaml(path, text)
-    diskcache.store(key, pickle.dumps(sites, protocol=pickle.HIGHEST_PROTOCOL))
-    return sites
+    return diskcache.pickled(key, lambda: _from_yaml(path, text), lambda sites: (
+        isinstance(sites, list) and all(isinstance(s, Site) for s in sites)))
 
 
 def _from_yaml(path: str, text: str) -> list[Site]:
