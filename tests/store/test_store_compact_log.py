@@ -148,3 +148,25 @@ def test_every_log_column_type_can_be_cached() -> None:
     assert {"Fingerprint", "RawFrame", "Word", "_Micros"} <= {k.__name__ for k in decorators}
     for kind in decorators:
         assert kind.__dict__.get("cache_ok") is True, kind.__name__
+
+
+def test_the_stored_format_is_pinned() -> None:
+    """The preset dictionary and the word vocabulary are part of what is on disk: an edit
+    to either would make every stored frame read back wrong while round-trip tests still
+    pass. The dictionary never changes (a new one gets its own marker byte); the
+    vocabulary only grows at its end. Bytes written by store_0004/0005 must still read."""
+    import hashlib
+
+    from bot.store import compact
+
+    assert hashlib.sha256(compact._ZDICT_V1).hexdigest() == (
+        "308534e2b6de693923ec2cf1c9423a1316417acec603a3c4cfac03d3a39640c4")
+    first_80 = "\n".join(compact._WORDS[:80]).encode()
+    assert hashlib.sha256(first_80).hexdigest() == (
+        "3de307fdc85466fe4af82bc4523155a137f08487d93e4fd67be069098486e8f4")
+    written = bytes.fromhex("ff03b920c900e44192a3c0bf2423b5082316e0018025ac5d4d8c80560200")
+    assert compact.unpack_raw(written) == (
+        '[2,"b0","StatusNotification",{"connectorId":1,"errorCode":"OtherError",'
+        '"status":"Faulted","vendorErrorCode":"E42"}]')
+    assert compact.word_from_db(b"\x86") == "StatusNotification"
+    assert compact.word_from_db(b"\x80") == "in"
