@@ -424,8 +424,8 @@ def feeds_bench(frames: int, chargers: int, batch: int, round_trips: int, amqp_u
     lines = _lines(frames, chargers)
     records = [r for r in read_lines(lines, source="bench") if isinstance(r, Record)]
     n = len(lines)
-    click.echo(f"{n} frames from {chargers} chargers; load average "
-               + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    say = _printer(n=n, chargers=chargers, amqp_url=amqp_url, broker_runs=broker_runs)
+    say("head", load=_load_average())
     engine2, _ = _fresh_store(database_url)
     hook = asyncio.run(_webhook(lines, store_sink(engine2), batch))
     hook_null = asyncio.run(_webhook(lines, null_sink, batch))
@@ -434,21 +434,8 @@ def feeds_bench(frames: int, chargers: int, batch: int, round_trips: int, amqp_u
     floor_sink = store_sink(engine)
     floor = _timed(lambda: [floor_sink(records[i : i + batch])
                             for i in range(0, len(records), batch)])
-    click.echo(f"store alone (floor)      {n / floor:10.0f} frames/s")
-    click.echo(f"webhook -> store         {n / hook:10.0f} frames/s   "
-               f"ratio to floor {floor / hook:.2f}")
-    click.echo(f"webhook, no store        {n / hook_null:10.0f} frames/s   "
-               f"(HTTP + signature + reading only)")
-
-    t = asyncio.run(_tap(round_trips, 20, null_sink))
-    click.echo(f"direct charger->CSMS     p50 {t['direct_p50_us']:7.0f} us  "
-               f"p99 {t['direct_p99_us']:7.0f} us")
-    click.echo(f"through the tap          p50 {t['tap_p50_us']:7.0f} us  "
-               f"p99 {t['tap_p99_us']:7.0f} us   added p50 "
-               f"{t['tap_p50_us'] - t['direct_p50_us']:.0f} us, ratio "
-               f"{t['tap_p50_us'] / t['direct_p50_us']:.2f}")
-    click.echo(f"tap, 20 chargers at once {t['parallel_frames_s']:10.0f} frames/s forwarded "
-               f"(recorded {t['stored']:.0f}, dropped {t['dropped']:.0f})")
+    say("http", floor=floor, hook=hook, hook_null=hook_null)
+    say("tap", t=asyncio.run(_tap(round_trips, 20, null_sink)))
 
     runs: dict[str, list[ProcRun]] = {"plain": [], "one": [], "routed": [], "direct": []}
     try:
@@ -458,26 +445,32 @@ def feeds_bench(frames: int, chargers: int, batch: int, round_trips: int, amqp_u
             runs["routed"].append(broker_processes(amqp_url, lines, "faultbot", 2))
             runs["direct"].append(broker_processes(amqp_url, lines, "faultbot", 2, direct=True))
     except (OSError, ConnectionError) as exc:
-        click.echo(f"broker: skipped, RabbitMQ not reachable at {amqp_url}: {exc}")
+        say("broker_skipped", error=exc)
         return
     plain, one, routed, direct = (max(runs[k], key=lambda r: r.rate) for k in runs)
     cpu_ratio = (statistics.median(r.client_us for r in runs["one"])
                  / statistics.median(r.client_us for r in runs["plain"]))
-    click.echo(f"broker, each consumer its own process, null sink, best of {broker_runs}:")
-    click.echo(f"  plain aio_pika consumer   {plain.rate:10.0f} frames/s   "
-               f"{cpu_line(runs['plain'])}")
-    click.echo(f"  faultbot, 1 worker        {one.rate:10.0f} frames/s   ratio to aio_pika "
-               f"{one.rate / plain.rate:.2f}   {cpu_line(runs['one'])} (CPU ratio to aio_pika "
-               f"{cpu_ratio:.2f})   peak RSS {one.rss_mb:.0f} MB")
-    click.echo(f"  2 workers, routed         {routed.rate:10.0f} frames/s   ratio to 1 worker "
-               f"{routed.rate / one.rate:.2f}   {cpu_line(runs['routed'])}")
-    click.echo(f"  2 workers, pre-partitioned{direct.rate:10.0f} frames/s   ratio to 1 worker "
-               f"{direct.rate / one.rate:.2f}   {cpu_line(runs['direct'])}")
-    click.echo(f"  ({os.cpu_count()} CPUs; load average "
-               + " ".join(f"{x:.2f}" for x in os.getloadavg()) + ")")
+    say("broker", plain=plain, one=one, routed=routed, direct=direct, cpu_ratio=cpu_ratio,
+        cpu={k: cpu_line(v) for k, v in runs.items()}, cpus=os.cpu_count(),
+        load=_load_average())
     stored = asyncio.run(_broker(amqp_url, lines, [store_sink(_fresh_store(database_url)[0])]))
-    click.echo(f"broker, 1 worker -> store {n / stored:9.0f} frames/s   "
-               f"ratio to floor {floor / stored:.2f}")
+    say("broker_store", floor=floor, stored=stored)
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _printer(**common: object) -> Callable[..., None]:
+    """Prints one part of templates/cli/bench_feeds.j2 as soon as it is measured."""
+    from bot.templating import terminal_env
+
+    template = terminal_env("cli").get_template("bench_feeds.j2")
+
+    def say(part: str, **values: object) -> None:
+        click.echo(template.render(part=part, **common, **values))
+
+    return say
 
 
 if __name__ == "__main__":

@@ -40,3 +40,32 @@ def test_broker_consumers_are_separate_processes(kind: str, count: int, direct: 
     assert run.client_cpu > 0 and run.rss_mb > 10  # measured in the children
     assert len(run.queues) == 2 + count
     assert asyncio.run(existing(url, run.queues)) == []
+
+
+def test_bench_feeds_prints_every_measurement_with_its_ratio() -> None:
+    """The whole command at a tiny size: each part of templates/cli/bench_feeds.j2 is
+    printed, with the figures filled in (numbers, not blanks)."""
+    import re
+
+    from click.testing import CliRunner
+
+    from bot.cli.main import cli
+
+    url = require_rabbitmq()
+    out = CliRunner().invoke(cli, [
+        "bench", "feeds", "--frames", "300", "--chargers", "10", "--round-trips", "20",
+        "--broker-runs", "1", "--amqp-url", url])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert re.fullmatch(r"300 frames from 10 chargers; load average [\d. ]+", lines[0])
+    for label, tail in [
+        ("store alone (floor)", r"frames/s"),
+        ("webhook -> store", r"frames/s   ratio to floor \d+\.\d\d"),
+        ("through the tap", r"added p50 -?\d+ us, ratio \d+\.\d\d"),
+        ("tap, 20 chargers at once", r"dropped \d+\)"),
+        ("  faultbot, 1 worker", r"peak RSS \d+ MB"),
+        ("  2 workers, pre-partitioned", r"ratio to 1 worker \d+\.\d\d   CPU per frame.*"),
+        ("broker, 1 worker -> store", r"ratio to floor \d+\.\d\d"),
+    ]:
+        (line,) = [x for x in lines if x.startswith(label)]
+        assert re.search(r"\d+ (frames/s|us)", line) and re.search(tail + "$", line), line
