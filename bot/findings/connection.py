@@ -19,6 +19,7 @@ delivery lag) reports nothing. Deterministic for the same observations.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +32,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.ocpp.times import BadTimestamp, parse_timestamp
+from bot.store.compact import Unreadable
 from bot.store.models import MessageRow
 from bot.vocab import Category, Owner, Severity
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["boot", "connected", "closed", "heartbeat", "stamped"]
 FindingKind = Literal["boot_loop", "reconnect_storm", "clock_skew"]
@@ -261,6 +265,9 @@ def load_observations(session: Session, since: datetime, until: datetime) -> lis
         .order_by(MessageRow.id))
     out = []
     for charger, ts, kind, raw in rows:
+        if isinstance(raw, Unreadable):  # one damaged row never stops the report
+            log.warning("connection health: a frame of %s skipped: %s", charger, raw.reason)
+            continue
         o = observation_from_frame(charger, _aware(ts), kind, raw)
         if o is not None:
             out.append(o)
