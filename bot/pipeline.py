@@ -365,6 +365,7 @@ class Pipeline:
         return self.restore()
 
     def _replay(self, after: int) -> tuple[int, int]:
+        from bot.store.compact import first_unreadable
         from bot.store.models import MessageRow
 
         cols = (MessageRow.id, MessageRow.charger_id, MessageRow.ts, MessageRow.direction,
@@ -384,6 +385,11 @@ class Pipeline:
                 for row in rows:
                     last = row[0]
                     if owns is not None and not owns(row[1]):
+                        continue
+                    bad = first_unreadable(row[3], row[4], row[5])
+                    if bad is not None:  # one damaged row never stops the fold
+                        log.warning("fold %r: message %s skipped: %s", self.fold_name,
+                                    row[0], bad.reason)
                         continue
                     m = parse(_record(*row[1:]))
                     if isinstance(m, Message):

@@ -18,10 +18,12 @@ class BenchGroup(click.Group):
             from bot.bench.ask import ask_bench
             from bot.bench.cli import cli_bench
             from bot.bench.peer import explain_bench
+            from bot.bench.rules import main as rules_bench
             from bot.bench.scale import scale_bench
             from bot.bench.triage import triage_bench
 
-            for command in (ask_bench, cli_bench, explain_bench, scale_bench, triage_bench):
+            for command in (ask_bench, cli_bench, explain_bench, rules_bench, scale_bench,
+                            triage_bench):
                 self.add_command(command)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

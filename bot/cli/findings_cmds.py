@@ -16,7 +16,7 @@ def findings(as_json: bool, now_text: str | None, database_url: str | None) -> N
     """Firmware and model regressions: fault rates per port-day, before vs after a
     firmware change, and each model against the others at its site; and the last
     week's connection health (boot loops, reconnect storms, clocks far off)."""
-    from bot.findings.connection import WINDOW, find_connection_issues, load_observations
+    from bot.findings.connection import WINDOW, stored_connection_issues
     from bot.findings.history import load_history
     from bot.findings.regressions import find_regressions
     from bot.findings.render import render_findings
@@ -28,7 +28,7 @@ def findings(as_json: bool, now_text: str | None, database_url: str | None) -> N
     with make_sessionmaker(engine)() as session:
         until = as_of(session, now_text)
         history = load_history(session, until, sites.site_of)
-        links = find_connection_issues(load_observations(session, until - WINDOW, until))
+        links = stored_connection_issues(session, until - WINDOW, until)
     found = find_regressions(history)
     click.echo(render_findings(found, chargers=len(history.chargers), until=until,
                                fmt="json" if as_json else "text", connection=links), nl=False)

@@ -171,7 +171,14 @@ def status_json(scope: str | None, ids: set[str], ports: list[Any], chargers: di
 
 
 def log_json(m: Any) -> dict[str, Any]:
-    """A contract-1 object (so the output can be ingested again) plus what faultbot read."""
+    """A contract-1 object (so the output can be ingested again) plus what faultbot read.
+    A stored row that could not be decoded (bot.store.queries.UnreadableRow) has no
+    frame: it says so under "unreadable", with the stored bytes in hex."""
+    bad = getattr(m, "unreadable", None)
+    if bad is not None:
+        return {"ts": when(m.ts), "charger": m.charger, "occurred_at": when(m.occurred_at),
+                "id": m.id, "unreadable": {"codec": bad.codec, "error": bad.error,
+                                           "stored_hex": bad.stored.hex()}}
     try:
         frame = json.loads(m.raw)
     except ValueError:

@@ -81,12 +81,13 @@ def digest_now(local_date: str | None, channel: str | None, database_url: str | 
               help="Report up to this time (ISO 8601; default: the log's own clock).")
 @database_option
 def report_now(channel: str | None, now_text: str | None, database_url: str | None) -> None:
-    """Post the weekly fleet report now, with its charts in the thread."""
-    from slack_sdk.errors import SlackApiError
-
+    """Post the weekly fleet report now, with its charts in the thread (through the
+    outbox, like the digest: once per channel and report time)."""
     from bot.cli.common import as_of, sites_or_exit
     from bot.report.build import build_report
-    from bot.slack.report_post import post_report, record_report
+    from bot.slack.models import FAILED, SENT
+    from bot.slack.outbox import OutboxWorker
+    from bot.slack.report_post import queue_report, report_delivery
     from bot.store.db import make_sessionmaker
 
     settings = settings_or_exit(database_url)
@@ -96,17 +97,28 @@ def report_now(channel: str | None, now_text: str | None, database_url: str | No
     sites = sites_or_exit(settings)
     client = _client_or_exit(settings)
     engine = open_store(settings)
-    with make_sessionmaker(engine)() as session:
-        built = build_report(session, as_of(session, now_text), settings.timezone, sites)
-    try:
-        posted = post_report(client, channel, built)
-    except SlackApiError as exc:
-        fail(f"Slack refused the report: {exc.response.get('error')}")
-    with make_sessionmaker(engine)() as session, session.begin():
-        record_report(session, posted, datetime.now(UTC))  # the digest links to it
-    _say("report", posted=posted)
-    if posted.charts_error:
-        _say("charts_failed", err=True, error=posted.charts_error)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        when = as_of(session, now_text)
+        built = build_report(session, when, settings.timezone, sites)
+    key = when.astimezone(UTC).isoformat()
+    with sessions() as session, session.begin():
+        queued = queue_report(session, channel, built, key, datetime.now(UTC))
+    if not queued:
+        _say("report_twice", channel=channel, as_of=key)
+        return
+    OutboxWorker(engine, client, admins=settings.admins).run_once()
+    with sessions() as session:
+        state = report_delivery(session, channel, key)
+    assert state is not None  # queued just above
+    if state.status == FAILED:
+        fail(f"Slack refused the report: {state.error}")
+    if state.status != SENT:
+        _say("report_queued", channel=channel, error=state.error)
+        return
+    _say("report", posted=state)
+    if state.charts_error:
+        _say("charts_failed", err=True, error=state.charts_error)
 
 
 @slack.command("deliver")

@@ -13,6 +13,7 @@ The log's retention limits how far back firmware history reaches.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,10 @@ from sqlalchemy.orm import Session
 
 from bot.incidents.keys import is_silence
 from bot.incidents.models import Incident
+from bot.store.compact import Unreadable
 from bot.store.models import Charger, Connector, MessageRow
+
+log = logging.getLogger(__name__)
 
 # An "Installed" this long before the boot that names the new firmware dates the change.
 INSTALLED_LEAD = timedelta(days=1)
@@ -135,6 +139,9 @@ def load_history(session: Session, until: datetime, site_of: Callable[[str], str
                MessageRow.message_type == 2)
         .order_by(MessageRow.id))
     for charger, ts, raw in rows:
+        if isinstance(raw, Unreadable):  # one damaged row never stops the report
+            log.warning("firmware history: a frame of %s skipped: %s", charger, raw.reason)
+            continue
         fw, installed = boot_firmware(raw)
         if fw is not None or installed:
             events[charger].append(FirmwareEvent(charger, _aware(ts), fw, installed))

@@ -157,9 +157,9 @@ def _regressions(session: Session, until: datetime, site_of: Any) -> list[dict[s
 
 
 def _connection(session: Session, lo: datetime, until: datetime) -> list[dict[str, Any]]:
-    from bot.findings.connection import find_connection_issues, load_observations
+    from bot.findings.connection import stored_connection_issues
 
-    return [f.to_json() for f in find_connection_issues(load_observations(session, lo, until))]
+    return [f.to_json() for f in stored_connection_issues(session, lo, until)]
 
 
 def _unknown(session: Session) -> dict[str, Any]:

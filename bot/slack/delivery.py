@@ -29,7 +29,12 @@ EVENT_TYPES = {
     "reply": "faultbot_alert_reply",
     "digest": "faultbot_digest",
     "notice": "faultbot_notice",
+    "report": "faultbot_report",
 }
+# Not a Web API method: the outbox's name for slack_sdk's files_upload_v2 (three calls:
+# files.getUploadURLExternal, a POST of the bytes, files.completeUploadExternal). The
+# row's payload holds the files base64-encoded, and channel and thread_ts.
+UPLOAD_FILES = "files.uploadV2"
 # A conversation id (public, private, DM, group DM). History can only be read by id;
 # a name ("#ops") or a user id (a DM opened by posting) cannot be looked up.
 _CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -81,6 +86,28 @@ def call(client: WebClient, method: str, payload: dict[str, Any]) -> CallResult:
     ts = resp.get("ts") or resp.get("message_ts")
     channel = resp.get("channel")
     return CallResult(ts=ts, channel=channel if isinstance(channel, str) else None)
+
+
+def upload_files(client: WebClient, payload: dict[str, Any]) -> CallResult:
+    """Upload the payload's files into its channel and thread (UPLOAD_FILES)."""
+    from base64 import b64decode
+
+    from slack_sdk.errors import SlackRequestError
+
+    uploads = [{"content": b64decode(f["content_b64"]), "filename": f["filename"],
+                "title": f["title"], "alt_txt": f["alt_txt"]} for f in payload["files"]]
+    try:
+        client.files_upload_v2(file_uploads=uploads, channel=payload["channel"],
+                               thread_ts=payload["thread_ts"],
+                               initial_comment=payload.get("initial_comment"))
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return CallResult(
+            failure=classify_api_error(exc.response.status_code, data, exc.response.headers)
+        )
+    except (SlackRequestError, URLError, OSError, TimeoutError) as exc:
+        return CallResult(failure=classify_network_error(exc))
+    return CallResult(channel=payload["channel"])
 
 
 def lookup(client: WebClient, payload: dict[str, Any], since: datetime) -> CallResult | None:

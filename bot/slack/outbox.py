@@ -16,6 +16,10 @@ calls Slack (bot.slack.delivery), and records the ts.
 - Failures are classified (bot.slack.errors) and stored with the row; permanent and
   configuration errors reach the admins (bot.slack.notices); blocks Slack refuses are
   sent again as text only; token and scope errors stop all posting until fixed.
+- The weekly report (ref "report") is recorded in slack_report_posts when it lands (the
+  digest links to it); its charts (ref "charts", delivery.UPLOAD_FILES) wait for it in
+  its channel's lane and go into its thread. Charts are an extra: a failure that will
+  not pass (no files:write) fails that row alone and never stops other posts.
 """
 
 from __future__ import annotations
@@ -36,7 +40,15 @@ from sqlalchemy.orm import Session
 from bot.slack import delivery
 from bot.slack.dbutil import insert_ignore, utcnow
 from bot.slack.errors import CONFIGURATION, PERMANENT, RETRYABLE, SlackFailure, token_kind
-from bot.slack.models import FAILED, PENDING, SENDING, SENT, SlackAlertMessage, SlackOutbox
+from bot.slack.models import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    SlackAlertMessage,
+    SlackOutbox,
+    SlackReportPost,
+)
 from bot.slack.notices import NOTICE_REF, notify_admins
 from bot.slack.render.budget import SlackMessage, fit
 from bot.store.base import table_of
@@ -328,6 +340,21 @@ class OutboxWorker:
             return None, f"root message failed: {root_row.last_error}"
         return None, None  # the root is not out yet: wait for it
 
+    def _report_anchor(self, s: Session, payload: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(channel, ts) of the report a charts row belongs to, or (None, reason), or
+        (None, None) while the report is not out yet."""
+        report = s.scalars(select(SlackOutbox).where(
+            SlackOutbox.dedupe_key == payload.get("report_key"))).first()
+        if report is None:
+            return None, "no report message for these charts"
+        if report.status == FAILED:
+            return None, f"report message failed: {report.last_error}"
+        if report.status != SENT or not report.result_ts:
+            return None, None
+        answered = s.scalars(select(SlackReportPost.channel).where(
+            SlackReportPost.ts == report.result_ts)).first()  # the id Slack answered with
+        return answered or report.channel, report.result_ts
+
     def _deliver(self, row_id: int, channel: str) -> str:
         now = self.clock()
         with Session(self.engine) as s, s.begin():
@@ -345,6 +372,15 @@ class OutboxWorker:
                     return _Outcome.FAILED
                 payload["channel"] = anchor_channel
                 payload["ts" if row.ref == "update" else "thread_ts"] = ts_or_reason
+            elif row.ref == "charts":
+                anchor_channel, ts_or_reason = self._report_anchor(s, payload)
+                if anchor_channel is None:
+                    if ts_or_reason is None:
+                        return _Outcome.WAIT
+                    row.status, row.last_error = FAILED, ts_or_reason
+                    row.error_class = PERMANENT.value
+                    return _Outcome.FAILED
+                payload["channel"], payload["thread_ts"] = anchor_channel, ts_or_reason
             payload.setdefault("channel", row.channel)
             if row.method == "chat.postMessage":
                 delivery.stamp(
@@ -372,6 +408,10 @@ class OutboxWorker:
     def _send(
         self, method: str, payload: dict[str, Any], channel: str, unsure_since: datetime | None
     ) -> delivery.CallResult:
+        if method == delivery.UPLOAD_FILES:
+            # Files cannot be looked up like a post: after a lost answer they are
+            # uploaded again (charts twice at worst, never none).
+            return delivery.upload_files(self.client, payload)
         if unsure_since is not None and method not in IDEMPOTENT_METHODS:
             found = delivery.lookup(self.client, payload, unsure_since)
             if found is not None:
@@ -433,6 +473,10 @@ class OutboxWorker:
                             ts=sent.ts, channel=sent.channel or payload["channel"], posted_at=now
                         )
                     )
+                if ref == "report" and sent.ts:  # the digest links to the latest report
+                    insert_ignore(s, table_of(SlackReportPost), {
+                        "channel": sent.channel or payload["channel"], "ts": sent.ts,
+                        "posted_at": now})
                 if failure is None:
                     return _Outcome.SENT
             assert failure is not None
@@ -461,7 +505,8 @@ class OutboxWorker:
                 )
                 self._tell_admins(s, ref, failure, channel, method, now)
                 return _Outcome.SENT
-            if failure.error_class in (PERMANENT, CONFIGURATION) and not failure.stops_posting:
+            if failure.error_class in (PERMANENT, CONFIGURATION) and (
+                    not failure.stops_posting or method == delivery.UPLOAD_FILES):
                 row.status = FAILED
                 log.error(
                     "slack %s to %s failed for good: %s %s",

@@ -17,6 +17,11 @@ UTC datetime, a raw frame the text as sent. At the store boundary:
   although no two frames share a stream). UTF-8 never starts with 0xFF, so the first
   byte tells the two apart, and a later dictionary can take another marker.
 
+A stored value that cannot be decoded (a damaged DEFLATE stream, a word code past the
+vocabulary, bytes that are not UTF-8) reads as an `Unreadable`: a str (U+FFFD, the
+Unicode mark for undecodable data) that says which codec failed and why, so one damaged
+row never stops a reader; readers show it as unreadable or skip it with a logged reason.
+
 The dictionary and the vocabulary are part of the stored format: NEVER edit `_ZDICT_V1`
 (add a new one with its own marker instead); `_WORDS` may only grow at its end.
 """
@@ -121,6 +126,51 @@ WORD_CODES = {w: _code(i) for i, w in enumerate(_WORDS)}
 _WORD_OF = {c: w for w, c in WORD_CODES.items()}
 
 
+class Unreadable(str):
+    """A stored value that could not be decoded. It is a str so every reader of the
+    column keeps working (it is U+FFFD, which no JSON parser or vocabulary accepts);
+    `codec`, `error` and `stored` say what failed, for templates and logs."""
+
+    codec: str  # "raw", "word" or "fingerprint": which column type could not decode it
+    error: str  # the decoder's own message
+    stored: bytes  # the bytes as stored
+
+    def __new__(cls, codec: str, error: str, stored: bytes) -> Unreadable:
+        self = super().__new__(cls, "\ufffd")
+        self.codec, self.error, self.stored = codec, error, stored
+        return self
+
+    @property
+    def reason(self) -> str:
+        """One line for a log: the codec, the error and the first stored bytes."""
+        head = self.stored[:16].hex()
+        more = "..." if len(self.stored) > 16 else ""
+        return f"unreadable {self.codec} ({self.error}; {len(self.stored)} bytes {head}{more})"
+
+    def __reduce__(self) -> Any:  # pickles (fold checkpoints) as the value it is
+        return (Unreadable, (self.codec, self.error, self.stored))
+
+
+class UnreadableError(ValueError):
+    """A stored value that could not be decoded where no stand-in will do (a migration
+    rewriting the log must not write U+FFFD over the stored bytes)."""
+
+
+def first_unreadable(*values: object) -> Unreadable | None:
+    """The first of a row's decoded values that is unreadable, else None."""
+    for value in values:
+        if isinstance(value, Unreadable):
+            return value
+    return None
+
+
+def strict(value: str) -> str:
+    """`value`, or UnreadableError when it could not be decoded."""
+    if isinstance(value, Unreadable):
+        raise UnreadableError(value.reason)
+    return value
+
+
 # --- values ---------------------------------------------------------------------------
 
 
@@ -144,7 +194,10 @@ def fp_from_db(value: bytes | str) -> str:
     value = bytes(value)  # memoryview from some drivers
     if len(value) == 16:
         return value.hex()
-    return value.lstrip(_OTHER).decode()
+    try:
+        return value.lstrip(_OTHER).decode()
+    except UnicodeDecodeError as exc:
+        return Unreadable("fingerprint", str(exc), value)
 
 
 def pack_raw(text: str) -> bytes:
@@ -160,10 +213,16 @@ def unpack_raw(value: bytes | str) -> str:
     if isinstance(value, str):  # a log not migrated yet (store_0003 and before)
         return value
     value = bytes(value)
-    if value[:1] == b"\xff":
-        z = zlib.decompressobj(-15, zdict=_ZDICT_V1)
-        return (z.decompress(value[1:]) + z.flush()).decode()
-    return value.decode()
+    try:  # free unless it raises (Python 3.11+): the hot path pays nothing for it
+        if value[:1] == b"\xff":
+            z = zlib.decompressobj(-15, zdict=_ZDICT_V1)
+            text = z.decompress(value[1:]) + z.flush()
+            if not z.eof:  # a cut-off stream inflates to a prefix without raising
+                return Unreadable("raw", "DEFLATE stream ends early", value)
+            return text.decode()
+        return value.decode()
+    except (zlib.error, UnicodeDecodeError) as exc:
+        return Unreadable("raw", str(exc), value)
 
 
 def word_to_db(value: str) -> bytes:
@@ -174,9 +233,14 @@ def word_from_db(value: bytes | str) -> str:
     if isinstance(value, str):  # a log not migrated yet (store_0004 and before)
         return value
     value = bytes(value)
-    if value and 0x80 <= value[0] <= _LONG:
-        return _WORD_OF[value]
-    return value.decode()
+    try:  # free unless it raises (Python 3.11+)
+        if value and 0x80 <= value[0] <= _LONG:
+            return _WORD_OF[value]
+        return value.decode()
+    except KeyError:
+        return Unreadable("word", f"no word has code 0x{value.hex()}", value)
+    except UnicodeDecodeError as exc:
+        return Unreadable("word", str(exc), value)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ocpp.events import Message, Record
+from bot.store.compact import Unreadable, first_unreadable
 from bot.store.models import Charger, Connector, MessageRow
 from bot.store.names import NameMatch, match_name
 from bot.store.sites import SiteMap
@@ -48,17 +51,56 @@ def messages_for(
     return list(session.scalars(stmt))
 
 
-def rehydrate(rows: Sequence[MessageRow]) -> list[Message]:
+@dataclass
+class UnreadableRow:
+    """A stored row with a value that could not be decoded (bot.store.compact): shown
+    in its place as unreadable, with the reason, never parsed. Its attributes are the
+    ones a reader of a rebuilt Message uses; a damaged one is U+FFFD."""
+
+    unreadable: Unreadable  # the first damaged value: why the row cannot be read
+    id: int
+    charger: str
+    ts: datetime
+    occurred_at: datetime
+    direction: str
+    action: str | None
+    ocpp_version: str
+    version_inferred: bool
+    message_type: int
+    fingerprint: str
+    raw: str
+    violations: list[str] = field(default_factory=list)
+    fact: Any = None
+
+
+def _unreadable(row: MessageRow) -> UnreadableRow | None:
+    bad = first_unreadable(row.raw, row.direction, row.action, row.ocpp_version,
+                           row.fingerprint)
+    if bad is None:
+        return None
+    return UnreadableRow(bad, row.id, row.charger_id, row.ts, row.occurred_at, row.direction,
+                         row.action, row.ocpp_version, row.version_inferred, row.message_type,
+                         row.fingerprint, row.raw)
+
+
+def rehydrate(rows: Sequence[MessageRow]) -> list[Message | UnreadableRow]:
     """Messages rebuilt from stored rows, in the order given.
 
     Frames are re-parsed in the order the CSMS saw them so replies meet their CALLs;
     the stored action is passed as a hint for replies whose CALL is not among `rows`.
+    A row with a value that could not be decoded stays in its place as an
+    UnreadableRow (and is logged): a reader shows it, it never stops the others.
     """
     from bot.ocpp.parse import Parser  # here: `why` and `status` never parse (jsonschema)
 
     parser = Parser()
-    rebuilt: dict[int, Message] = {}
+    rebuilt: dict[int, Message | UnreadableRow] = {}
     for row in sorted(rows, key=lambda r: (r.ts, r.id)):
+        damaged = _unreadable(row)
+        if damaged is not None:
+            log.warning("message %s: %s; shown as unreadable", row.id, damaged.unreadable.reason)
+            rebuilt[id(row)] = damaged
+            continue
         try:
             frame = json.loads(row.raw)
         except ValueError:

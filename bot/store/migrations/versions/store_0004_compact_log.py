@@ -30,6 +30,7 @@ from bot.store.compact import (
     fp_to_db,
     from_micros,
     pack_raw,
+    strict,
     to_micros,
     unpack_raw,
 )
@@ -121,8 +122,9 @@ def _forward(row: _Row) -> _Row:
 
 def _back_bytes(row: _Row) -> _Row:
     fp, ts, occurred, raw, id_ = row
-    return (fp_from_db(fp) if isinstance(fp, bytes) else fp, ts, occurred,
-            unpack_raw(raw), id_)
+    # strict: a damaged value stops the downgrade rather than become U+FFFD for good
+    return (strict(fp_from_db(fp)) if isinstance(fp, bytes) else fp, ts, occurred,
+            strict(unpack_raw(raw)), id_)
 
 
 def _back_times(row: _Row) -> _Row:
@@ -168,5 +170,6 @@ def _inflate_pg(conn: Connection) -> None:
         if not rows:
             return
         conn.execute(text("UPDATE messages SET raw = :raw WHERE id = :id AND ts = :ts"),
-                     [{"id": r[0], "ts": r[1], "raw": unpack_raw(r[2]).encode()} for r in rows])
+                     [{"id": r[0], "ts": r[1], "raw": strict(unpack_raw(r[2])).encode()}
+                      for r in rows])
         after = rows[-1][0]

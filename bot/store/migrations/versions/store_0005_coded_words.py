@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Connection
 
-from bot.store.compact import WORD_CODES, word_from_db, word_to_db
+from bot.store.compact import WORD_CODES, strict, word_from_db, word_to_db
 
 revision: str = "store_0005"
 down_revision: str | Sequence[str] | None = "store_0004"
@@ -87,7 +87,8 @@ def _to_codes(row: _Row) -> _Row:
 
 def _to_words(row: _Row) -> _Row:
     *codes, id_ = row
-    return (*(word_from_db(c) if isinstance(c, bytes) else c for c in codes), id_)
+    # strict: a damaged code stops the downgrade rather than become U+FFFD for good
+    return (*(strict(word_from_db(c)) if isinstance(c, bytes) else c for c in codes), id_)
 
 
 def _rewrite(conn: Connection, convert: Callable[[_Row], _Row]) -> None:
