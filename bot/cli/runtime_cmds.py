@@ -98,7 +98,8 @@ def _run_background(slack: _Slack, settings: Settings, engine: Any, sites: Any,
     if settings.digest_channel and settings.report_time is not None:
         from bot.slack.report_job import ReportScheduler
 
-        slack.report_scheduler = ReportScheduler(engine, settings, slack.app.client, sites=sites)
+        slack.report_scheduler = ReportScheduler(engine, settings, slack.app.client, sites=sites,
+                                                 worker=slack.worker)
         slack.report_scheduler.start()
     if not http_mode:
         from bot.slack.socket import start_socket_mode

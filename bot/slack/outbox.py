@@ -154,6 +154,13 @@ class DeliveryState:
         return "degraded"
 
 
+def record_report(session: Session, channel: str, ts: str, now: datetime) -> None:
+    """Remember a posted weekly report (channel, ts) once: the daily digest links to the
+    latest (bot.slack.report_post.latest_report)."""
+    insert_ignore(session, table_of(SlackReportPost),
+                  {"channel": channel, "ts": ts, "posted_at": now})
+
+
 class OutboxWorker:
     """Delivers pending outbox rows. Several workers may run: claims keep sends single."""
 
@@ -474,9 +481,7 @@ class OutboxWorker:
                         )
                     )
                 if ref == "report" and sent.ts:  # the digest links to the latest report
-                    insert_ignore(s, table_of(SlackReportPost), {
-                        "channel": sent.channel or payload["channel"], "ts": sent.ts,
-                        "posted_at": now})
+                    record_report(s, sent.channel or payload["channel"], sent.ts, now)
                 if failure is None:
                     return _Outcome.SENT
             assert failure is not None

@@ -6,6 +6,11 @@ weekday and local time in FAULTBOT_TIMEZONE, and a start-up catch-up, both calli
 recorded there (slack_report_posts) since that week's scheduled time, so a restart or
 a manual `faultbot slack report-now` after the hour does not post it twice. Up to
 `CATCH_UP` late still posts; later, the week is skipped.
+
+The report goes through the outbox like the digest (bot.slack.report_post.queue_report),
+keyed by the week's scheduled time: retried with backoff when Slack is away, a lost
+answer looked up instead of posting twice, and queued once per week even when several
+workers or restarts reach the hour together.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from bot.config import Settings
 from bot.schedule import CronJob
 from bot.slack.dbutil import utcnow
 from bot.slack.models import SlackReportPost
-from bot.slack.report_post import PostedReport, post_report, record_report
+from bot.slack.outbox import OutboxWorker
+from bot.slack.report_post import QueuedReport, queue_report, report_delivery
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,8 @@ class ReportScheduler(CronJob):
     misfire_grace_s = int(CATCH_UP.total_seconds())
 
     def __init__(self, engine: Engine, settings: Settings, client: WebClient, *,
-                 sites: Any = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 sites: Any = None, clock: Callable[[], datetime] = utcnow,
+                 worker: OutboxWorker | None = None) -> None:
         if settings.report_time is None or not settings.digest_channel:
             raise ValueError("the weekly report needs FAULTBOT_REPORT_TIME and a channel")
         self.engine = engine
@@ -50,6 +57,8 @@ class ReportScheduler(CronJob):
         self.tz: ZoneInfo = settings.timezone
         self.sites = sites
         self.clock = clock
+        self.worker = worker or OutboxWorker(engine, client, clock=clock,
+                                             admins=settings.admins)
         self.scheduler = None
 
     def trigger(self) -> CronTrigger:
@@ -59,7 +68,7 @@ class ReportScheduler(CronJob):
     def timezone(self) -> ZoneInfo:
         return self.tz
 
-    def run(self) -> PostedReport | None:
+    def run(self) -> QueuedReport | None:
         return self.run_due(self.clock())
 
     def scheduled_at(self, now: datetime) -> datetime:
@@ -71,9 +80,10 @@ class ReportScheduler(CronJob):
             at = datetime.combine(day - timedelta(days=7), self.at, tzinfo=self.tz)
         return at.astimezone(ZoneInfo("UTC"))
 
-    def run_due(self, now: datetime | None = None) -> PostedReport | None:
-        """Post this week's report if its time has passed (by less than CATCH_UP) and
-        none was posted to the channel since; the posted report, or None."""
+    def run_due(self, now: datetime | None = None) -> QueuedReport | None:
+        """Queue this week's report if its time has passed (by less than CATCH_UP) and
+        none was posted or queued to the channel since, then deliver it; where it stands
+        in the outbox, or None when nothing was queued."""
         from bot.fold.checkpoint import log_time
         from bot.report.build import build_report
 
@@ -89,10 +99,15 @@ class ReportScheduler(CronJob):
                 return None
             logged = log_time(s.connection())
             report = build_report(s, min(now, logged) if logged else now, self.tz, self.sites)
-        posted = post_report(self.client, self.channel, report)
+            key = due.isoformat()
         with Session(self.engine) as s, s.begin():
-            record_report(s, posted, now)
-        if posted.charts_error:
-            log.warning("weekly report posted without charts: %s", posted.charts_error)
-        log.info("weekly report posted to %s (ts %s)", posted.channel, posted.ts)
-        return posted
+            if not queue_report(s, self.channel, report, key, now):
+                return None  # queued by an earlier run this week: the outbox delivers it
+        self.worker.run_once()
+        with Session(self.engine) as s:
+            state = report_delivery(s, self.channel, key)
+        if state is not None and state.charts_error:
+            log.warning("weekly report posted without charts: %s", state.charts_error)
+        if state is not None:
+            log.info("weekly report to %s: %s (ts %s)", state.channel, state.status, state.ts)
+        return state

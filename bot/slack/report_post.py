@@ -7,46 +7,26 @@ report has been posted all the same, and the caller is told why.
 `faultbot slack report-now` goes through the outbox like the digest (`queue_report`):
 the message is a row keyed by channel and report time (a second run for the same time
 posts nothing; a lost answer is looked up before posting again), and the charts a
-second row that waits for the message's ts and uploads into its thread. `post_report`
-posts directly (the scheduled report in `faultbot run`); the client does not retry
-(make_client), so a lost answer fails it instead of posting twice."""
+second row that waits for the message's ts and uploads into its thread. The scheduled
+report in `faultbot run` (bot.slack.report_job) queues the same way, keyed by the week's
+scheduled time."""
 
 from __future__ import annotations
 
 from base64 import b64encode
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.report.model import WeeklyReport
 from bot.report.render import chart_pngs, report_text
-from bot.slack.dbutil import insert_ignore
 from bot.slack.delivery import UPLOAD_FILES
 from bot.slack.models import FAILED, SENT, SlackOutbox, SlackReportPost
 from bot.slack.outbox import enqueue
 from bot.slack.render.budget import check
 from bot.slack.render.report import chart_title, report_message, upload_comment
-from bot.store.base import table_of
-
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-
-@dataclass(slots=True)
-class PostedReport:
-    channel: str
-    ts: str
-    files: list[str] = field(default_factory=list)  # ids of the charts shared in the thread
-    charts_error: str | None = None
-
-
-def record_report(session: Session, posted: PostedReport, now: datetime) -> None:
-    """Remember a posted report (channel, ts): the daily digest links to the latest."""
-    insert_ignore(session, table_of(SlackReportPost),
-                  {"channel": posted.channel, "ts": posted.ts, "posted_at": now})
 
 
 def latest_report(session: Session, channel: str) -> tuple[str, str] | None:
@@ -121,28 +101,3 @@ def report_delivery(session: Session, channel: str, key: str) -> QueuedReport | 
         report.last_error if report.status != SENT else None, uploaded,
         charts.status if charts else None,
         charts.last_error if charts and charts.status == FAILED else None)
-
-
-def post_report(client: WebClient, channel: str, report: WeeklyReport) -> PostedReport:
-    from slack_sdk.errors import SlackApiError, SlackRequestError
-
-    text = report_text(report)
-    message = report_message(text)
-    problems = check(message)
-    if problems:  # a renderer bug: never send what Slack would refuse
-        raise ValueError("weekly report exceeds Block Kit limits: " + "; ".join(problems))
-    answer = client.chat_postMessage(channel=channel, **message.as_kwargs())
-    posted = PostedReport(str(answer["channel"]), str(answer["ts"]))
-    pngs = chart_pngs(report)
-    if not pngs:
-        return posted
-    uploads = [{"content": png, "filename": f"{name}.png", "title": chart_title(name),
-                "alt_txt": text.charts[name]} for name, png in pngs.items()]
-    try:
-        done = client.files_upload_v2(file_uploads=uploads, channel=posted.channel,
-                                      thread_ts=posted.ts, initial_comment=upload_comment(text))
-    except (SlackApiError, SlackRequestError) as exc:
-        posted.charts_error = str(exc)[:300]
-        return posted
-    posted.files = [str(f["id"]) for f in done.get("files") or []]
-    return posted

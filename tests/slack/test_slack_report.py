@@ -22,7 +22,6 @@ from bot.report.render import report_text
 from bot.sample.fleet import DEFAULT_START
 from bot.sample.fleet_connection import ConnectionPlan, generate_connection_fleet
 from bot.slack.render.budget import check
-from bot.slack.report_post import post_report
 from bot.slack.stub import SlackStub, StubChannel
 from bot.store.db import make_sessionmaker
 
@@ -71,18 +70,6 @@ def test_report_now_posts_the_report_and_its_charts_in_the_thread(
     with make_sessionmaker(db_engine)() as session:
         summary = report_text(build_report(session, END, UTC)).summary
     assert summary in text
-
-
-def test_charts_that_cannot_be_uploaded_leave_the_report_posted(
-        db_engine: Engine, stub: SlackStub, fleet: ConnectionPlan) -> None:
-    stub.grant("xoxb-nofiles", "chat:write", "chat:write.public")
-    client = WebClient(token="xoxb-nofiles", base_url=stub.base_url, retry_handlers=[])
-    with make_sessionmaker(db_engine)() as session:
-        report = build_report(session, END, UTC)
-    posted = post_report(client, "CREPORT", report)
-    assert posted.ts and posted.files == []
-    assert posted.charts_error is not None and "missing_scope" in posted.charts_error
-    assert stub.ok_calls("chat.postMessage") and not stub.ok_calls("files.completeUploadExternal")
 
 
 def _api(client: WebClient, method: str, **params: Any) -> dict[str, Any]:
@@ -198,16 +185,17 @@ def test_the_digest_links_to_the_latest_posted_report(
 def test_the_newest_report_wins_and_another_channel_is_a_fallback(db_engine: Engine) -> None:
     from datetime import datetime
 
-    from bot.slack.report_post import PostedReport, latest_report, record_report
+    from bot.slack.outbox import record_report
+    from bot.slack.report_post import latest_report
 
     t0 = datetime(2026, 11, 2, 8, tzinfo=UTC)
     with make_sessionmaker(db_engine)() as s, s.begin():
         assert latest_report(s, "C1") is None
-        record_report(s, PostedReport("C2", "100.000200"), t0)
+        record_report(s, "C2", "100.000200", t0)
         assert latest_report(s, "C1") == ("C2", "100.000200")
-        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))
-        record_report(s, PostedReport("C1", "200.000300"), t0 + timedelta(days=7))  # once
-        record_report(s, PostedReport("C2", "300.000400"), t0 + timedelta(days=8))
+        record_report(s, "C1", "200.000300", t0 + timedelta(days=7))
+        record_report(s, "C1", "200.000300", t0 + timedelta(days=7))  # once
+        record_report(s, "C2", "300.000400", t0 + timedelta(days=8))
         assert latest_report(s, "C1") == ("C1", "200.000300")
         assert latest_report(s, "C2") == ("C2", "300.000400")
 
@@ -227,21 +215,28 @@ def test_the_weekly_schedule_posts_once_a_week_and_catches_up(
     settings = load_settings({"DATABASE_URL": db_url, "FAULTBOT_DIGEST_CHANNEL": "CREPORT",
                               "FAULTBOT_TIMEZONE": "Europe/Berlin",
                               "FAULTBOT_REPORT_TIME": "mon 08:00"}, dotenv=False)
-    job = ReportScheduler(db_engine, settings, client)
-    fire = job.trigger().get_next_fire_time(None, datetime(2026, 11, 25, tzinfo=UTC))
+    clock = [datetime(2026, 11, 25, tzinfo=UTC)]  # the job's and its outbox's "now"
+    job = ReportScheduler(db_engine, settings, client, clock=lambda: clock[0])
+
+    def run_at(when: datetime) -> Any:
+        clock[0] = when
+        return job.run_due()
+
+    fire = job.trigger().get_next_fire_time(None, clock[0])
     assert fire is not None and fire.isoformat() == "2026-11-30T08:00:00+01:00"
     monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
-    assert job.run_due(monday - timedelta(minutes=1)) is None  # last week's: too late
+    assert run_at(monday - timedelta(minutes=1)) is None  # last week's: too late
     assert stub.ok_calls("chat.postMessage") == []
-    posted = job.run_due(monday + timedelta(seconds=5))
-    assert posted is not None and posted.channel == "CREPORT" and len(posted.files) == 2
-    assert job.run_due(monday + timedelta(hours=1)) is None  # a restart: already posted
+    posted = run_at(monday + timedelta(seconds=5))
+    assert posted is not None and posted.channel == "CREPORT" and posted.charts == 2
+    assert posted.status == "sent" and posted.ts is not None
+    assert run_at(monday + timedelta(hours=1)) is None  # a restart: already posted
     assert len(stub.ok_calls("chat.postMessage")) == 1
     with make_sessionmaker(db_engine)() as s:
         assert latest_report(s, "CREPORT") == ("CREPORT", posted.ts)
     # The next week: started three hours late still posts; seven hours late does not.
-    assert job.run_due(monday + timedelta(days=7, hours=3)) is not None
-    assert job.run_due(monday + timedelta(days=14, hours=7)) is None
+    assert run_at(monday + timedelta(days=7, hours=3)) is not None
+    assert run_at(monday + timedelta(days=14, hours=7)) is None
     assert len(stub.ok_calls("chat.postMessage")) == 2
 
 
@@ -259,3 +254,36 @@ def test_report_time_setting() -> None:
     for bad in ("tu 08:00", "mon 8", "mon 24:00", "08:00", "mon 02:30", "monx 08:00"):
         with pytest.raises(SettingsError, match="FAULTBOT_REPORT_TIME"):
             at(bad)
+
+
+def test_the_scheduled_report_survives_an_outage_through_the_outbox(
+        db_url: str, db_engine: Engine, stub: SlackStub, client: WebClient,
+        fleet: ConnectionPlan) -> None:
+    """The weekly report in `faultbot run` is an outbox row keyed by the week: Slack down
+    at the hour leaves it queued (a restart within the week queues nothing more), and
+    the outbox sends it, charts in its thread, once Slack is back."""
+    import time
+    from datetime import datetime
+
+    from bot.config import load_settings
+    from bot.slack.outbox import BACKOFF_CAP, OutboxWorker
+    from bot.slack.report_job import ReportScheduler
+    from bot.slack.stub import Scripted
+
+    settings = load_settings({"DATABASE_URL": db_url, "FAULTBOT_DIGEST_CHANNEL": "CREPORT",
+                              "FAULTBOT_TIMEZONE": "UTC",
+                              "FAULTBOT_REPORT_TIME": "mon 08:00"}, dotenv=False)
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # past: the outbox sends at once
+    job = ReportScheduler(db_engine, settings, client)
+    stub.script("chat.postMessage", Scripted(status=503))
+    queued = job.run_due(monday + timedelta(seconds=5))
+    assert queued is not None and queued.status == "pending" and queued.ts is None
+    assert stub.ok_calls("chat.postMessage") == []
+    assert job.run_due(monday + timedelta(minutes=30)) is None  # a restart: already queued
+    time.sleep(BACKOFF_CAP)
+    OutboxWorker(db_engine, client).run_once()
+    (post,) = stub.ok_calls("chat.postMessage")
+    assert {(f.channel, f.thread_ts) for f in stub.files.values()} == {
+        ("CREPORT", post.response["ts"])}
+    assert job.run_due(monday + timedelta(hours=1)) is None
+    assert len(stub.calls_to("chat.postMessage")) == 2  # the refused try and the post
