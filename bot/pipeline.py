@@ -57,6 +57,7 @@ from bot.store.base import table_of
 from bot.store.db import make_sessionmaker
 from bot.store.ingest import IngestResult
 from bot.store.loader import Loader, LoadSummary
+from bot.store.plain_insert import PlainInsert
 from bot.triage.config import TriageConfig
 from bot.triage.diagnosis import Diagnosis
 
@@ -78,6 +79,8 @@ _MODEL_CACHE_LIMIT = 200_000
 CHECKPOINT_EVERY = 500_000
 CHECKPOINT_SECONDS = 60.0
 _REPLAY_CHUNK = 20_000
+_STATUS_COLUMNS = ("charger", "connector", "ts", "status", "up", "message_fingerprint")
+_STATUS_KEY = ("message_fingerprint",)
 
 
 def _utcnow() -> datetime:
@@ -186,6 +189,10 @@ class Pipeline:
         self._result = PipelineResult()  # the call in progress, filled batch by batch
         self._sessions = make_sessionmaker(engine)
         self._status: dict[tuple[str, int], str] = {}  # last status written per port
+        self._status_insert = (  # SQLite: the port-status rows without per-row binds
+            PlainInsert(table_of(PortStatus), _STATUS_COLUMNS, _STATUS_KEY, engine.dialect)
+            if engine.dialect.name == "sqlite" else None
+        )
         self._models: dict[str, str | None] = {}  # charger -> model (None = unknown)
         self.fold_name = fold_name
         self.owns = owns
@@ -472,7 +479,10 @@ class Pipeline:
         changes = manager.apply(events)
         manager.flush_rows()
         if statuses:
-            insert_ignore(session, table_of(PortStatus), statuses, ("message_fingerprint",))
+            if self._status_insert is not None:
+                self._status_insert.run(session.connection(), statuses)
+            else:
+                insert_ignore(session, table_of(PortStatus), statuses, _STATUS_KEY)
         if suspects:
             result.suspect_sessions += _flag_sessions(session, suspects)
         if sightings and self.runtime is not None:

@@ -6,6 +6,8 @@ printed come from templates/cli/*.j2.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import sys
 from collections import namedtuple
@@ -41,6 +43,10 @@ REJECTED_SHOWN = 20
 # index pages the batch touched, so 20,000 frames per commit cost far less per frame.
 FILE_BATCH = 20_000
 PROGRESS_MIN_BYTES = 4 << 20  # smaller files are done before a bar is worth drawing
+# The cyclic collector during a bulk ingest: a batch keeps ~20,000 messages (several
+# containers each) alive, so with the default thresholds every collection of the old
+# generation walked them and the state built so far: 17 % of a 300k-frame ingest.
+_BULK_GC_THRESHOLDS = (50_000, 20, 10)
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -142,6 +148,22 @@ def _records(
                 yield from read_lines(_capped_lines(stream, bar), source=path, **opts)
 
 
+@contextlib.contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Fewer, cheaper cyclic collections while a file is loaded: what startup made
+    (modules, knowledge base, matcher) is frozen out of the collector's walks, and the
+    young generation is collected every 50,000 net allocations instead of 700. Cycles
+    are still collected; the process's (or a test's) settings come back afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_BULK_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
@@ -203,10 +225,11 @@ def ingest(
         pipeline = Pipeline(engine, sites=sites, batch_size=batch_size)
         context = ContextTally()
         records = _records(list(files), charger, zone or settings.log_timezone, context)
-        summary, triaged = pipeline.load(records)
-        # Time-based rules ran inside the fold, by the log's own clock; save the context
-        # so the next ingest or feed continues exactly from here.
-        pipeline.checkpoint()
+        with _bulk_gc():
+            summary, triaged = pipeline.load(records)
+            # Time-based rules ran inside the fold, by the log's own clock; save the
+            # context so the next ingest or feed continues exactly from here.
+            pipeline.checkpoint()
     except SQLAlchemyError as exc:
         # The store itself failed (one bad record never gets here: it is rejected).
         # Batches committed before it stay; running the command again resumes safely.

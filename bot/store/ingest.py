@@ -792,6 +792,8 @@ class _LogWriter:
         added = conn.exec_driver_sql(self._sql, rows).rowcount
         if added <= 0:
             return set()
+        if added == len(rows):  # every row went in: no need to read them back
+            return {fp_from_db(r[0]) for r in rows}
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {MSG.name}").scalar() or 0
         new = {
             fp_from_db(r[0])

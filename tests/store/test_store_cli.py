@@ -216,3 +216,30 @@ def test_hostile_text_is_cleaned_on_output(db_url: str, tmp_path: Path, hostile:
     with Session(engine) as s:
         assert s.get(Connector, ("CP-5", 2)) is not None  # stored, only the display is cleaned
     engine.dispose()
+
+
+def test_ingest_loads_with_bulk_gc_settings_and_gives_them_back(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from bot.cli.ingest_cmds import _BULK_GC_THRESHOLDS
+    from bot.pipeline import Pipeline
+
+    seen: list[tuple[tuple[int, ...], int]] = []
+    load = Pipeline.load
+
+    def spying(self: Pipeline, *args: object, **kwargs: object) -> object:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return load(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Pipeline, "load", spying)
+    before = gc.get_threshold()
+    path = tmp_path / "good.jsonl"
+    path.write_text("\n".join(GOOD) + "\n")
+    result = _run(db_url, "ingest", str(path))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert _stored(db_url) == len(GOOD)
+    [(during, frozen)] = seen
+    assert during == _BULK_GC_THRESHOLDS and frozen > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

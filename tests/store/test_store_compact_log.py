@@ -61,6 +61,23 @@ def test_bulky_frames_are_stored_compressed() -> None:
     assert packed[:1] == b"\xff" and len(packed) < len(frame) / 2
 
 
+def test_the_shared_compressor_is_copied_not_used_up() -> None:
+    """pack_raw copies one prepared compressor per frame: a frame far longer than its
+    8 KB window comes back whole, and packing never changes what the next frame gets."""
+    import random
+
+    rng = random.Random(7)
+    words = ["Charging", "Faulted", "Available", "Wh", "meterValue", "connectorId"]
+    big = '[2,"b","DataTransfer",{"vendorId":"v","data":"' + " ".join(
+        f"{rng.choice(words)}{rng.randrange(10**6)}" for _ in range(20_000)
+    ) + '"}]'
+    small = '[2,"h1","Heartbeat",{}]'
+    first = pack_raw(small)
+    packed = pack_raw(big)
+    assert packed[:1] == b"\xff" and unpack_raw(packed) == big
+    assert pack_raw(small) == first and pack_raw(big) == packed
+
+
 @pytest.mark.parametrize("when", [
     datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1))),
     datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
