@@ -720,12 +720,12 @@ class _LogWriter:
 
     COLUMNS = (
         "fingerprint", "charger_id", "ts", "occurred_at", "direction", "message_type",
-        "unique_id", "action", "ocpp_version", "version_inferred", "connector_id",
+        "action", "ocpp_version", "version_inferred", "connector_id",
         "fault_bearing", "raw", "violations", "source",
     )  # fmt: skip
     PG_ARRAYS = (
         "int8[]", "bytea[]", "text[]", "timestamptz[]", "timestamptz[]", "bytea[]", "int2[]",
-        "text[]", "bytea[]", "bytea[]", "bool[]", "int4[]",
+        "bytea[]", "bytea[]", "bool[]", "int4[]",
         "bool[]", "bytea[]", "text[]", "text[]",
     )  # fmt: skip
 
@@ -874,14 +874,13 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         ts,
         None if m.occurred_at == m.ts else when(m.occurred_at),  # NULL: the same as ts
         word_to_db(m.direction),
-        m.message_type,
-        _text(m.unique_id),
+        m.message_type,  # the unique id is not stored apart: it is in raw (store_0007)
         None if m.action is None else word_to_db(storable(m.action)),
         word_to_db(m.ocpp_version),
         m.version_inferred,
         connector,
         fault,
         pack_raw(raw),
-        storable(_dumps(m.violations)) if m.violations else "[]",
+        storable(_dumps(m.violations)) if m.violations else None,  # NULL: none
         _text(m.source),
     )

@@ -112,9 +112,9 @@ def test_a_frame_for_a_day_without_partition_waits_in_default_then_moves(pg: Eng
     with pg.begin() as conn:
         conn.execute(text(
             "INSERT INTO messages (fingerprint, charger_id, ts, occurred_at, direction, "
-            "message_type, unique_id, action, ocpp_version, version_inferred, fault_bearing, "
+            "message_type, action, ocpp_version, version_inferred, fault_bearing, "
             "raw, violations, source) VALUES ('f1', 'CP-X', '2031-05-04T10:00:00Z', "
-            "'2031-05-04T10:00:00Z', 'in', 2, 'u', 'Heartbeat', '1.6', false, false, "
+            "'2031-05-04T10:00:00Z', 'in', 2, 'Heartbeat', '1.6', false, false, "
             "'[2,\"u\",\"Heartbeat\",{}]', '[]', 'x')"))
     assert _in_default(pg) == 1 and far not in _days(pg)
     with pg.begin() as conn:

@@ -40,3 +40,8 @@ def whole_log(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(
             select(*log_columns()).order_by(MessageRow.id))]
+
+
+def at(name: str) -> int:
+    """A column's place in `whole_log`'s rows (the log's columns change: store_0007)."""
+    return [c.name for c in MessageRow.__table__.columns].index(name)
