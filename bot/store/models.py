@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
     text,
     type_coerce,
 )
@@ -79,13 +80,24 @@ class Connector(Base):
     last_message_fp: Mapped[str | None] = mapped_column(String(64))
 
 
+class LogSource(Base):
+    """Where frames came from (a file, a feed's queue), once each: the log stores the id
+    (store_0007), not the text again on every frame. Rows are only ever added."""
+
+    __tablename__ = "log_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+
+
 class MessageRow(Base):
     """The append-only message log: every frame once, as sent.
 
     Stored compactly (bot.store.compact): the fingerprint as 16 bytes, the raw frame as
     UTF-8 or dictionary-DEFLATE, the times as integers on SQLite, direction, action and
-    OCPP version as one- or two-byte codes, no violations as NULL. The frame's unique id
-    is not a column (store_0007): it is the frame's second element, in `raw`."""
+    OCPP version as one- or two-byte codes, no violations as NULL, the source as the id
+    of its `log_sources` row. The frame's unique id is not a column (store_0007): it is
+    the frame's second element, in `raw`."""
 
     __tablename__ = "messages"
 
@@ -105,7 +117,11 @@ class MessageRow(Base):
     fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[str] = mapped_column(RawFrame)
     violations: Mapped[list[Any]] = mapped_column(Violations, nullable=True)  # [] if NULL
-    source: Mapped[str] = mapped_column(Text, default="")
+    source_id: Mapped[int] = mapped_column(Integer)  # log_sources.id: read `source`
+
+    # where the frame came from, as given when it was stored
+    source: Mapped[str] = column_property(
+        select(LogSource.name).where(LogSource.id == source_id).scalar_subquery())
 
     # when it happened: payload time when sane, else ts. Filter and order by this very
     # expression: the index below is on it.

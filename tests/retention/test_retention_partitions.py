@@ -113,9 +113,9 @@ def test_a_frame_for_a_day_without_partition_waits_in_default_then_moves(pg: Eng
         conn.execute(text(
             "INSERT INTO messages (fingerprint, charger_id, ts, occurred_at, direction, "
             "message_type, action, ocpp_version, version_inferred, fault_bearing, "
-            "raw, violations, source) VALUES ('f1', 'CP-X', '2031-05-04T10:00:00Z', "
+            "raw, violations, source_id) VALUES ('f1', 'CP-X', '2031-05-04T10:00:00Z', "
             "'2031-05-04T10:00:00Z', 'in', 2, 'Heartbeat', '1.6', false, false, "
-            "'[2,\"u\",\"Heartbeat\",{}]', '[]', 'x')"))
+            "'[2,\"u\",\"Heartbeat\",{}]', '[]', 1)"))
     assert _in_default(pg) == 1 and far not in _days(pg)
     with pg.begin() as conn:
         assert ensure_days(conn, [far]) == [partition_name(far)]

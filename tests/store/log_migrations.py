@@ -31,9 +31,10 @@ def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> I
 
 
 def log_columns() -> list[Any]:
-    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
-    return [MessageRow.occurred_at if c.name == "occurred_at" else c
-            for c in MessageRow.__table__.columns]
+    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006),
+    the source as its text (source_id: store_0007)."""
+    seen = {"occurred_at": MessageRow.occurred_at, "source_id": MessageRow.source}
+    return [seen.get(c.name, c) for c in MessageRow.__table__.columns]
 
 
 def whole_log(engine: Engine) -> list[tuple[Any, ...]]:

@@ -22,7 +22,7 @@ from bot.pipeline import Pipeline
 from bot.sample.fleet import generate_fleet_lines
 from bot.store.db import alembic_config
 from bot.store.loader import load
-from bot.store.migrations.versions.store_0007_no_uid_no_empty_violations import unique_id_of
+from bot.store.migrations.versions.store_0007_leaner_log import unique_id_of
 
 _ODD = [  # uids that are not plain ASCII, a NUL, a long one (a violation), a bad status
     {"ts": "2026-11-19T01:00:00Z", "charger": "CP-U", "dir": "in", "ocpp": "1.6",
@@ -38,8 +38,7 @@ _ODD = [  # uids that are not plain ASCII, a NUL, a long one (a violation), a ba
 
 
 def _lines() -> list[str]:
-    return list(generate_fleet_lines(12, hours=2, seed=11))[:1200] + [
-        json.dumps(o) for o in _ODD]
+    return list(generate_fleet_lines(12, hours=2, seed=11))[:1200]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -78,10 +77,14 @@ def _empty_lists(engine: Engine) -> tuple[int, int]:
 
 
 def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine) -> None:
-    lines = _lines()
-    result = Pipeline(fresh).process(read_lines(lines, source="nouid-test"))
+    lines, odd = _lines(), [json.dumps(o) for o in _ODD]
+    pipeline = Pipeline(fresh)
+    result = pipeline.process(read_lines(lines, source="nouid-test"))
+    result_odd = pipeline.process(read_lines(odd, source="/var/log/ü.log"))
+    lines += odd
     rows = whole_log(fresh)
-    assert len(rows) == len(lines) and not result.errors
+    assert len(rows) == len(lines) and not result.errors and not result_odd.errors
+    assert {r[at("source_id")] for r in rows} == {"nouid-test", "/var/log/ü.log"}
     assert "unique_id" not in _columns(fresh)
     with_violations = [r for r in rows if r[at("violations")]]
     assert 2 <= len(with_violations) < len(rows) / 10
@@ -92,13 +95,15 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
 
     cfg = alembic_config(fresh)
     command.downgrade(cfg, "store_0006")
+    assert "log_sources" not in inspect(fresh).get_table_names()
     with fresh.connect() as conn:
         uids = dict(conn.execute(text("SELECT id, unique_id FROM messages")).all())
+        sources = dict(conn.execute(text("SELECT id, source FROM messages")).all())
     assert uids == {r[at("id")]: json.loads(r[at("raw")])[1].replace("\x00", "\ufffd")
                     for r in rows}
     assert uids[rows[-4][at("id")]] == "ü-1 ✓"
+    assert sources == {r[at("id")]: r[at("source_id")] for r in rows}
     assert _empty_lists(fresh) == (0, len(rows) - len(with_violations))
-    assert whole_log(fresh) == rows  # the old layout reads the same
 
     command.upgrade(cfg, "heads")
     assert "unique_id" not in _columns(fresh)
@@ -110,8 +115,11 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     # the same frames again are recognised as stored; a new one is stored without them
     assert load(fresh, read_lines(lines, source="nouid-test")).stored == 0
     more = [lines[-3].replace('"CP-U"', '"CP-U2"')]
-    assert load(fresh, read_lines(more, source="nouid-test")).stored == 1
-    assert whole_log(fresh)[: len(rows)] == rows
+    assert load(fresh, read_lines(more, source="/var/log/ü.log")).stored == 1
+    after = whole_log(fresh)
+    assert after[: len(rows)] == rows and after[-1][at("source_id")] == "/var/log/ü.log"
+    with fresh.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM log_sources")).scalar() == 2
 
 
 def test_the_unique_id_is_read_back_as_the_store_wrote_it() -> None:

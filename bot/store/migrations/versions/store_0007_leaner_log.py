@@ -1,18 +1,22 @@
-"""store: the log drops unique_id and stores no violations as NULL
+"""store: a leaner log: no unique_id, no empty violations, sources interned
 
-unique_id repeated the frame's second element, which `raw` keeps (nothing read the
-column: readers parse raw again). violations is NULL when the frame has none (most
-frames) instead of the text "[]"; readers get [] for both (bot.store.compact.Violations).
+- unique_id goes: it repeated the frame's second element, which `raw` keeps (nothing
+  read the column: readers parse raw again).
+- violations is NULL when the frame has none (most frames) instead of the text "[]";
+  readers get [] for both (bot.store.compact.Violations).
+- source: each distinct text is one row of the new `log_sources`; the log keeps its id
+  (`source_id`), readers the text (bot.store.models.MessageRow.source).
+
 Every row keeps its id; no frame is added or lost.
 
-SQLite: the empty lists are set NULL and the table is rebuilt without the column.
-PostgreSQL: the column is dropped and violations made nullable in place on the
-partitioned table; existing rows keep their "[]" (read the same) and the dropped
-column's bytes until they age out with retention, as store_0006 did (rewriting every
-row of a large log for a few bytes is not worth it); new rows are stored without them.
+SQLite: the table is rebuilt. PostgreSQL: in place on the partitioned table;
+filling source_id rewrites every row once (the old text column is dropped after);
+existing rows keep their "[]" (read the same) and the dropped unique_id's bytes until
+they age out with retention, as store_0006 did.
 
 Downgrade: unique_id is read back out of each frame (the same text the store wrote:
-the frame's second element, bot.ocpp.cleaning.storable) and the empty lists restored.
+the frame's second element, bot.ocpp.cleaning.storable), the sources and the empty
+lists restored.
 
 Revision ID: store_0007
 Revises: store_0006
@@ -43,13 +47,29 @@ _OCCURRED = "coalesce(occurred_at, ts)"  # as bot.store.models.OCCURRED_SQL
 
 def upgrade() -> None:
     conn = op.get_bind()
+    op.create_table(
+        "log_sources",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_log_sources")),
+        sa.UniqueConstraint("name", name=op.f("uq_log_sources_name")),
+    )
+    # in order of first use, as the store would have added them
+    op.execute("INSERT INTO log_sources (name) "
+               "SELECT source FROM messages GROUP BY source ORDER BY min(id)")
+    op.add_column("messages", sa.Column("source_id", sa.Integer(), nullable=True))
+    op.execute("UPDATE messages SET source_id = "
+               "(SELECT s.id FROM log_sources s WHERE s.name = messages.source)")
     if conn.dialect.name == "postgresql":
-        op.execute("ALTER TABLE messages DROP COLUMN unique_id, "
+        op.execute("ALTER TABLE messages DROP COLUMN unique_id, DROP COLUMN source, "
+                   "ALTER COLUMN source_id SET NOT NULL, "
                    "ALTER COLUMN violations DROP NOT NULL")
         return
     op.execute(f"DROP INDEX {_INDEX}")  # the rebuild cannot copy an expression index
     with op.batch_alter_table("messages", recreate="always") as batch:
         batch.drop_column("unique_id")
+        batch.drop_column("source")
+        batch.alter_column("source_id", existing_type=sa.Integer(), nullable=False)
         batch.alter_column("violations", existing_type=sa.JSON(), nullable=True)
     op.execute("UPDATE messages SET violations = NULL WHERE violations = '[]'")
     op.execute(f"CREATE INDEX {_INDEX} ON messages (charger_id, {_OCCURRED})")
@@ -58,20 +78,26 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
-    pg = conn.dialect.name == "postgresql"
     op.add_column("messages", sa.Column("unique_id", sa.Text(), nullable=True))
+    op.add_column("messages", sa.Column("source", sa.Text(), nullable=True))
     _fill_unique_ids(conn)
     op.execute("UPDATE messages SET violations = '[]' WHERE violations IS NULL")
-    if pg:
-        op.execute("ALTER TABLE messages ALTER COLUMN unique_id SET NOT NULL, "
+    op.execute("UPDATE messages SET source = "
+               "(SELECT s.name FROM log_sources s WHERE s.id = messages.source_id)")
+    if conn.dialect.name == "postgresql":
+        op.execute("ALTER TABLE messages DROP COLUMN source_id, "
+                   "ALTER COLUMN unique_id SET NOT NULL, ALTER COLUMN source SET NOT NULL, "
                    "ALTER COLUMN violations SET NOT NULL")
-        return
-    op.execute(f"DROP INDEX {_INDEX}")
-    with op.batch_alter_table("messages", recreate="always") as batch:
-        batch.alter_column("unique_id", existing_type=sa.Text(), nullable=False)
-        batch.alter_column("violations", existing_type=sa.JSON(), nullable=False)
-    op.execute(f"CREATE INDEX {_INDEX} ON messages (charger_id, {_OCCURRED})")
-    _give_back(conn)
+    else:
+        op.execute(f"DROP INDEX {_INDEX}")
+        with op.batch_alter_table("messages", recreate="always") as batch:
+            batch.drop_column("source_id")
+            batch.alter_column("unique_id", existing_type=sa.Text(), nullable=False)
+            batch.alter_column("source", existing_type=sa.Text(), nullable=False)
+            batch.alter_column("violations", existing_type=sa.JSON(), nullable=False)
+        op.execute(f"CREATE INDEX {_INDEX} ON messages (charger_id, {_OCCURRED})")
+        _give_back(conn)
+    op.drop_table("log_sources")
 
 
 def unique_id_of(raw: bytes | str) -> str:
