@@ -164,6 +164,13 @@ def test_closed_days_get_their_indexes_rebuilt_once(pg: Engine) -> None:
     assert len(closed) >= 39
     assert set(compact_days(pg)) == closed  # not today's, not the days made ahead
     assert _log_index_bytes(pg) <= size
+    with pg.connect() as conn:  # a closed day's index pages are filled, an open day's not
+        full = {r[0]: r[1] for r in conn.execute(text(
+            "SELECT i.indrelid::regclass::text, array_agg(c.reloptions::text) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid::regclass::text LIKE 'messages_p%' GROUP BY 1"))}
+    assert all(full[name] == ["{fillfactor=100}"] * 3 for name in closed)
+    assert not any(options for name in set(full) - closed for options in full[name])
     assert compact_days(pg) == []  # once
     assert _rows(pg) == rows and answers(pg) == before
     run = prune_and_reclaim(pg, RetentionPolicy())  # the daily job: nothing new closed
