@@ -120,8 +120,9 @@ class MessageRow(Base):
     source_id: Mapped[int] = mapped_column(Integer)  # log_sources.id: read `source`
 
     # where the frame came from, as given when it was stored
-    source: Mapped[str] = column_property(
-        select(LogSource.name).where(LogSource.id == source_id).scalar_subquery())
+    source: Mapped[str] = column_property(  # labelled: a Core row has it as `.source`
+        select(LogSource.name).where(LogSource.id == source_id).scalar_subquery()
+        .label("source"))
 
     # when it happened: payload time when sane, else ts. Filter and order by this very
     # expression: the index below is on it.
