@@ -9,10 +9,10 @@
 
 Every row keeps its id; no frame is added or lost.
 
-SQLite: the table is rebuilt. PostgreSQL: in place on the partitioned table;
-filling source_id rewrites every row once (the old text column is dropped after);
-existing rows keep their "[]" (read the same) and the dropped unique_id's bytes until
-they age out with retention, as store_0006 did.
+SQLite: the table is rebuilt. PostgreSQL: in place on the partitioned table, with one
+UPDATE of every row (filling source_id), whose new row versions leave out the unique
+id, the source text and an empty list; the old versions' space is reused once
+autovacuum has passed (a large log: run it in a quiet hour, then VACUUM).
 
 Downgrade: unique_id is read back out of each frame (the same text the store wrote:
 the frame's second element, bot.ocpp.cleaning.storable), the sources and the empty
@@ -58,13 +58,19 @@ def upgrade() -> None:
     op.execute("INSERT INTO log_sources (name) "
                "SELECT source FROM messages GROUP BY source ORDER BY min(id)")
     op.add_column("messages", sa.Column("source_id", sa.Integer(), nullable=True))
+    if conn.dialect.name == "postgresql":
+        # the one rewrite of every row leaves out all three (unique_id dropped first)
+        op.execute("ALTER TABLE messages DROP COLUMN unique_id, "
+                   "ALTER COLUMN source DROP NOT NULL, ALTER COLUMN violations DROP NOT NULL")
+        op.execute("UPDATE messages SET source_id = "
+                   "(SELECT s.id FROM log_sources s WHERE s.name = messages.source), "
+                   "source = NULL, violations = CASE WHEN violations::text = '[]' THEN NULL "
+                   "ELSE violations END")
+        op.execute("ALTER TABLE messages DROP COLUMN source, "
+                   "ALTER COLUMN source_id SET NOT NULL")
+        return
     op.execute("UPDATE messages SET source_id = "
                "(SELECT s.id FROM log_sources s WHERE s.name = messages.source)")
-    if conn.dialect.name == "postgresql":
-        op.execute("ALTER TABLE messages DROP COLUMN unique_id, DROP COLUMN source, "
-                   "ALTER COLUMN source_id SET NOT NULL, "
-                   "ALTER COLUMN violations DROP NOT NULL")
-        return
     op.execute(f"DROP INDEX {_INDEX}")  # the rebuild cannot copy an expression index
     with op.batch_alter_table("messages", recreate="always") as batch:
         batch.drop_column("unique_id")
