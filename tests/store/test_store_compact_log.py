@@ -170,3 +170,10 @@ def test_the_stored_format_is_pinned() -> None:
         '"status":"Faulted","vendorErrorCode":"E42"}]')
     assert compact.word_from_db(b"\x86") == "StatusNotification"
     assert compact.word_from_db(b"\x80") == "in"
+    # store_0007: no violations is NULL (and a "[]" written before reads the same)
+    from sqlalchemy.dialects import sqlite
+
+    none = compact.Violations()
+    assert none.process_bind_param([], sqlite.dialect()) is None
+    assert none.process_result_value(None, sqlite.dialect()) == []
+    assert none.process_result_value([], sqlite.dialect()) == []
