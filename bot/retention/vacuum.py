@@ -10,7 +10,9 @@ files back at once, and autovacuum reuses the space of the few rows deleted else
 what it needs is `compact_days`: a day partition's indexes are written in random key
 order (fingerprints, chargers, and ids in fingerprint order), which leaves their pages
 about a third empty, so once a day has closed its indexes are rebuilt, once
-(REINDEX CONCURRENTLY: writers are not blocked), about 40 bytes less per frame.
+(REINDEX CONCURRENTLY: writers are not blocked) with their pages filled (fillfactor
+100: a frame arriving late for a closed day splits one page), about 50 bytes less per
+frame.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.store.partitions import partitioned, partitions
 
 _INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
 _COMPACTED = "faultbot: indexes rebuilt after the day closed"  # the partition's comment
+_FULL = 100  # a closed day's index fill factor (B-tree default 90)
 
 
 @dataclass(slots=True)
@@ -84,6 +87,11 @@ def compact_days(engine: Engine, *, before: date | None = None) -> list[str]:
     # REINDEX CONCURRENTLY cannot run inside a transaction block
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in todo:
+            # a closed day takes few writes: its index pages are rebuilt full, not 90%
+            for index in conn.execute(text(
+                    "SELECT indexrelid::regclass::text FROM pg_index "
+                    "WHERE indrelid = CAST(:t AS regclass)"), {"t": name}).scalars():
+                conn.execute(text(f"ALTER INDEX {index} SET (fillfactor = {_FULL})"))
             conn.execute(text(f"REINDEX TABLE CONCURRENTLY {name}"))
             conn.execute(text(f"COMMENT ON TABLE {name} IS '{_COMPACTED}'"))
     return todo

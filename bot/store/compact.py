@@ -33,7 +33,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, LargeBinary
+from sqlalchemy import JSON, BigInteger, LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -349,3 +349,17 @@ def _fp_hex_sqlite(element: fp_hex, compiler: Any, **kw: Any) -> str:
 @compiles(fp_hex, "postgresql")
 def _fp_hex_pg(element: fp_hex, compiler: Any, **kw: Any) -> str:
     return f"encode({compiler.process(element.clauses, **kw)}, 'hex')"
+
+
+class Violations(TypeDecorator[list[Any]]):
+    """A frame's schema violations: a list in Python, JSON in the database, NULL for
+    none (most frames; store_0007). Readers get [] for NULL, as for a stored "[]"."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[Any] | None:
+        return value or None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[Any]:
+        return [] if value is None else value

@@ -46,6 +46,7 @@ from bot.ocpp.reasons import RejectReason
 from bot.store.base import table_of
 from bot.store.compact import fp_from_db, fp_to_db, pack_raw, to_micros, word_to_db
 from bot.store.models import CHARGER_ID_LEN, Charger, ChargingSession, Connector, MessageRow
+from bot.store.sources import SourceIds
 
 MSG = table_of(MessageRow)
 CHG = table_of(Charger)
@@ -64,6 +65,7 @@ class IngestResult:
     refused: list[Message] = field(default_factory=list)  # ... the messages themselves
     # what the in-memory caches learn from this batch; applied only once it committed
     pending: tuple[dict[str, datetime], dict[tuple[str, int], datetime]] | None = None
+    sources: dict[str, int] | None = None  # source ids found or added (bot.store.sources)
 
 
 def _newer(new: Any, old: Any) -> Any:
@@ -204,6 +206,7 @@ class Ingestor:
         else:
             raise ValueError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
         self._log_writer = _LogWriter(engine.dialect)
+        self._sources = SourceIds()
         d = engine.dialect
         # datetime -> what the driver takes for the state tables' times (not the log's:
         # on SQLite the log keeps integer microseconds, the state tables ISO text)
@@ -407,6 +410,9 @@ class Ingestor:
 
     def committed(self, result: IngestResult) -> None:
         """The batch's transaction committed: the caches may now trust what it wrote."""
+        if result.sources:
+            self._sources.learn(result.sources)
+            result.sources = None
         if result.pending is not None:
             self._remember(*result.pending)
             result.pending = None
@@ -418,6 +424,8 @@ class Ingestor:
         first: dict[str, Message],
         result: IngestResult,
     ) -> None:
+        ids, result.sources = self._sources.ids(conn, {m.source for m in first.values()})
+        rows = [(*row, ids[m.source]) for row, m in zip(rows, first.values(), strict=True)]
         inserted = self._log_writer.insert(conn, rows)
         result.new = [m for fp, m in first.items() if fp in inserted]
         result.duplicates += len(first) - len(result.new)
@@ -720,13 +728,13 @@ class _LogWriter:
 
     COLUMNS = (
         "fingerprint", "charger_id", "ts", "occurred_at", "direction", "message_type",
-        "unique_id", "action", "ocpp_version", "version_inferred", "connector_id",
-        "fault_bearing", "raw", "violations", "source",
+        "action", "ocpp_version", "version_inferred", "connector_id",
+        "fault_bearing", "raw", "violations", "source_id",
     )  # fmt: skip
     PG_ARRAYS = (
         "int8[]", "bytea[]", "text[]", "timestamptz[]", "timestamptz[]", "bytea[]", "int2[]",
-        "text[]", "bytea[]", "bytea[]", "bool[]", "int4[]",
-        "bool[]", "bytea[]", "text[]", "text[]",
+        "bytea[]", "bytea[]", "bool[]", "int4[]",
+        "bool[]", "bytea[]", "text[]", "int4[]",
     )  # fmt: skip
 
     def __init__(self, dialect: Any) -> None:
@@ -876,14 +884,12 @@ def _message_row(m: Message, when: Callable[[datetime], Any]) -> tuple[Any, ...]
         ts,
         None if m.occurred_at == m.ts else when(m.occurred_at),  # NULL: the same as ts
         word_to_db(m.direction),
-        m.message_type,
-        _text(m.unique_id),
+        m.message_type,  # the unique id is not stored apart: it is in raw (store_0007)
         None if m.action is None else word_to_db(storable(m.action)),
         word_to_db(m.ocpp_version),
         m.version_inferred,
         connector,
         fault,
         pack_raw(raw),
-        storable(_dumps(m.violations)) if m.violations else "[]",
-        _text(m.source),
-    )
+        storable(_dumps(m.violations)) if m.violations else None,  # NULL: none
+    )  # then the source's id, known only inside the transaction (Ingestor._write)

@@ -7,6 +7,7 @@ log by `bot.store.ingest`; they can be rebuilt by replaying the log.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -21,13 +22,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
     text,
     type_coerce,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from bot.store.base import Base
-from bot.store.compact import LOG_TIME, Fingerprint, RawFrame, Word
+from bot.store.compact import LOG_TIME, Fingerprint, RawFrame, Violations, Word
 
 OCCURRED_SQL = "coalesce(occurred_at, ts)"  # the log index's expression, as SQL renders it
 
@@ -78,12 +80,24 @@ class Connector(Base):
     last_message_fp: Mapped[str | None] = mapped_column(String(64))
 
 
+class LogSource(Base):
+    """Where frames came from (a file, a feed's queue), once each: the log stores the id
+    (store_0007), not the text again on every frame. Rows are only ever added."""
+
+    __tablename__ = "log_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+
+
 class MessageRow(Base):
     """The append-only message log: every frame once, as sent.
 
     Stored compactly (bot.store.compact): the fingerprint as 16 bytes, the raw frame as
     UTF-8 or dictionary-DEFLATE, the times as integers on SQLite, direction, action and
-    OCPP version as one- or two-byte codes."""
+    OCPP version as one- or two-byte codes, no violations as NULL, the source as the id
+    of its `log_sources` row. The frame's unique id is not a column (store_0007): it is
+    the frame's second element, in `raw`."""
 
     __tablename__ = "messages"
 
@@ -96,20 +110,29 @@ class MessageRow(Base):
     occurred_stored: Mapped[datetime | None] = mapped_column("occurred_at", LOG_TIME)
     direction: Mapped[str] = mapped_column(Word)
     message_type: Mapped[int] = mapped_column(SmallInteger)
-    unique_id: Mapped[str] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(Word)
     ocpp_version: Mapped[str] = mapped_column(Word)
     version_inferred: Mapped[bool] = mapped_column(Boolean)
     connector_id: Mapped[int | None] = mapped_column(Integer)  # from the fact, when it has one
     fault_bearing: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[str] = mapped_column(RawFrame)
-    violations: Mapped[list[Any]] = mapped_column()
-    source: Mapped[str] = mapped_column(Text, default="")
+    violations: Mapped[list[Any]] = mapped_column(Violations, nullable=True)  # [] if NULL
+    source_id: Mapped[int] = mapped_column(Integer)  # log_sources.id: read `source`
+
+    # where the frame came from, as given when it was stored
+    source: Mapped[str] = column_property(  # labelled: a Core row has it as `.source`
+        select(LogSource.name).where(LogSource.id == source_id).scalar_subquery()
+        .label("source"))
 
     # when it happened: payload time when sane, else ts. Filter and order by this very
     # expression: the index below is on it.
     occurred_at: Mapped[datetime] = column_property(
         type_coerce(func.coalesce(occurred_stored, ts), LOG_TIME))
+
+    @property
+    def unique_id(self) -> str:
+        """The frame's unique id, its second element (not a column: store_0007)."""
+        return str(json.loads(self.raw)[1])
 
     __table_args__ = (
         # history of one charger in time order: `faultbot log`, triage replay

@@ -109,8 +109,8 @@ def test_heads_read_from_scripts_match_alembic(db_url: str) -> None:
 def test_old_schema_named_then_upgraded(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'store_0005' "
-                          "WHERE version_num = 'store_0006'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = 'store_0006' "
+                          "WHERE version_num = 'store_0007'"))
     try:
         assert schema_problem(engine) == "old"
         result = CliRunner().invoke(cli, ["status", "--database-url", db_url])
@@ -118,16 +118,16 @@ def test_old_schema_named_then_upgraded(db_url: str) -> None:
         assert "older schema" in result.output and "faultbot db upgrade" in result.output
         # downgrade by hand is not a real migration: put the row back, then upgrade
         with engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = 'store_0006' "
-                              "WHERE version_num = 'store_0005'"))
+            conn.execute(text("UPDATE alembic_version SET version_num = 'store_0007' "
+                              "WHERE version_num = 'store_0006'"))
         result = CliRunner().invoke(cli, ["db", "upgrade", "--database-url", db_url])
         assert result.exit_code == 0, result.output
-        assert "store_0006" in result.output
+        assert "store_0007" in result.output
         assert schema_problem(engine) is None
     finally:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = 'store_0006' "
-                              "WHERE version_num = 'store_0005'"))
+            conn.execute(text("UPDATE alembic_version SET version_num = 'store_0007' "
+                              "WHERE version_num = 'store_0006'"))
         engine.dispose()
 
 

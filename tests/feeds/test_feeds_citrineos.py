@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 from feeds_amqp import delete, publish_citrine, require_rabbitmq
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from bot.cli.main import cli
 from bot.feeds.broker import BrokerFeed
@@ -32,13 +33,10 @@ def _fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def _rows(engine: Engine, charger: str) -> list[Any]:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(MessageRow.unique_id, MessageRow.message_type, MessageRow.action,
-                   MessageRow.direction, MessageRow.raw)
-            .where(MessageRow.charger_id == charger).order_by(MessageRow.id)
-        ).all()
+def _rows(engine: Engine, charger: str) -> list[MessageRow]:
+    with Session(engine) as session:
+        return list(session.scalars(
+            select(MessageRow).where(MessageRow.charger_id == charger).order_by(MessageRow.id)))
 
 
 def _log(db_url: str, charger: str) -> str:

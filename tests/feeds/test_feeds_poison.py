@@ -56,9 +56,10 @@ async def until(cond: Callable[[], bool], timeout: float = 20) -> None:
 
 
 def uids(engine: Engine, charger: str) -> set[str]:
+    """The stored frames' unique ids (their second element: store_0007)."""
     with engine.connect() as conn:
-        return {r[0] for r in conn.execute(
-            select(MessageRow.unique_id).where(MessageRow.charger_id == charger))}
+        return {json.loads(r[0])[1] for r in conn.execute(
+            select(MessageRow.raw).where(MessageRow.charger_id == charger))}
 
 
 async def publish_bodies(url: str, queue: str, bodies: list[bytes]) -> None:
@@ -85,10 +86,10 @@ def test_poison_messages_are_dead_lettered_and_the_40_good_ones_stored(
     with db_engine.begin() as conn:  # a refusal nobody can foresee: the database's own
         if db_engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE messages ADD CONSTRAINT refuse_evil "
-                              "CHECK (unique_id <> 'refused-by-db')"))
+                              "CHECK (charger_id <> 'CP-REFUSED')"))
         else:
             conn.execute(text("CREATE TRIGGER refuse_evil BEFORE INSERT ON messages WHEN "
-                              "NEW.unique_id = 'refused-by-db' BEGIN SELECT RAISE(ABORT, 'no'); "
+                              "NEW.charger_id = 'CP-REFUSED' BEGIN SELECT RAISE(ABORT, 'no'); "
                               "END"))
     good = []
     for i in range(40):
@@ -97,7 +98,7 @@ def test_poison_messages_are_dead_lettered_and_the_40_good_ones_stored(
         good.append(line(wrap("CP-B", f"g{i}", "StatusNotification", status16(1 + i % 2,
                                                                              info=info), "1.6")))
     absurd = line(wrap("CP-B", "absurd", "StatusNotification", status16(2**63), "1.6"))
-    refused = line(wrap("CP-B", "refused-by-db", "StatusNotification", status16(1), "1.6"))
+    refused = line(wrap("CP-REFUSED", "refused-by-db", "StatusNotification", status16(1), "1.6"))
     bodies = [*good[:17], absurd, *good[17:30], refused, *good[30:]]
 
     async def main() -> list[aio_pika.abc.AbstractIncomingMessage]:

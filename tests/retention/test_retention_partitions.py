@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic import command
 from db_reset import private_pg_database
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, inspect, literal_column, select, text
 from test_retention_prune import FEED, T0, _ingest, answers
 
 from bot.retention.prune import RetentionPolicy, prune
@@ -44,9 +44,12 @@ def _in_default(engine: Engine) -> int:
 
 def _rows(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
+        # the source as text: interned from store_0007 on, a column of the log before
+        interned = inspect(conn).has_table("log_sources")
+        source = MessageRow.source if interned else literal_column("messages.source")
         return [tuple(r) for r in conn.execute(
             select(MessageRow.id, MessageRow.fingerprint, MessageRow.ts, MessageRow.raw,
-                   MessageRow.action, MessageRow.source).order_by(MessageRow.id))]
+                   MessageRow.action, source).order_by(MessageRow.id))]
 
 
 def test_prune_drops_whole_days_and_deletes_no_row_of_the_log(pg: Engine) -> None:
@@ -112,10 +115,10 @@ def test_a_frame_for_a_day_without_partition_waits_in_default_then_moves(pg: Eng
     with pg.begin() as conn:
         conn.execute(text(
             "INSERT INTO messages (fingerprint, charger_id, ts, occurred_at, direction, "
-            "message_type, unique_id, action, ocpp_version, version_inferred, fault_bearing, "
-            "raw, violations, source) VALUES ('f1', 'CP-X', '2031-05-04T10:00:00Z', "
-            "'2031-05-04T10:00:00Z', 'in', 2, 'u', 'Heartbeat', '1.6', false, false, "
-            "'[2,\"u\",\"Heartbeat\",{}]', '[]', 'x')"))
+            "message_type, action, ocpp_version, version_inferred, fault_bearing, "
+            "raw, violations, source_id) VALUES ('f1', 'CP-X', '2031-05-04T10:00:00Z', "
+            "'2031-05-04T10:00:00Z', 'in', 2, 'Heartbeat', '1.6', false, false, "
+            "'[2,\"u\",\"Heartbeat\",{}]', '[]', 1)"))
     assert _in_default(pg) == 1 and far not in _days(pg)
     with pg.begin() as conn:
         assert ensure_days(conn, [far]) == [partition_name(far)]
@@ -164,6 +167,13 @@ def test_closed_days_get_their_indexes_rebuilt_once(pg: Engine) -> None:
     assert len(closed) >= 39
     assert set(compact_days(pg)) == closed  # not today's, not the days made ahead
     assert _log_index_bytes(pg) <= size
+    with pg.connect() as conn:  # a closed day's index pages are filled, an open day's not
+        full = {r[0]: r[1] for r in conn.execute(text(
+            "SELECT i.indrelid::regclass::text, array_agg(c.reloptions::text) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid::regclass::text LIKE 'messages_p%' GROUP BY 1"))}
+    assert all(full[name] == ["{fillfactor=100}"] * 3 for name in closed)
+    assert not any(options for name in set(full) - closed for options in full[name])
     assert compact_days(pg) == []  # once
     assert _rows(pg) == rows and answers(pg) == before
     run = prune_and_reclaim(pg, RetentionPolicy())  # the daily job: nothing new closed

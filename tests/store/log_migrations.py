@@ -31,12 +31,18 @@ def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> I
 
 
 def log_columns() -> list[Any]:
-    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006)."""
-    return [MessageRow.occurred_at if c.name == "occurred_at" else c
-            for c in MessageRow.__table__.columns]
+    """Every column, occurred_at as readers see it (NULL stored means ts: store_0006),
+    the source as its text (source_id: store_0007)."""
+    seen = {"occurred_at": MessageRow.occurred_at, "source_id": MessageRow.source}
+    return [seen.get(c.name, c) for c in MessageRow.__table__.columns]
 
 
 def whole_log(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(
             select(*log_columns()).order_by(MessageRow.id))]
+
+
+def at(name: str) -> int:
+    """A column's place in `whole_log`'s rows (the log's columns change: store_0007)."""
+    return [c.name for c in MessageRow.__table__.columns].index(name)

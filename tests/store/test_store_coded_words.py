@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from log_migrations import fresh_engine, whole_log
+from log_migrations import at, fresh_engine, whole_log
 from sqlalchemy import Engine, func, select, text
 
 from bot.ocpp.readers import read_lines
@@ -85,7 +85,8 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     counts = _counts(fresh)
     assert counts["VendorThing"] == 1 and counts["SetMonitoringBase"] == 1
     assert counts["Heartbeat"] > 10
-    assert {r[5] for r in rows} == {"in", "out"} and {r[9] for r in rows} == {"1.6", "2.0.1"}
+    assert {r[at("direction")] for r in rows} == {"in", "out"}
+    assert {r[at("ocpp_version")] for r in rows} == {"1.6", "2.0.1"}
 
     cfg = alembic_config(fresh)
     command.downgrade(cfg, "store_0004")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from log_migrations import fresh_engine, whole_log
+from log_migrations import at, fresh_engine, whole_log
 from sqlalchemy import Engine, text
 
 from bot.ocpp.readers import read_lines
@@ -136,9 +136,9 @@ def test_a_populated_log_converts_and_back_without_losing_a_frame(fresh: Engine)
     with fresh.connect() as conn:
         first = conn.execute(text(
             "SELECT fingerprint, ts, raw FROM messages ORDER BY id LIMIT 1")).one()
-    assert first[0] == rows[0][1] and first[2] == rows[0][13]  # hex text, the frame's text
+    assert first[0] == rows[0][at("fingerprint")] and first[2] == rows[0][at("raw")]  # hex, text
     if sqlite:  # SQLAlchemy's own DateTime text, as store_0003 wrote it
-        assert first[1] == rows[0][3].isoformat(" ", "microseconds")[:26]
+        assert first[1] == rows[0][at("ts")].isoformat(" ", "microseconds")[:26]
 
     command.upgrade(cfg, "heads")
     assert whole_log(fresh) == rows  # every frame, every column, every id
@@ -187,3 +187,10 @@ def test_the_stored_format_is_pinned() -> None:
         '"status":"Faulted","vendorErrorCode":"E42"}]')
     assert compact.word_from_db(b"\x86") == "StatusNotification"
     assert compact.word_from_db(b"\x80") == "in"
+    # store_0007: no violations is NULL (and a "[]" written before reads the same)
+    from sqlalchemy.dialects import sqlite
+
+    none = compact.Violations()
+    assert none.process_bind_param([], sqlite.dialect()) is None
+    assert none.process_result_value(None, sqlite.dialect()) == []
+    assert none.process_result_value([], sqlite.dialect()) == []

@@ -39,10 +39,10 @@ def records(frames: list[Frame], source: str = "hostile.jsonl") -> list[Record |
 
 def stored_uids(engine: Engine, charger: str) -> set[str]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(MessageRow.unique_id).where(MessageRow.charger_id == charger)
+        rows = conn.execute(  # the unique id is the frame's second element (store_0007)
+            select(MessageRow.raw).where(MessageRow.charger_id == charger)
         )
-        return {r[0] for r in rows}
+        return {json.loads(r[0])[1] for r in rows}
 
 
 def check_accounted(
@@ -55,9 +55,9 @@ def check_accounted(
     rejected = {e.line: e for e in errors}
     with engine.connect() as conn:
         fps = {
-            (c, u): fp
-            for c, u, fp in conn.execute(
-                select(MessageRow.charger_id, MessageRow.unique_id, MessageRow.fingerprint)
+            (c, json.loads(raw)[1]): fp
+            for c, raw, fp in conn.execute(
+                select(MessageRow.charger_id, MessageRow.raw, MessageRow.fingerprint)
             )
         }
     for line, frame in enumerate(frames, 1):
@@ -82,7 +82,8 @@ def test_the_issues_cases_in_one_batch(db_engine: Engine) -> None:
     assert sorted(reasons) == [4, 6, 8, 10]  # 2**31, 2**63, 2**66, -1: nothing else
     assert reasons[10] == "connectorId -1 is negative; ports are numbered from 0"
     with db_engine.connect() as conn:
-        raw = conn.scalar(select(MessageRow.raw).where(MessageRow.unique_id == "bad-0"))
+        raw = next(r for r in conn.scalars(select(MessageRow.raw).where(
+            MessageRow.charger_id == "CP-X")) if json.loads(r)[1] == "bad-0")
         info = conn.scalar(
             select(Connector.info).where(Connector.charger_id == "CP-X",
                                          Connector.connector_id == 1)
