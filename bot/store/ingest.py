@@ -160,6 +160,11 @@ class _Plain:
         self.arrays = arrays
         compiled = stmt.compile(dialect=dialect, column_keys=None if arrays else list(keys))
         self.sql = compiled.string
+        if arrays:
+            # %b: binary arrays; psycopg escapes every element of a text-format array in
+            # Python, which cost more than the server's upsert
+            for k in keys:
+                self.sql = self.sql.replace(f"%({k})s", f"%({k})b")
         consts = {name: b.value for name, b in compiled.binds.items() if name not in keys}
         self.keys = tuple(keys)
         self.consts = consts
