@@ -53,6 +53,7 @@ CHG = table_of(Charger)
 CON = table_of(Connector)
 SES = table_of(ChargingSession)
 
+_STAGE = "pg_temp.faultbot_log_batch"  # PostgreSQL: each batch's rows on their way in
 _CACHE_LIMIT = 1_000_000  # entries; dropped wholesale when exceeded (a cache, not state)
 
 
@@ -161,6 +162,11 @@ class _Plain:
         self.arrays = arrays
         compiled = stmt.compile(dialect=dialect, column_keys=None if arrays else list(keys))
         self.sql = compiled.string
+        if arrays:
+            # %b: binary arrays; psycopg escapes every element of a text-format array in
+            # Python, which cost more than the server's upsert
+            for k in keys:
+                self.sql = self.sql.replace(f"%({k})s", f"%({k})b")
         consts = {name: b.value for name, b in compiled.binds.items() if name not in keys}
         self.keys = tuple(keys)
         self.consts = consts
@@ -715,12 +721,15 @@ class _LogWriter:
     """The hot statement, sent to the driver as plain SQL with values converted here
     once (the ORM's per-row type machinery cost about 20 µs a row).
 
-    PostgreSQL: one INSERT ... SELECT FROM unnest(<one array per column>) ON CONFLICT
-    DO NOTHING RETURNING fingerprint per batch: 16 parameters whatever the batch size
-    (a VALUES list of 15,000 placeholders made psycopg re-scan the query each time).
-    Rows go in fingerprint order (one lock order for every worker, so overlapping
-    batches cannot deadlock), but their ids are drawn from the sequence first and given
-    in input order: ids keep the order messages were folded in (bot.fold replays by id).
+    PostgreSQL: the batch is COPied (binary) into a session's temporary table, then one
+    INSERT ... SELECT FROM it ON CONFLICT DO NOTHING RETURNING fingerprint moves the
+    new rows into the log. COPY formats rows in psycopg's C code; the arrays of an
+    INSERT ... FROM unnest(...) were built element by element in Python, and cost as
+    much as the server's insert. The temporary table's id column defaults to the log's
+    sequence, so ids are drawn as COPY reads the rows, in input order: ids keep the
+    order messages were folded in (bot.fold replays by id). Rows go into the log in
+    fingerprint order (one lock order for every worker, so overlapping batches cannot
+    deadlock).
     SQLite: executemany of INSERT ... ON CONFLICT DO NOTHING (faster than RETURNING
     there), then the new rows are read back by rowid: the insert holds SQLite's write
     lock until commit, so the rows it added are exactly the last `rowcount` rowids.
@@ -747,26 +756,36 @@ class _LogWriter:
                 "ON CONFLICT (fingerprint) DO NOTHING"
             )
         else:
-            arrays = ", ".join(f"%b::{t}" for t in self.PG_ARRAYS)
+            # the staging table: the batch's position (c0), then the columns as PG_ARRAYS
+            # types them (their element types)
+            types = ["int4", *(t.removesuffix("[]") for t in self.PG_ARRAYS[1:])]
             pg_columns = ("id", *self.COLUMNS)
             columns = ", ".join(pg_columns)
             picked = ", ".join(
                 f"c{i}::json" if name == "violations" else f"c{i}"
                 for i, name in enumerate(pg_columns)
             )
-            names = ", ".join(f"c{i}" for i in range(len(pg_columns)))
-            self._ids_sql = (
-                f"SELECT nextval(pg_get_serial_sequence('{MSG.name}', 'id')) "
-                "FROM generate_series(1, %s)"
+            loaded = ", ".join(f"c{i}" for i in range(1, len(pg_columns)))
+            self._copy_types = types
+            self._stage_sql = (
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ("
+                + ", ".join(f"c{i} {t}" for i, t in enumerate(types))
+                + ") ON COMMIT DELETE ROWS"
             )
+            self._copy_sql = f"COPY {_STAGE} FROM STDIN (FORMAT BINARY)"
+            # {seq}: the log's id sequence, named once (_insert_sql). Ids are drawn in
+            # batch order (nextval runs after the inner ORDER BY), rows go in
+            # fingerprint order (the outer one)
             self._sql = (
                 f"INSERT INTO {MSG.name} ({columns}) SELECT {picked} "
-                f"FROM unnest({arrays}) AS t({names}) "
+                f"FROM (SELECT nextval({{seq}}::regclass) AS c0, {loaded} FROM {_STAGE} s "
+                "ORDER BY s.c0) t "
                 # partitioned by ts (bot.store.partitions): the unique key is (fingerprint,
                 # ts), so the same frame seen at another time is looked up by fingerprint
                 f"WHERE NOT EXISTS (SELECT 1 FROM {MSG.name} m WHERE m.fingerprint = t.c1) "
-                "ON CONFLICT (fingerprint, ts) DO NOTHING RETURNING fingerprint"
+                "ORDER BY t.c1 ON CONFLICT (fingerprint, ts) DO NOTHING RETURNING fingerprint"
             )
+        self._insert_sql: str | None = None  # PostgreSQL: _sql, the sequence named
         # the log's times as the column type writes them (bot.store.compact.LOG_TIME):
         # integer microseconds on SQLite, the datetime itself for psycopg; checked against
         # the type once, so this plain-SQL path cannot drift from what the ORM writes
@@ -781,17 +800,25 @@ class _LogWriter:
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         if self.sqlite:
             return self._insert_sqlite(conn, rows)
-        # %b: binary arrays; psycopg escapes every element of a text-format array in Python
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has its DBAPI connection
         cursor = dbapi.cursor()
         try:
-            cursor.execute(self._ids_sql, (len(rows),))
-            ids = sorted(r[0] for r in cursor.fetchall())
-            lock_order = sorted(range(len(rows)), key=lambda i: rows[i][0])
-            columns = [[ids[i] for i in lock_order]]
-            columns += [[rows[i][c] for i in lock_order] for c in range(len(self.COLUMNS))]
-            cursor.execute(self._sql, columns)
+            if self._insert_sql is None:
+                cursor.execute(f"SELECT pg_get_serial_sequence('{MSG.name}', 'id')")
+                found = cursor.fetchone()
+                assert found is not None and found[0]  # the log's id is a serial column
+                # a literal, not a parameter: the planner resolves it once, not per row
+                name = str(found[0]).replace("'", "''")
+                self._insert_sql = self._sql.format(seq=f"'{name}'")
+            # every batch: a transaction that created the table and rolled back dropped it
+            cursor.execute(self._stage_sql)
+            with cursor.copy(self._copy_sql) as copy:
+                copy.set_types(self._copy_types)
+                write = copy.write_row
+                for i, row in enumerate(rows):
+                    write((i, *row))
+            cursor.execute(self._insert_sql)
             return {fp_from_db(r[0]) for r in cursor.fetchall()}
         finally:
             cursor.close()

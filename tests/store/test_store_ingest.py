@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from store_msgs import at, boot, boot_reply, heartbeat, message, status, tx
 from bot.store.base import table_of
 from bot.store.ingest import Ingestor
 from bot.store.models import Charger, ChargingSession, Connector, MessageRow
+from bot.store.partitions import cover
 
 
 def _count(engine: Engine) -> int:
@@ -342,3 +344,51 @@ def test_sessions_with_whole_and_fractional_readings_in_one_batch(db_engine: Eng
                    ChargingSession.last_energy_wh).order_by(ChargingSession.transaction_id)
         ).all()
     assert [tuple(r) for r in got] == [("T1", 1000, 1500.5), ("T2", 2000.25, 2500)]
+
+
+def test_ids_follow_input_order_though_rows_are_written_in_fingerprint_order(
+    db_engine: Engine,
+) -> None:
+    """PostgreSQL writes a batch in fingerprint order (one lock order for every worker)
+    but draws the ids in input order: the fold replays the log by id."""
+    feed = [heartbeat(f"CP-{i}", at(i)) for i in range(60)]
+    assert sorted(m.fingerprint for m in feed) != [m.fingerprint for m in feed]
+    ing = Ingestor(db_engine)
+    ing.ingest(feed[:20])
+    ing.ingest(list(reversed(feed)))  # the first 20 again, now last: duplicates
+    with db_engine.connect() as conn:
+        stored = list(conn.scalars(select(MessageRow.fingerprint).order_by(MessageRow.id)))
+    assert stored == [m.fingerprint for m in feed[:20]] + [
+        m.fingerprint for m in reversed(feed[20:])
+    ]
+
+
+def test_the_same_frame_at_another_time_is_stored_once(db_engine: Engine) -> None:
+    """The log's unique key on PostgreSQL is (fingerprint, ts), one index per day
+    partition: a frame seen again at another time, another day, is still a duplicate."""
+    first = heartbeat("CP-1", at(0))
+    later = replace(first, ts=first.ts + timedelta(days=2, minutes=3))
+    cover(db_engine, {first.ts.date(), later.ts.date()}, set())
+    ing = Ingestor(db_engine)
+    assert len(ing.ingest([first]).new) == 1
+    again = ing.ingest([later, heartbeat("CP-2", later.ts)])
+    assert [m.charger for m in again.new] == ["CP-2"] and again.duplicates == 1
+    assert _count(db_engine) == 2
+
+
+def test_a_batch_rolled_back_is_stored_when_retried_on_the_same_connection(
+    db_engine: Engine,
+) -> None:
+    """The loader retries a failed batch (in halves) on the connection it failed on:
+    what the first attempt set up on that connection went with its transaction."""
+    feed = _feed()
+    ing = Ingestor(db_engine)
+    with db_engine.connect() as conn:
+        tx = conn.begin()
+        assert len(ing.ingest(feed, conn=conn).new) == len(feed)
+        tx.rollback()
+        with conn.begin():
+            result = ing.ingest(feed, conn=conn)
+        ing.committed(result)
+    assert [m.fingerprint for m in result.new] == [m.fingerprint for m in feed]
+    assert _count(db_engine) == len(feed)
