@@ -725,11 +725,13 @@ class _LogWriter:
     INSERT ... SELECT FROM it ON CONFLICT DO NOTHING RETURNING fingerprint moves the
     new rows into the log. COPY formats rows in psycopg's C code; the arrays of an
     INSERT ... FROM unnest(...) were built element by element in Python, and cost as
-    much as the server's insert. The temporary table's id column defaults to the log's
-    sequence, so ids are drawn as COPY reads the rows, in input order: ids keep the
-    order messages were folded in (bot.fold replays by id). Rows go into the log in
-    fingerprint order (one lock order for every worker, so overlapping batches cannot
-    deadlock).
+    much as the server's insert. Ids are drawn from the log's sequence inside that
+    statement, after a sort by each row's position in the batch (PostgreSQL evaluates a
+    volatile target list after the sort), so ids keep the order messages were folded in
+    (bot.fold replays by id). The temporary table has no default on the log's sequence:
+    that would make every session's temporary table a dependent of `messages`. Rows go
+    into the log in fingerprint order (one lock order for every worker, so overlapping
+    batches cannot deadlock).
     SQLite: executemany of INSERT ... ON CONFLICT DO NOTHING (faster than RETURNING
     there), then the new rows are read back by rowid: the insert holds SQLite's write
     lock until commit, so the rows it added are exactly the last `rowcount` rowids.
