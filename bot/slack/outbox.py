@@ -369,8 +369,11 @@ class OutboxWorker:
             if row is None or row.status != PENDING:
                 return _Outcome.WAIT
             payload = dict(row.payload)
-            if row.ref in ("reply", "update"):
-                anchor_channel, ts_or_reason = self._anchor_ts(s, row)
+            if row.ref in ("reply", "update", "charts"):
+                # a row that goes into (or edits) an earlier message waits for its ts
+                anchor_channel, ts_or_reason = (
+                    self._report_anchor(s, payload) if row.ref == "charts"
+                    else self._anchor_ts(s, row))
                 if anchor_channel is None:
                     if ts_or_reason is None:
                         return _Outcome.WAIT
@@ -379,15 +382,6 @@ class OutboxWorker:
                     return _Outcome.FAILED
                 payload["channel"] = anchor_channel
                 payload["ts" if row.ref == "update" else "thread_ts"] = ts_or_reason
-            elif row.ref == "charts":
-                anchor_channel, ts_or_reason = self._report_anchor(s, payload)
-                if anchor_channel is None:
-                    if ts_or_reason is None:
-                        return _Outcome.WAIT
-                    row.status, row.last_error = FAILED, ts_or_reason
-                    row.error_class = PERMANENT.value
-                    return _Outcome.FAILED
-                payload["channel"], payload["thread_ts"] = anchor_channel, ts_or_reason
             payload.setdefault("channel", row.channel)
             if row.method == "chat.postMessage":
                 delivery.stamp(
